@@ -10,6 +10,7 @@ Anything after the command name is passed on (to pytest for `test`).
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,6 +22,24 @@ PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 # What each command needs installed: the student-facing course, or that plus the test tools.
 EXTRAS = {"main": "", "test": "[test]"}
+# Debian packages the tests need: the grader's sandbox and the browser the end-to-end tests drive.
+SYSTEM_PACKAGES = {"bwrap": "bubblewrap", "chromium": "chromium", "chromedriver": "chromium-driver"}
+
+
+def ensure_system_packages():
+    """Install missing Debian packages when running as root with apt (as CI does); else warn."""
+    missing = [pkg for cmd, pkg in SYSTEM_PACKAGES.items() if shutil.which(cmd) is None]
+    if not missing:
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        print(f"Installing {' '.join(missing)} with apt-get ...", flush=True)
+        quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+        subprocess.run(["apt-get", "update", "-q"], check=True, **quiet)
+        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+                       check=True, **quiet)
+    else:
+        print(f"NOTE: {', '.join(missing)} not installed and cannot be installed here (needs root "
+              "and apt-get); the tests that need them will say so.", file=sys.stderr, flush=True)
 
 
 def ensure_venv(extras):
@@ -52,6 +71,8 @@ def main(argv):
         sys.exit(f"usage: python3 tasks.py {{{'|'.join(EXTRAS)}}} [args...]")
     command, rest = argv[0], argv[1:]
     ensure_venv(EXTRAS[command])
+    if command == "test":
+        ensure_system_packages()
     if command == "main":
         args = [str(PYTHON), "-m", "autograder", "demo", *rest]
     else:
