@@ -84,27 +84,34 @@ def decoder_forward_teacher_forcing(context_vector, target_seq, decoder_params, 
 def _teacher_projections(target_seq, params, cell_type):
     """Input projections (T, G*H) of the teacher-forced inputs [start, target_seq[:-1]].
 
-    Every input is known before the loop starts, so all T projections are one matrix
-    product; only the recurrence h_{t-1} -> h_t has to run step by step.
+    Every input is known before the loop starts, so the T-1 projections of target_seq[:-1]
+    are one matrix product; only the recurrence h_{t-1} -> h_t has to run step by step.
+    The start row is projected on its own, exactly as free running projects it, so that
+    no decoder's step 0 differs from another's by floating-point rounding.
     """
-    inputs = np.vstack([params["start"], target_seq[:-1]])
-    return input_projection(inputs, params, cell_type)
+    xw = np.empty((len(target_seq), params["W_h"].shape[1]))
+    xw[0] = input_projection(params["start"], params, cell_type)
+    xw[1:] = input_projection(target_seq[:-1], params, cell_type)
+    return xw
 
 
 def _decode(h0, params, cell_type, teacher_xw, feed_prediction):
     """Run T steps, feeding the model's greedy token at steps t where feed_prediction[t].
 
-    teacher_xw: (T, G*H) input projections of [start, target_seq[:-1]], or None when
+    teacher_xw: (T, G*H) input projections from _teacher_projections, or None when
     every step after the first feeds a prediction. feed_prediction: (T,) bool.
     Returns logits (T, V).
+
+    A fed prediction is projected row by row, as in free running, so scheduled sampling
+    with sampling_prob = 1 computes bit for bit what free running does: a rounding
+    difference could otherwise flip an argmax between two nearly tied logits.
     """
     n_steps = len(feed_prediction)
     logits = np.empty((n_steps, params["W_y"].shape[1]))
     state = initial_state(h0, cell_type)
     for t in range(n_steps):
         if t == 0:
-            xw = teacher_xw[0] if teacher_xw is not None else input_projection(
-                params["start"], params, cell_type)
+            xw = input_projection(params["start"], params, cell_type)
         elif feed_prediction[t]:
             token = np.argmax(logits[t - 1])  # ties go to the lowest id
             xw = input_projection(params["embedding"][token], params, cell_type)
