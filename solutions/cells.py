@@ -9,6 +9,8 @@ Each cell is written once, as a function of its input projection `xw = x @ W_x +
 (b_x for the GRU). The public steps compute xw for one input; the teacher-forced
 decoder computes it for all T inputs in one matrix product and calls the same code.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 from tfcourse.validate import GATES, as_float_array, check_cell_type, check_params
@@ -61,12 +63,30 @@ def rnn_cell(xw, h_prev, params):
     return np.tanh(xw + h_prev @ params["W_h"])
 
 
-def lstm_cell(xw, h_prev, c_prev, params):
-    """Advance an LSTM one step from its input projection xw (..., 4H); return (h_next, c_next)."""
+class LSTMGates(NamedTuple):
+    """An LSTM step's activated gates, each (..., H): input i, forget f, candidate g, output o."""
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+
+
+def lstm_cell_gates(xw, h_prev, c_prev, params):
+    """Advance an LSTM one step from xw (..., 4H); return (h_next, c_next, LSTMGates).
+
+    The gates are what backpropagation needs; lstm_cell is this without them.
+    """
     a = xw + h_prev @ params["W_h"]
     i, f, g, o = np.split(a, 4, axis=-1)
-    c_next = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
-    h_next = sigmoid(o) * np.tanh(c_next)
+    gates = LSTMGates(sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o))
+    c_next = gates.f * c_prev + gates.i * gates.g
+    h_next = gates.o * np.tanh(c_next)
+    return h_next, c_next, gates
+
+
+def lstm_cell(xw, h_prev, c_prev, params):
+    """Advance an LSTM one step from its input projection xw (..., 4H); return (h_next, c_next)."""
+    h_next, c_next, _ = lstm_cell_gates(xw, h_prev, c_prev, params)
     return h_next, c_next
 
 
@@ -76,20 +96,43 @@ def gru_cell(xw, h_prev, params):
     The reset gate scales the hidden side's candidate term *after* W_hn and b_hn are
     applied, as PyTorch's GRUCell does (not before, as in Cho et al. 2014).
     """
+    return gru_cell_gates(xw, h_prev, params)[0]
+
+
+class GRUGates(NamedTuple):
+    """A GRU step's gates, each (..., H): reset r, update z, candidate n, and
+    h_n = h_prev @ W_hn + b_hn, the hidden-side term that r scales."""
+    r: np.ndarray
+    z: np.ndarray
+    n: np.ndarray
+    h_n: np.ndarray
+
+
+def gru_cell_gates(xw, h_prev, params):
+    """Advance a GRU one step from xw (..., 3H); return (h_next, GRUGates).
+
+    The gates are what backpropagation needs; gru_cell is this without them.
+    """
     hw = h_prev @ params["W_h"] + params["b_h"]
     x_r, x_z, x_n = np.split(xw, 3, axis=-1)
     h_r, h_z, h_n = np.split(hw, 3, axis=-1)
     r = sigmoid(x_r + h_r)
     z = sigmoid(x_z + h_z)
     n = np.tanh(x_n + r * h_n)
-    return (1.0 - z) * n + z * h_prev
+    return (1.0 - z) * n + z * h_prev, GRUGates(r, z, n, h_n)
 
 
 def _check_step(x, states, params, cell_type):
     """Validate one step's input, states and parameters; return them as float64 arrays."""
     params = check_cell_params("params", params, cell_type)
     D, H = params["W_x"].shape[0], params["W_h"].shape[0]
-    batch = (("B", None),) if np.ndim(x) == 2 else ()
+    try:
+        ndim = np.ndim(x)
+    except ValueError:  # ragged nested lists: as_float_array below says so by name
+        ndim = 1
+    if ndim not in (1, 2):
+        raise ValueError(f"x: expected shape (D={D},) or (B, D={D}), got {np.shape(x)}")
+    batch = (("B", None),) if ndim == 2 else ()
     x = as_float_array("x", x, batch + (("D", D),))
     B = (("B", x.shape[0]),) if batch else ()
     states = [as_float_array(name, value, B + (("H", H),)) for name, value in states.items()]
