@@ -15,6 +15,8 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 def _describe(value):
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, np.generic):  # show np.float64(nan) as "float64 nan"
+        return f"{type(value).__name__} {value.item()!r}"[:120]
     return f"{type(value).__name__} {value!r}"[:120]
 
 
@@ -77,15 +79,27 @@ def check_params(name, params, keys):
 
 
 def check_real(name, value, low=-np.inf, high=np.inf, low_open=False, high_open=False):
-    """Return `value` as a float if it is a real number in the given interval."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite real number, got {_describe(value)}")
+    """Return `value` as a float if it is a finite real number in the given interval.
+
+    Python and numpy numbers are accepted, and 0-d arrays of them; bools are not numbers here.
+    """
+    given = _describe(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name}: expected a finite real number, got {given}")
+    try:
+        as_float = float(value)
+    except OverflowError:  # an int beyond float's range, e.g. 10**400
+        as_float = np.inf
+    if not np.isfinite(as_float):
+        raise ValueError(f"{name}: expected a finite real number, got {given}")
     too_low = value <= low if low_open else value < low
     too_high = value >= high if high_open else value > high
     if too_low or too_high:
         interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise ValueError(f"{name}: expected a number in {interval}, got {value!r}")
-    return float(value)
+        raise ValueError(f"{name}: expected a number in {interval}, got {given}")
+    return as_float
 
 
 def check_count(name, value, minimum=1):
