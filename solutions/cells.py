@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tfcourse.validate import GATES, as_float_array, check_cell_type, check_params
+from tfcourse.validate import GATES, _describe, as_float_array, check_cell_type, check_params
 
 
 def sigmoid(a):
@@ -128,8 +128,9 @@ def _check_step(x, states, params, cell_type):
     D, H = params["W_x"].shape[0], params["W_h"].shape[0]
     try:
         ndim = np.ndim(x)
-    except ValueError:  # ragged nested lists: as_float_array below says so by name
-        ndim = 1
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"x: expected a real-valued array of shape (D={D},) or (B, D={D}), "
+                         f"got {_describe(x)}") from None
     if ndim not in (1, 2):
         raise ValueError(f"x: expected shape (D={D},) or (B, D={D}), got {np.shape(x)}")
     batch = (("B", None),) if ndim == 2 else ()

@@ -27,10 +27,12 @@ def check_decoder_params(decoder_params, cell_type):
     """Validate a decoder's parameters; return them as float64 arrays (key -> array)."""
     check_cell_type(cell_type)
     check_params("decoder_params", decoder_params, {})  # is it a dict at all?
-    missing = [k for k in CELL_KEYS[cell_type] + OUTPUT_KEYS if k not in decoder_params]
+    expected = CELL_KEYS[cell_type] + OUTPUT_KEYS
+    missing = [k for k in expected if k not in decoder_params]
     if missing:
-        raise ValueError(f"decoder_params: missing key(s) {', '.join(map(repr, missing))} for a "
-                         f"{cell_type} decoder; got keys {sorted(map(str, decoder_params))}")
+        raise ValueError(f"decoder_params: missing key(s) {', '.join(map(repr, missing))}; "
+                         f"expected keys {', '.join(map(repr, expected))} for a {cell_type} "
+                         f"decoder, got {sorted(map(str, decoder_params))}")
     embedding = as_float_array("decoder_params['embedding']", decoder_params["embedding"],
                                (("V", None), ("D", None)))
     V, D = embedding.shape

@@ -5,6 +5,8 @@ PyTorch is the independent implementation: its cells hold weight_ih (G*H, D), we
 W_h = weight_hh.T, b = bias_ih + bias_hh (rnn, lstm), b_x = bias_ih, b_h = bias_hh (gru).
 Everything runs in float64, so agreement is to rounding (atol 1e-12).
 """
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -156,3 +158,14 @@ def test_free_running_decoder_equals_torch_greedy_loop(cell_type, D, H, V, T):
     assert got.shape == (T, V) and got.dtype == np.float64
     np.testing.assert_array_equal(got.argmax(axis=1), want_tokens)
     np.testing.assert_allclose(got, want, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("cell_type", CELL_TYPES)
+@pytest.mark.parametrize("batch", BATCHES)
+def test_steps_do_not_modify_their_inputs(cell_type, batch):
+    params = contract_params(torch_cell(cell_type, 3, 2, seed=1), cell_type)
+    x, h, c = random_inputs(np.random.default_rng(1), 3, 2, batch)
+    saved = copy.deepcopy((x, h, c, params))
+    our_step(cell_type, x, h, c, params)
+    for got, want in zip((x, h, c, *params.values()), (*saved[:3], *saved[3].values())):
+        np.testing.assert_array_equal(got, want)
