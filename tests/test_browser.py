@@ -1,0 +1,108 @@
+"""The course where its users work: JupyterLab in headless Chromium, with nbgrader's extensions.
+
+Marked `browser`: `pytest -m browser` runs only these, `-m "not browser"` skips them. They need
+Debian's chromium (apt-get install chromium chromium-driver) and the `playwright` package; without
+a Chromium they are skipped with that instruction. Screenshots go to build/artifacts/browser/.
+"""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.jupyter_browser import JupyterLab, NotebookPage, chromium_path, open_browser
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "artifacts" / "browser"
+PLOT_CALL = re.compile(r"\bplt\.|\.plot\(|\bplot_\w*\(|\.imshow\(|\.bar\(|\.hist\(")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium: `apt-get install chromium chromium-driver` (python3 tasks.py test does it as root)")
+    pytest.importorskip("playwright", reason="pip install playwright (the project's [test] extra)")
+    with open_browser(executable) as context:
+        yield context
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
+
+
+def plot_cells(notebook):
+    """Indices of the code cells that draw a plot."""
+    return [i for i, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and PLOT_CALL.search(cell.source)]
+
+
+def assert_ran_cleanly(path, cells):
+    """Every code cell ran, none shows an error or a warning, every plot cell shows an image."""
+    notebook = nbformat.read(path, as_version=4)
+    assert [c.kind for c in cells] == [c.cell_type for c in notebook.cells], f"{path.name}: page and file disagree"
+    shown = {c.index: c for c in cells}
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        assert shown[i].executed, f"{path.name} cell {i} did not run (prompt {shown[i].prompt!r}):\n{cell.source}"
+        assert not shown[i].stderr, f"{path.name} cell {i} shows an error:\n{shown[i].stderr}"
+    for i in plot_cells(notebook):
+        assert shown[i].images >= 1, f"{path.name} cell {i} draws a plot but the page shows no image:\n" \
+                                     f"{notebook.cells[i].source}"
+
+
+# --- The helpers themselves, on a stand-in notebook: they see what they must report. ---------------
+
+STANDIN_MESSAGE = "logits differ from the reference at step 1 of 3: you fed target_seq[t] instead of target_seq[t-1]"
+
+
+def write_standin(folder, wrong):
+    """A small notebook like the course's: imports, a plot, an exercise, its visible test."""
+    answer = "x[1:]" if wrong else "x[:-1]"
+    notebook = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Stand-in\nA plot, an exercise and its visible test."),
+        nbformat.v4.new_code_cell("import numpy as np\nimport matplotlib.pyplot as plt\nx = np.arange(4.0)"),
+        nbformat.v4.new_code_cell("plt.plot(x, x ** 2)\nplt.title('a plot')\nplt.show()"),
+        nbformat.v4.new_code_cell(f"def shifted(x):\n    return {answer}"),
+        nbformat.v4.new_code_cell(f"assert np.array_equal(shifted(x), x[:-1]), {STANDIN_MESSAGE!r}\nprint('ok')"),
+        nbformat.v4.new_code_cell("print('the end')"),
+    ]
+    path = Path(folder) / f"standin_{'wrong' if wrong else 'right'}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def standin_lab(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("standin")
+    paths = {wrong: write_standin(folder, wrong) for wrong in (False, True)}
+    with JupyterLab(folder) as lab:
+        yield lab, paths
+
+
+def test_helper_sees_a_clean_run_with_its_plot(standin_lab, page):
+    lab, paths = standin_lab
+    notebook = NotebookPage(page, lab).open(paths[False].name)
+    cells = notebook.run_all()
+    notebook.screenshot(ARTIFACTS / "standin_right.png")
+    assert_ran_cleanly(paths[False], cells)
+    assert cells[2].images == 1 and cells[4].outputs[0].text.strip() == "ok"
+
+
+def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
+    lab, paths = standin_lab
+    notebook = NotebookPage(page, lab).open(paths[True].name)
+    cells = notebook.run_all()
+    notebook.screenshot(ARTIFACTS / "standin_wrong.png")
+    with pytest.raises(AssertionError, match="cell 4 shows an error"):
+        assert_ran_cleanly(paths[True], cells)
+    assert f"AssertionError: {STANDIN_MESSAGE}" in cells[4].stderr
+    assert not cells[5].executed, "JupyterLab's Run All stops at the first error"
