@@ -5,7 +5,14 @@ uniformly from [-scale, scale], PyTorch's default with scale = 1/sqrt(H).
 """
 import numpy as np
 
-from tfcourse.validate import GATES, check_cell_type, check_count, make_rng
+from tfcourse.validate import GATES, check_cell_type, check_count, check_real, make_rng
+
+
+def _check_scale(scale, H):
+    """The weights' half-width: `scale` if it is a positive number, else 1/sqrt(H) for None."""
+    if scale is None:
+        return 1.0 / np.sqrt(H)
+    return check_real("scale", scale, 0.0, low_open=True)
 
 
 def random_cell_params(cell_type, D, H, rng=None, scale=None):
@@ -13,8 +20,8 @@ def random_cell_params(cell_type, D, H, rng=None, scale=None):
     for rnn and lstm, or b_x and b_h (3H,) for gru. `rng` is a Generator, seed or None."""
     G = GATES[check_cell_type(cell_type)]
     D, H = check_count("D", D), check_count("H", H)
+    scale = _check_scale(scale, H)
     rng = make_rng(rng)
-    scale = 1.0 / np.sqrt(H) if scale is None else float(scale)
 
     def draw(*shape):
         return rng.uniform(-scale, scale, size=shape)
@@ -30,10 +37,10 @@ def random_cell_params(cell_type, D, H, rng=None, scale=None):
 def random_decoder_params(cell_type, D, H, V, rng=None, scale=None):
     """Return a decoder's parameters: the cell's, plus W_y (H, V), b_y (V,),
     embedding (V, D) and start (D,), all drawn from one generator."""
-    rng = make_rng(rng)
     V = check_count("V", V)
+    rng = make_rng(rng)
     params = random_cell_params(cell_type, D, H, rng, scale)
-    scale = 1.0 / np.sqrt(H) if scale is None else float(scale)
+    scale = _check_scale(scale, H)
     params.update(W_y=rng.uniform(-scale, scale, (H, V)), b_y=rng.uniform(-scale, scale, V),
                   embedding=rng.normal(size=(V, D)), start=rng.normal(size=D))
     return params
