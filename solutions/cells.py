@@ -7,7 +7,8 @@ G = 1 for rnn, 4 for lstm (i, f, g, o), 3 for gru (r, z, n).
 
 Each cell is written once, as a function of its input projection `xw = x @ W_x + b`
 (b_x for the GRU). The public steps compute xw for one input; the teacher-forced
-decoder computes it for all T inputs in one matrix product and calls the same code.
+decoder computes it for all its known inputs in one matrix product and calls the same
+code (scripts/bench_teacher_forcing.py prints what that saves).
 """
 from typing import NamedTuple
 
