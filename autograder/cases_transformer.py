@@ -1,0 +1,193 @@
+"""Test cases of notebook 06's graded functions: public ones (data/reference/) and hidden ones.
+
+    python -m autograder.cases_transformer            # (re)write data/reference/<name>.json
+    python -m autograder.cases_transformer --check    # exit 1 if those files are not up to date
+
+The same layout as autograder/cases.py (notebooks 01-05): a case is explicit arguments or a
+spec (sizes and seeds) that tfcourse.checks_transformer.make_args turns into arguments; the
+reference solution's result and each known mistake's output (autograder/mistakes_transformer.py)
+are stored beside it. Hidden cases never leave the instructor's side: the build packs them
+into the hidden-test region of each test cell.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import solutions
+from autograder.mistakes_transformer import MISTAKES
+from tfcourse.checks_transformer import case_args, encode
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "reference"
+# A first-pass argmax (or a sampled token's cumulative probability) closer than this to a tie
+# could flip under another order of float operations; such cases are rejected.
+MIN_GAP = 1e-6
+
+
+def _shift(labels, start, pad, ignore=-100):
+    labels = np.array(labels)
+    return {"label": f"labels={labels.tolist()}, start_token_id={start}, pad_token_id={pad}, "
+                     f"ignore_index={ignore}",
+            "args": [encode(labels), start, pad, ignore]}
+
+
+def _calls(name, *values):
+    return [{"label": f"{name}({', '.join(map(repr, v))})", "args": list(v)} for v in values]
+
+
+def _spec(**spec):
+    label = ", ".join(f"{k}={v!r}" for k, v in spec.items() if k not in ("seed",))
+    return {"label": label, "spec": spec}
+
+
+def _decoders(seeds, sizes):
+    return [_spec(V=V, D=D, d_k=d_k, d_v=d_v, T=T, B=B, seed=s)
+            for s, (V, D, d_k, d_v, T, B) in zip(seeds, sizes)]
+
+
+VISIBLE = {
+    "shift_right": [_shift([5, 6, 7, 8], 1, 0), _shift([5, 6, -100, -100], 1, 0),
+                    _shift([[5, -100, 7], [8, 9, 10]], 2, 3), _shift([9], 4, 0),
+                    _shift([5, -1, -100, 8], 2, 0, -1)],
+    "causal_mask": _calls("causal_mask", (1,), (4,)),
+    "causal_self_attention": [_spec(T=4, D=5, d_k=3, d_v=2, seed=1),
+                              _spec(T=5, D=4, d_k=3, d_v=3, D_out=4, B=2, seed=2)],
+    "positional_encoding": _calls("positional_encoding", (6, 8), (5, 7)),
+    "transformer_decoder_forward": _decoders((10, 11), [(7, 6, 4, 4, 5, None), (7, 6, 4, 3, 6, 2)]),
+    "transformer_decoder_step_by_step": _decoders((12, 13), [(7, 6, 4, 4, 5, None),
+                                                             (8, 4, 3, 5, 4, 2)]),
+    "transformer_scheduled_sampling_two_pass": [
+        _spec(V=7, D=6, d_k=4, d_v=4, T=8, sampling_prob=0.5, rng_seed=3, predictions="greedy",
+              seed=20, scale=1.5),
+        _spec(V=7, D=6, d_k=4, d_v=4, T=8, sampling_prob=0.5, rng_seed=4, predictions="sample",
+              seed=21, scale=1.5)],
+}
+
+HIDDEN = {
+    "shift_right": [_shift([3, 4], 0, 0), _shift([[-100, 4, 5]], 1, 0),
+                    _shift([[1, 2, 3, 4], [5, 6, -100, -100], [-100] * 4], 2, 0),
+                    _shift([7, 7, 7, 7, 7], 3, 1, 7), _shift([10, -100], 5, 9),
+                    _shift(np.arange(12).reshape(3, 4), 1, 0, 3)],
+    "causal_mask": _calls("causal_mask", (2,), (3,), (7,), (13,)),
+    "causal_self_attention": [_spec(T=1, D=3, d_k=2, d_v=2, seed=101),
+                              _spec(T=6, D=2, d_k=5, d_v=1, seed=102),
+                              _spec(T=3, D=4, d_k=4, d_v=4, D_out=2, B=3, seed=103),
+                              _spec(T=9, D=5, d_k=3, d_v=6, D_out=5, seed=104, scale=30.0)],
+    "positional_encoding": _calls("positional_encoding", (1, 1), (4, 2), (9, 3), (30, 16), (50, 5)),
+    "transformer_decoder_forward": _decoders(range(110, 115), [
+        (2, 1, 1, 1, 1, None), (5, 3, 2, 2, 4, None), (9, 8, 4, 8, 12, None),
+        (6, 5, 3, 2, 7, 3), (12, 4, 6, 3, 20, None)]),
+    "transformer_decoder_step_by_step": _decoders(range(120, 124), [
+        (2, 1, 1, 1, 1, None), (5, 3, 2, 2, 6, None), (9, 8, 4, 8, 10, 2), (6, 5, 3, 2, 7, None)]),
+    "transformer_scheduled_sampling_two_pass": [
+        _spec(V=6, D=5, d_k=3, d_v=3, T=6, sampling_prob=p, rng_seed=40 + n, predictions=how,
+              seed=130 + n, scale=1.5, **({"B": 2} if n % 2 else {}))
+        for n, (p, how) in enumerate([(0.0, "greedy"), (1.0, "greedy"), (0.3, "greedy"),
+                                      (0.8, "sample"), (1.0, "sample"), (0.5, "greedy")])],
+}
+
+
+# ----------------------------------------------------------------------------- computing them
+
+def reference_result(name, case):
+    args, kwargs = case_args(name, case)
+    return getattr(solutions, name)(*args, **kwargs)
+
+
+def _check_ties(name, case):
+    """Reject a two-pass case whose fed predictions sit on a knife edge."""
+    if name != "transformer_scheduled_sampling_two_pass":
+        return
+    (ids, params, _), kwargs = case_args(name, case)
+    first = solutions.transformer_decoder_forward(ids, params)
+    top = np.sort(first, axis=-1)
+    gap = float(np.min(top[..., -1] - top[..., -2]))
+    if kwargs["predictions"] == "sample":
+        rng = kwargs["rng"]
+        rng.random(ids.shape[:-1] + (ids.shape[-1] - 1,))
+        r = rng.random(ids.shape[:-1] + (ids.shape[-1] - 1,))
+        e = np.exp(first - first.max(-1, keepdims=True))
+        cdf = np.cumsum(e / e.sum(-1, keepdims=True), axis=-1)[..., :-1, :]
+        gap = float(np.min(np.abs(cdf - r[..., None])))
+    if gap < MIN_GAP:
+        raise ValueError(f"{name} case {case['label']!r}: a fed prediction is within {MIN_GAP} "
+                         f"of a tie; pick another seed")
+
+
+def _as_result(value):
+    if isinstance(value, tuple):
+        return tuple(np.asarray(v, dtype=float) for v in value)
+    arr = np.asarray(value)
+    return arr if arr.dtype.kind in "biu" else arr.astype(float)
+
+
+def _same(a, b):
+    if isinstance(b, tuple):
+        return all(_same(x, y) for x, y in zip(a, b))
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "biu" or b.dtype.kind in "biu":
+        return a.shape == b.shape and a.dtype.kind == b.dtype.kind and np.array_equal(a, b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def with_expected(name, case):
+    _check_ties(name, case)
+    return dict(case, expected=encode(_as_result(reference_result(name, case))))
+
+
+def with_mistakes(name, case):
+    """`case` plus each known mistake's output on it, where that output is not the right answer."""
+    expected = _as_result(reference_result(name, case))
+    mistakes = {}
+    for mistake, impl in MISTAKES.get(name, {}).items():
+        args, kwargs = case_args(name, case)
+        with np.errstate(all="ignore"):
+            out = _as_result(impl(*args, **kwargs))
+        if not _same(out, expected):
+            mistakes[mistake] = encode(out)
+    return dict(case, mistakes=mistakes)
+
+
+def public_reference(name):
+    """The JSON-able content of data/reference/<name>.json."""
+    return {"function": name,
+            "generated_by": "python -m autograder.cases_transformer",
+            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
+            "cases": [with_mistakes(name, with_expected(name, c)) for c in VISIBLE[name]]}
+
+
+def hidden_cases(name):
+    """The hidden cases of `name`, each with its expected result, ready to pack."""
+    return [with_expected(name, c) for c in HIDDEN[name]]
+
+
+def render(name):
+    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (data/reference)")
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name in VISIBLE:
+        path, text = args.out / f"{name}.json", render(name)
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path} ({len(text)} bytes)")
+    if stale:
+        print("out of date (run python -m autograder.cases_transformer):\n  " + "\n  ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Notebook 06's checks: right answers pass, every known mistake is named, the data is current."""
+import ast
+from pathlib import Path
+
+import pytest
+
+import solutions
+from autograder import cases_transformer
+from autograder.mistakes_transformer import MISTAKES as WRONG
+from tfcourse import checks_transformer as checks
+from tfcourse.checks_transformer import MISTAKES, CheckFailed
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = list(checks.KINDS)
+
+# Mistakes a property check catches before any reference case, with the words it uses.
+PROPERTY_MESSAGES = {
+    "no_mask": "the mask lets position",
+    "mask_after_softmax": "rows of attention weights do not sum to 1",
+    "softmax_axis": "rows of attention weights do not sum to 1",
+    "sees_next": "the mask lets position t see t+1",
+    "additive": MISTAKES["additive"],
+    "probabilities": "you returned probabilities",
+    "decoder_no_mask": "changed when only inputs",
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reference_solution_passes_the_visible_and_hidden_checks(name, capsys):
+    checks.check(name, getattr(solutions, name))
+    checks.check_hidden(name, getattr(solutions, name), checks.pack(cases_transformer.hidden_cases(name)))
+    out, err = capsys.readouterr()
+    assert out.count("\u2714") == 2 and err == ""
+
+
+@pytest.mark.parametrize("name, mistake", [(n, m) for n in WRONG for m in WRONG[n]])
+def test_every_known_mistake_is_named(name, mistake):
+    with pytest.raises(CheckFailed) as failure:
+        checks.check(name, WRONG[name][mistake])
+    text = str(failure.value)
+    assert PROPERTY_MESSAGES.get(mistake, MISTAKES[mistake]) in text, text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_stub_is_reported_as_not_implemented(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailed, match="is not implemented yet"):
+        checks.check(name, stub)
+
+
+def test_a_shift_that_forgot_the_start_token_says_what_was_expected():
+    with pytest.raises(CheckFailed, match=r"expected \[1, 5, 6, 7\], got \[0, 5, 6, 7\]"):
+        checks.check("shift_right", lambda labels, s, p, i=-100: solutions.shift_right(labels, 0, p, i))
+
+
+def test_a_decoder_that_modifies_its_input_is_told_so():
+    def in_place(input_ids, params):
+        params["W_y"] *= 1.0001
+        return solutions.transformer_decoder_forward(input_ids, params)
+    with pytest.raises(CheckFailed, match=r"modified its input argument 2\['W_y'\] in place"):
+        checks.check("transformer_decoder_forward", in_place)
+
+
+def test_one_pass_equals_step_by_step_check_passes_and_catches_a_late_step():
+    checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward,
+                                              solutions.transformer_decoder_step_by_step)
+
+    def one_step_late(ids, params):
+        logits = solutions.transformer_decoder_step_by_step(ids, params)
+        logits[1:] = logits[:-1].copy()
+        return logits
+    with pytest.raises(CheckFailed, match="for T = 4, step by step differs from one pass"):
+        checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward, one_step_late)
+
+
+def test_reference_files_are_up_to_date():
+    assert cases_transformer.main(["--check"]) == 0
+
+
+def test_the_checks_never_import_solutions_or_the_autograder():
+    for module in ("checks_transformer", "transformer_params", "transformer_bench"):
+        tree = ast.parse((ROOT / "src" / "tfcourse" / f"{module}.py").read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not any(m.split(".")[0] in ("solutions", "autograder") for m in imported), module
