@@ -28,3 +28,17 @@ __all__ += [
     "transformer_decoder_kv_cache", "transformer_decoder_free_running",
     "transformer_scheduled_sampling_two_pass",
 ]
+
+# Notebook 05, training with teacher forcing: backward passes and backpropagation through time.
+from solutions.backprop import (gru_step_backward, gru_step_forward, lstm_step_backward,  # noqa: E402
+                                lstm_step_forward, rnn_step_backward, rnn_step_forward)
+from solutions.seq2seq import (decoder_backward_teacher_forcing,  # noqa: E402
+                               decoder_forward_teacher_forcing_cache)
+from solutions.training import masked_cross_entropy  # noqa: E402
+
+__all__ += [
+    "rnn_step_forward", "rnn_step_backward", "lstm_step_forward", "lstm_step_backward",
+    "gru_step_forward", "gru_step_backward",
+    "decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_forcing",
+    "masked_cross_entropy",
+]
