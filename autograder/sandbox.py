@@ -1,0 +1,326 @@
+"""Run a notebook's cells in an IPython kernel that cannot reach the instructor's side.
+
+    result = run_notebook(nb, submission_dir, Limits(timeout=60))
+    result.nb            # the executed notebook (outputs capped at Limits.output bytes)
+    result.errors        # {cell index: "NameError: name 'x' is not defined", ...}
+    result.failure       # None, or why the run stopped early (timeout, kernel died, ...)
+
+With bubblewrap (`bwrap`, Linux) each kernel sees:
+
+    /usr /bin /lib* /etc          the system, read-only
+    <python prefix> <venv>        the Python environment, read-only (same paths as outside)
+    <src>/tfcourse, /course/data  the student-safe helpers and data, read-only
+    /submission                   read-only copy of the submission (plus the release's files)
+    /tmp                          a fresh tmpfs of Limits.scratch bytes; the kernel runs in
+                                  /tmp/submission, a writable copy of /submission
+    <ipc dir>                     the kernel's sockets; locked (root-owned, 0755) once it is up
+
+and nothing else: no repo, no solutions/, no autograder/, no build/, no other submission, no
+network (--unshare-all), its own PID namespace (killing it kills everything it started). The
+kernel runs as an unprivileged uid of its own (when the grader is root), so the per-user process
+limit holds, under rlimits on address space, CPU time, file size, open files and processes; the
+grader enforces the wall clock and caps the output it keeps.
+
+Without bubblewrap the same limits apply (via prlimit) but the kernel can read whatever the
+grader's user can: `sandbox_status()` says so and the grader prints it loudly.
+"""
+import asyncio
+import atexit
+import os
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+REPO = Path(__file__).resolve().parents[1]
+BWRAP = shutil.which("bwrap")
+PRLIMIT = shutil.which("prlimit")
+SETPRIV = shutil.which("setpriv")
+# Files a kernel would load as configuration or code before any cell runs; never copied in.
+UNSAFE_NAMES = {"ipython_config.py", "ipython_kernel_config.py", "sitecustomize.py",
+                "usercustomize.py", "ipykernel_launcher.py", "jupyter_config.py"}
+FIRST_UID = 200000  # sandbox uids are FIRST_UID + the worker's pid: unique among live workers
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook run may use. Sizes in bytes, times in seconds."""
+    timeout: float = 120.0        # wall clock for the whole notebook
+    cpu: int = 120                # CPU seconds per process
+    memory: int = 3 << 30         # address space per process
+    processes: int = 64           # processes and threads of the sandbox's uid
+    file_size: int = 64 << 20     # largest file it may write
+    open_files: int = 256
+    scratch: int = 256 << 20      # the tmpfs holding /tmp
+    output: int = 2 << 20         # cell output kept; the rest is dropped with a note
+
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if not value > 0:
+                raise ValueError(f"Limits.{name}: expected a positive number, got {value!r}")
+
+
+@dataclass
+class RunResult:
+    """What came out of running a notebook: the executed notebook and what went wrong."""
+    nb: nbformat.NotebookNode
+    errors: dict = field(default_factory=dict)   # cell index -> "Ename: message"
+    failure: str | None = None                   # why the run stopped before the last cell
+    seconds: float = 0.0
+    sandboxed: bool = True
+    truncated: bool = False                      # output beyond Limits.output was dropped
+
+
+def sandbox_status():
+    """Return None when kernels run in bubblewrap, else a sentence saying what is missing."""
+    if sys.platform != "linux":
+        return f"bubblewrap needs Linux; this is {sys.platform}"
+    if BWRAP is None:
+        return ("bubblewrap (bwrap) is not installed: install it with `apt-get install -y "
+                "bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`")
+    return None
+
+
+def _rlimits(limits, nproc=True):
+    """prlimit options for `limits` (the process limit only where it can hold)."""
+    opts = [f"--as={limits.memory}", f"--cpu={limits.cpu}", f"--fsize={limits.file_size}",
+            f"--nofile={limits.open_files}", "--core=0"]
+    if nproc:
+        opts.append(f"--nproc={limits.processes}")
+    return opts
+
+
+def _environment(home):
+    """The kernel's whole environment: nothing of the grader's leaks in."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+           "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib",
+           "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter", "MPLBACKEND": "Agg",
+           "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    data = REPO / "data"
+    if data.is_dir():
+        env["TFCOURSE_DATA"] = "/course/data" if BWRAP else str(data)
+    return env
+
+
+def _python_roots():
+    """Folders the kernel's Python needs, read-only: base install, venv, editable helpers."""
+    roots = {Path(sys.base_prefix), Path(sys.prefix), Path(sysconfig.get_paths()["purelib"])}
+    if (REPO / "src" / "tfcourse").is_dir():
+        roots.add(REPO / "src" / "tfcourse")  # the editable install's .pth points at src/
+    system = ("/usr", "/bin", "/lib", "/lib64", "/etc", "/sbin")
+    return sorted(str(r) for r in roots if not str(r).startswith(system))
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts inside bubblewrap (or under prlimit only)."""
+
+    def __init__(self, *, sandbox_argv, uid, **kwargs):
+        super().__init__(**kwargs)
+        self._sandbox_argv = sandbox_argv
+        self._uid = uid
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if self._uid is not None:  # the kernel's uid must read its connection file
+            os.chown(self.connection_file, self._uid, self._uid)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [*self._sandbox_argv, sys.executable, "-m", "ipykernel_launcher",
+                "-f", self.connection_file]
+
+
+class _CappedClient(NotebookClient):
+    """nbclient, keeping at most `max_output` bytes of output in the notebook."""
+
+    def __init__(self, nb, max_output, kernel_manager, **kwargs):
+        super().__init__(nb, **kwargs)
+        self._room = max_output
+        self._kernel_manager = kernel_manager
+        self.truncated = False
+
+    def create_kernel_manager(self):
+        self.km = self._kernel_manager
+        return self.km
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(str(msg.get("content", "")))
+        if self._room - size < 0:
+            if not self.truncated:
+                self.truncated = True
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stdout",
+                    text="\n[autograder: output limit reached; further output dropped]\n"))
+            return None
+        self._room -= size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _bwrap_argv(limits, submission, ipc_dir, uid):
+    """The command prefix that starts a kernel inside bubblewrap under `limits`.
+
+    As root, bwrap keeps only CAP_SETUID/CAP_SETGID for setpriv, which drops to `uid` (and
+    every capability) before anything of the student's runs.
+    """
+    argv = [PRLIMIT, *_rlimits(limits, nproc=uid is not None)] if PRLIMIT else []
+    argv += [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--clearenv",
+             "--hostname", "sandbox"]
+    if uid is None:
+        argv += ["--unshare-user"]
+    else:
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
+        argv += ["--ro-bind-try", path, path]
+    made = set()
+    for path in _python_roots():
+        for parent in reversed(Path(path).parents[:-1]):  # bwrap would make them 0700
+            if str(parent) not in made:
+                made.add(str(parent))
+                argv += ["--perms", "0755", "--dir", str(parent)]
+        argv += ["--ro-bind", path, path]
+    if (REPO / "data").is_dir():
+        argv += ["--perms", "0755", "--dir", "/course", "--ro-bind", str(REPO / "data"),
+                 "/course/data"]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.scratch),
+             "--tmpfs", "/tmp", "--ro-bind", str(submission), "/submission"]
+    for parent in reversed(ipc_dir.parents[:-1]):  # the sockets keep their outside path
+        argv += ["--perms", "0755", "--dir", str(parent)]
+    argv += ["--bind", str(ipc_dir), str(ipc_dir), "--chdir", "/tmp"]
+    for key, value in _environment("/tmp").items():
+        argv += ["--setenv", key, value]
+    argv += ["--"]
+    if uid is not None:
+        argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs"]
+    # The submission is copied into the tmpfs so the notebook may write beside itself.
+    return argv + ["/bin/sh", "-c", 'cp -R /submission /tmp/submission && cd /tmp/submission '
+                   '&& exec "$@"', "sh"]
+
+
+def _plain_argv(limits, uid):
+    argv = [PRLIMIT, *_rlimits(limits, nproc=uid is not None)] if PRLIMIT else []
+    if uid is not None and SETPRIV:
+        argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(".").items())]
+
+
+def _copy_submission(src, dest, uid):
+    """Copy the submission folder `src` to `dest`, readable by `uid`, skipping kernel config."""
+    shutil.copytree(src, dest, symlinks=False, ignore_dangling_symlinks=True,
+                    ignore=lambda _dir, names: [n for n in names if n in UNSAFE_NAMES])
+    for folder, dirs, files in os.walk(dest):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
+    if uid is not None and not BWRAP:  # the kernel works in this copy directly
+        for folder, dirs, files in os.walk(dest):
+            for name in [folder, *(os.path.join(folder, f) for f in files)]:
+                os.chown(name, uid, uid)
+
+
+def run_notebook(nb, submission_dir, limits=Limits(), uid=None):
+    """Run every code cell of `nb` in a fresh sandboxed kernel whose working folder holds a
+    copy of `submission_dir`; return a RunResult. Never raises for anything the notebook does."""
+    return asyncio.run(_run(nb, Path(submission_dir), limits, uid))
+
+
+def _sandbox_uid(uid):
+    if uid is not None:
+        return uid
+    return FIRST_UID + os.getpid() if os.geteuid() == 0 and SETPRIV else None
+
+
+async def _run(nb, submission_dir, limits, uid):
+    nb = nbformat.from_dict(nb)
+    uid = _sandbox_uid(uid)
+    start = time.monotonic()
+    deadline = start + limits.timeout
+    with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
+        tmp = Path(tmp)
+        os.chmod(tmp, 0o755)
+        submission = tmp / "submission"
+        _copy_submission(submission_dir, submission, uid)
+        ipc_dir = tmp / "ipc"
+        ipc_dir.mkdir(mode=0o700)
+        if uid is not None:
+            os.chown(ipc_dir, uid, uid)
+        if BWRAP:
+            argv, cwd = _bwrap_argv(limits, submission, ipc_dir, uid), tmp
+        else:
+            argv, cwd = _plain_argv(limits, uid), submission
+        km = SandboxKernelManager(sandbox_argv=argv, uid=uid, transport="ipc", ip=str(ipc_dir / "k"),
+                                  connection_file=str(ipc_dir / "kernel.json"))
+        client = _CappedClient(nb, limits.output, km, allow_errors=True,
+                               timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
+                               startup_timeout=max(5.0, min(60.0, limits.timeout)),
+                               resources={"metadata": {"path": str(cwd)}},
+                               record_timing=False, shutdown_kernel="immediate")
+        result = RunResult(nb=nb, sandboxed=BWRAP is not None)
+        try:
+            await asyncio.wait_for(_execute(client, km, ipc_dir, uid, limits, result),
+                                   timeout=limits.timeout + 15)
+        except asyncio.TimeoutError:
+            result.failure = f"the notebook did not finish within {limits.timeout:g} s"
+        finally:
+            atexit.unregister(client._cleanup_kernel)
+            await _stop(km)
+        result.truncated = client.truncated
+        result.seconds = time.monotonic() - start
+        result.errors = cell_errors(nb)
+        return result
+
+
+async def _execute(client, km, ipc_dir, uid, limits, result):
+    """Start the kernel, lock its socket folder, run the cells; record why it stopped early."""
+    index = -1
+    try:
+        # The kernel process's own stdout/stderr (not the cells') go to a log, read on failure.
+        with open(ipc_dir.parent / "kernel.log", "wb") as log:
+            async with client.async_setup_kernel(stdout=log, stderr=log):
+                if uid is not None:  # sockets exist now: the kernel may not add files beside them
+                    os.chown(ipc_dir, 0, 0)
+                    os.chmod(ipc_dir, 0o755)
+                for index, cell in enumerate(client.nb.cells):
+                    await client.async_execute_cell(cell, index, execution_count=index + 1)
+    except CellTimeoutError:
+        result.failure = (f"time limit: cell {index + 1} was still running when the notebook's "
+                          f"{limits.timeout:g} s ran out")
+    except DeadKernelError:
+        result.failure = (f"the kernel died in cell {index + 1} (the code exited or killed it, or "
+                          f"exceeded the memory, CPU-time or process limit)")
+    except RuntimeError as exc:  # kernel failed to start or never got ready
+        log = (ipc_dir.parent / "kernel.log").read_bytes()[-1500:].decode(errors="replace")
+        result.failure = f"the kernel could not start: {exc}\n{log}"
+
+
+async def _stop(km):
+    """Kill the kernel and everything in its sandbox."""
+    try:
+        if km.has_kernel:
+            await km.shutdown_kernel(now=True)
+    except Exception:  # already gone
+        pass
+    try:
+        await km._async_cleanup_resources()
+    except Exception:
+        pass
+
+
+def cell_errors(nb):
+    """Return {cell index: "Ename: message"} for each code cell whose outputs hold an error."""
+    errors = {}
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if out.get("output_type") == "error":
+                errors[index] = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"[:500]
+                break
+    return errors
