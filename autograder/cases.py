@@ -1,0 +1,194 @@
+"""The test cases of every graded function: public ones (data/reference/) and hidden ones.
+
+A case is a spec (sizes, cell type, seeds) that tfcourse.checks.make_args turns into
+arguments, plus the reference solution's result computed here. Public cases are written out
+with their arrays by scripts/make_reference_logits.py, together with the output of every known
+mistake (autograder/mistakes.py) on the same arguments. Hidden cases never leave the
+instructor's side: the build packs them into the hidden-test region of each test cell.
+"""
+import numpy as np
+
+import solutions
+from autograder.mistakes import MISTAKES
+from tfcourse.checks import argmax_gap, case_args, encode
+
+CELLS = ("rnn", "lstm", "gru")
+DECODERS = ("decoder_forward_teacher_forcing", "decoder_forward_free_running",
+            "decoder_forward_scheduled_sampling")
+SCHEDULES = ("linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule")
+# An argmax closer than this to a tie could flip under a different order of float operations;
+# cases whose fed predictions depend on one are rejected.
+MIN_GAP = 1e-6
+
+
+def _cell_specs(cell, seeds):
+    return [{"label": f"one example, D=3, H=4", "spec": {"cell_type": cell, "D": 3, "H": 4,
+                                                         "seed": seeds[0]}},
+            {"label": f"a batch of B=2, D=3, H=4", "spec": {"cell_type": cell, "D": 3, "H": 4,
+                                                            "B": 2, "seed": seeds[1]}}]
+
+
+def _decoder_spec(cell, seed, D=3, H=4, V=6, T=5, **extra):
+    label = f"cell_type={cell!r}, D={D}, H={H}, V={V}, T={T}" + "".join(
+        f", {k}={v!r}" for k, v in extra.items() if k not in ("rng_seed",))
+    if "rng_seed" in extra:
+        label += f", rng=" + ("seed " if extra.get("rng_as") == "int" else "default_rng(") + \
+            f"{extra['rng_seed']}" + ("" if extra.get("rng_as") == "int" else ")")
+    return {"label": label, "spec": {"cell_type": cell, "D": D, "H": H, "V": V, "T": T,
+                                     "seed": seed, **extra}}
+
+
+def _schedule(label, *calls):
+    return [{"label": f"{label}({', '.join(map(repr, args))})", "args": list(args)}
+            for args in calls]
+
+
+# ----------------------------------------------------------------------------- public cases
+
+VISIBLE = {
+    "rnn_step": _cell_specs("rnn", (1, 2)),
+    "lstm_step": _cell_specs("lstm", (3, 4)),
+    "gru_step": _cell_specs("gru", (5, 6)),
+    "decoder_forward_teacher_forcing": [_decoder_spec(c, 10 + i) for i, c in enumerate(CELLS)],
+    "decoder_forward_free_running": [_decoder_spec(c, 20 + i, T=6) for i, c in enumerate(CELLS)],
+    "decoder_forward_scheduled_sampling": [
+        _decoder_spec(c, 30 + i, T=6, sampling_prob=0.5, rng_seed=s)
+        for i, (c, s) in enumerate(zip(CELLS, (2, 3, 5)))]
+    + [_decoder_spec("gru", 33, T=6, sampling_prob=0.5, rng_seed=1, rng_as="int")],
+    "linear_schedule": _schedule("linear_schedule", (0, 1.0, 0.01, 0.1), (30, 1.0, 0.01, 0.1),
+                                 (500, 1.0, 0.01, 0.1), (20, 0.9, 0.02, 0.0)),
+    "exponential_schedule": _schedule("exponential_schedule", (0, 0.99), (1, 0.99),
+                                      (100, 0.99), (1000, 0.995)),
+    "inverse_sigmoid_schedule": _schedule("inverse_sigmoid_schedule", (0, 100.0), (300, 100.0),
+                                          (900, 100.0), (5, 1.0)),
+}
+
+# ----------------------------------------------------------------------------- hidden cases
+
+
+def _hidden_cells(cell):
+    sizes = [(1, 1, None), (2, 5, None), (5, 2, 3), (4, 4, 1), (6, 3, 7), (3, 7, 2)]
+    return [{"label": f"hidden case {n}", "spec": {"cell_type": cell, "D": D, "H": H, "B": B,
+                                                   "seed": 100 + 10 * n}}
+            for n, (D, H, B) in enumerate(sizes, 1)]
+
+
+def _hidden_decoders(name, extra=lambda n: {}):
+    sizes = [(1, 1, 2, 1), (2, 3, 5, 1), (4, 2, 3, 7), (3, 5, 4, 6), (5, 3, 8, 4), (2, 6, 5, 9)]
+    return [{"label": f"hidden case {n} ({cell}, T={T})",
+             "spec": {"cell_type": cell, "D": D, "H": H, "V": V, "T": T,
+                      "seed": 200 + 7 * n + 31 * c, **extra(n)}}
+            for c, cell in enumerate(CELLS) for n, (D, H, V, T) in enumerate(sizes, 1)]
+
+
+def _sampling(n):
+    probs = (0.0, 1.0, 0.3, 0.5, 0.8, 1.0)
+    return {"sampling_prob": probs[n - 1], "rng_seed": 40 + n,
+            "rng_as": "int" if n % 3 == 0 else "generator"}
+
+
+def _hidden(label, *calls):
+    return [{"label": f"hidden case {label}({', '.join(map(repr, a))})", "args": list(a)}
+            for a in calls]
+
+
+HIDDEN = {
+    "rnn_step": _hidden_cells("rnn"),
+    "lstm_step": _hidden_cells("lstm"),
+    "gru_step": _hidden_cells("gru"),
+    "decoder_forward_teacher_forcing": _hidden_decoders("tf"),
+    "decoder_forward_free_running": _hidden_decoders("fr"),
+    "decoder_forward_scheduled_sampling": _hidden_decoders("ss", _sampling),
+    "linear_schedule": _hidden("linear_schedule", (0, 1.0, 0.001, 0.05), (2000, 1.0, 0.001, 0.05),
+                               (950, 1.0, 0.001, 0.05), (7, 0.5, 0.0, 0.5), (3.5, 0.8, 0.1, 0.2),
+                               (10 ** 6, 1.0, 1e-4, 0.0)),
+    "exponential_schedule": _hidden("exponential_schedule", (0, 0.5), (3, 0.5), (250, 0.999),
+                                    (10 ** 5, 0.9999), (10 ** 6, 0.9), (2.5, 0.3)),
+    "inverse_sigmoid_schedule": _hidden("inverse_sigmoid_schedule", (0, 1.0), (1, 1.0),
+                                        (50, 10.0), (1000, 250.0), (10 ** 6, 100.0),
+                                        (10 ** 9, 3.0), (12.5, 2.5)),
+}
+
+
+# ----------------------------------------------------------------------------- computing them
+
+def reference_result(name, case):
+    """The reference solution's result on `case` (arguments rebuilt from its spec or args)."""
+    args, kwargs = _args(name, case)
+    return getattr(solutions, name)(*args, **kwargs)
+
+
+def _args(name, case):
+    if "spec" in case:
+        return case_args(name, case)
+    return list(case["args"]), {}
+
+
+def _check_ties(name, case, expected):
+    if name in DECODERS[1:] and argmax_gap(expected) < MIN_GAP:
+        raise ValueError(f"{name} case {case['label']!r}: two logits are within {MIN_GAP} of a "
+                         f"tie; pick another seed")
+
+
+def with_expected(name, case):
+    """`case` plus the reference result (encoded) and the sizes a message may need."""
+    expected = reference_result(name, case)
+    _check_ties(name, case, expected)
+    out = dict(case, expected=encode(expected))
+    return out
+
+
+def with_mistakes(name, case):
+    """`case` plus each known mistake's output on it, where that output is not the right answer."""
+    expected = reference_result(name, case)
+    mistakes = {}
+    for mistake, impl in MISTAKES[name].items():
+        args, kwargs = _args(name, case)
+        with np.errstate(all="ignore"):
+            out = impl(*args, **kwargs)
+        if not _same(out, expected):
+            mistakes[mistake] = encode(_as_result(out))
+    return dict(case, mistakes=mistakes)
+
+
+def _as_result(value):
+    if isinstance(value, tuple):
+        return tuple(np.asarray(v, dtype=float) for v in value)
+    return np.asarray(value, dtype=float) if np.ndim(value) else float(value)
+
+
+def _same(a, b):
+    if isinstance(b, tuple):
+        return all(_same(x, y) for x, y in zip(a, b))
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def explicit(name, case):
+    """`case` with its arguments written out as arrays instead of a spec (for data/)."""
+    args, kwargs = _args(name, case)
+    out = {k: v for k, v in case.items() if k != "spec"}
+    spec = case.get("spec", {})
+    if "rng_seed" in spec and spec.get("rng_as") != "int":
+        kwargs = dict(kwargs, rng={"rng_seed": spec["rng_seed"]})
+        out["kwargs"] = {k: (v if k == "rng" else encode(v)) for k, v in kwargs.items()}
+    else:
+        out["kwargs"] = {k: encode(v) for k, v in kwargs.items()}
+    out["args"] = [encode(a) for a in args]
+    if spec:
+        out["sizes"] = {k: spec[k] for k in ("D", "H", "V", "T", "B") if spec.get(k) is not None}
+    return out
+
+
+def public_reference(name):
+    """The JSON-able content of data/reference/<name>.json."""
+    cases = [explicit(name, with_mistakes(name, with_expected(name, c))) for c in VISIBLE[name]]
+    return {"function": name,
+            "generated_by": "python scripts/make_reference_logits.py",
+            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
+            "cases": cases}
+
+
+def hidden_cases(name):
+    """The hidden cases of `name`, each with its expected result, ready to pack."""
+    return [with_expected(name, c) for c in HIDDEN[name]]

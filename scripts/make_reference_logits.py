@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Write data/reference/: the public cases behind the notebooks' visible tests.
+
+    python scripts/make_reference_logits.py            # (re)write data/reference/*.json
+    python scripts/make_reference_logits.py --check    # exit 1 if the files are not up to date
+
+For each graded function, one JSON file holds small fixed inputs (every cell type), the
+reference solution's output on them, and the output of each known mistake
+(autograder/mistakes.py) on the same inputs, so that tfcourse.checks can name a mistake
+without shipping its code. The cases are defined in autograder/cases.py; the output is
+byte-identical from run to run. Hidden cases are not written here: they never reach data/.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.cases import VISIBLE, public_reference  # noqa: E402
+
+OUT = ROOT / "data" / "reference"
+
+
+def render(name):
+    """The exact text of data/reference/<name>.json."""
+    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (data/reference)")
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name in VISIBLE:
+        path = args.out / f"{name}.json"
+        text = render(name)
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path} ({len(text)} bytes)")
+    if stale:
+        print("out of date (run python scripts/make_reference_logits.py):\n  " + "\n  ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,478 @@
+"""Checks behind the notebooks' test cells: compare an answer with the reference, say what is wrong.
+
+    from tfcourse.checks import check
+    check("rnn_step", rnn_step)        # a notebook's visible test cell
+
+`check` runs a graded function on the public reference cases in data/reference/<name>.json
+(written by scripts/make_reference_logits.py) and raises CheckFailed with a message in the
+student's terms: the function raised (and its message), returned None, returned the wrong shape
+(expected vs got), or which step's logits first differ and by how much. When the answer equals
+what a known mistake computes (the reference files store those outputs too, never the mistaken
+code), the message names the mistake and says how to fix it.
+
+`check_cases` is the same comparison on cases given inline; the hidden tests that the
+instructor's build adds to the graded notebooks call it. A correct answer prints one line to
+stdout and nothing to stderr: nbgrader scores a test cell 0 if it writes to stderr, so warnings
+raised inside the student's code (an overflow in exp, say) are silenced while it runs.
+"""
+import base64
+import copy
+import json
+import math
+import warnings
+import zlib
+
+import numpy as np
+
+from tfcourse.params import random_decoder_params
+
+# Two answers agree when every entry does to within these (np.allclose's meaning); loose enough
+# for any order of floating-point operations, tight enough that every known mistake differs.
+RTOL, ATOL = 1e-6, 1e-9
+
+SIGNATURES = {
+    "rnn_step": "rnn_step(x, h_prev, params)",
+    "lstm_step": "lstm_step(x, h_prev, c_prev, params)",
+    "gru_step": "gru_step(x, h_prev, params)",
+    "decoder_forward_teacher_forcing":
+        "decoder_forward_teacher_forcing(context_vector, target_seq, decoder_params, cell_type)",
+    "decoder_forward_free_running":
+        "decoder_forward_free_running(context_vector, decoder_params, seq_len, cell_type)",
+    "decoder_forward_scheduled_sampling":
+        "decoder_forward_scheduled_sampling(context_vector, target_seq, decoder_params, "
+        "sampling_prob, cell_type, rng)",
+    "linear_schedule": "linear_schedule(i, k, c, eps_min)",
+    "exponential_schedule": "exponential_schedule(i, k)",
+    "inverse_sigmoid_schedule": "inverse_sigmoid_schedule(i, k)",
+}
+# What each graded function returns: logits per step, a state, an (h, c) pair, or a number.
+KINDS = {"rnn_step": "state", "gru_step": "state", "lstm_step": "pair",
+         "decoder_forward_teacher_forcing": "logits", "decoder_forward_free_running": "logits",
+         "decoder_forward_scheduled_sampling": "logits", "linear_schedule": "number",
+         "exponential_schedule": "number", "inverse_sigmoid_schedule": "number"}
+
+_FIX_START = ("x_0 = decoder_params['start'] at step 0, and x_t = target_seq[t-1] for t >= 1")
+# The known mistakes that the reference files hold outputs for: id -> what to tell the student.
+MISTAKES = {
+    # cells
+    "no_bias": "you left out the bias b: the pre-activation is x @ W_x + h_prev @ W_h + b.",
+    "no_tanh": "you returned the pre-activation: apply np.tanh to x @ W_x + h_prev @ W_h + b.",
+    "ignored_h_prev": "you ignored h_prev: the new state needs h_prev @ W_h as well as x @ W_x.",
+    "returned_h_prev": "you returned h_prev unchanged: the hidden state was never updated.",
+    "gates_ifog": "your LSTM gate blocks are in the order i, f, o, g (CS231n's order). This "
+                  "course uses PyTorch's order i, f, g, o: a[:, 2H:3H] is the candidate g "
+                  "(tanh) and a[:, 3H:] the output gate o (sigmoid).",
+    "gates_fiog": "your LSTM gate blocks start with the forget gate. The order is i, f, g, o: "
+                  "input gate first (a[..., :H]), then forget (a[..., H:2H]).",
+    "sigmoid_candidate": "you squashed the LSTM candidate g with a sigmoid; g uses tanh "
+                         "(only i, f and o are sigmoids).",
+    "h_without_tanh": "you set h_next = o * c_next; the LSTM's output is o * tanh(c_next).",
+    "returned_c_h": "you returned (c_next, h_next); lstm_step returns (h_next, c_next).",
+    "reset_before_matmul": "your GRU applies the reset gate to h_prev before the matrix product, "
+                           "(r * h_prev) @ W_hn (Cho et al. 2014). PyTorch's GRUCell applies it "
+                           "after: n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)).",
+    "update_swapped": "your GRU mixes with z the other way round; PyTorch's GRUCell has "
+                      "h_next = (1 - z) * n + z * h_prev (z = 1 keeps the old state).",
+    "no_hidden_bias": "your GRU leaves out b_h, the hidden-side bias: each gate adds "
+                      "h_prev @ W_h + b_h (and r multiplies h_prev @ W_hn + b_hn).",
+    # decoders
+    "fed_prediction": "your decoder fed its own prediction (argmax of the previous logits), "
+                      "which is free running. Teacher forcing feeds the true previous token: "
+                      + _FIX_START + ".",
+    "fed_current_target": "you fed target_seq[t] at step t, the very token step t must predict "
+                          "(inputs shifted by one). Step t consumes the previous token: "
+                          + _FIX_START + ".",
+    "wrapped_start": "at step 0 you fed target_seq[t-1] = target_seq[-1], which Python wraps "
+                     "round to the LAST row. Step 0 has no previous token: "
+                     "feed decoder_params['start'].",
+    "zero_start": "you fed a zero vector at step 0; the start input is decoder_params['start'].",
+    "missing_first_step": "you skipped the start token: your decoder never ran step 0 "
+                          "(input decoder_params['start']), so it returned one row too few "
+                          "and every row is one step early.",
+    "probabilities": "you returned probabilities (a softmax); return the logits "
+                     "h_t @ W_y + b_y themselves.",
+    "no_state_update": "you never updated the hidden state: every step started again from "
+                       "context_vector. Carry h (and c for an LSTM) from one step to the next.",
+    "zero_context": "you started from a zero hidden state; h_0 is context_vector.",
+    "hidden_states": "you returned the hidden states h_t; the logits are h_t @ W_y + b_y.",
+    "lstm_c_from_context": "you started the LSTM's cell state from context_vector; "
+                           "c_0 is zeros (only h_0 = context_vector).",
+    "fed_start_every_step": "you fed decoder_params['start'] at every step; from step 1 on, "
+                            "feed embedding[argmax(logits[t-1])], the model's previous guess.",
+    "logits_before_step": "your logits at step t come from the state before step t's update "
+                          "(row 0 scores context_vector). Update the state first, then "
+                          "logits_t = h_t @ W_y + b_y.",
+    "coin_at_step_0": "you drew a coin at step 0 as well. Step 0 always feeds the start "
+                      "input and draws nothing: one rng.random() per step t = 1 .. T-1, in order.",
+    "inverted_coin": "your coin is the wrong way round: feed the model's prediction when "
+                     "u < sampling_prob (sampling_prob is the probability of feeding the "
+                     "model's own token), the true token otherwise.",
+    "per_sequence_coin": "you flipped one coin for the whole sequence. Scheduled sampling "
+                         "(Bengio et al. 2015) flips one coin per step t = 1 .. T-1.",
+    "always_teacher_forcing": "your decoder always fed the true token: sampling_prob had no "
+                              "effect. Feed the model's prediction when rng.random() < "
+                              "sampling_prob.",
+    "always_free_running": "your decoder always fed its own prediction: sampling_prob had "
+                           "no effect. Feed it only when rng.random() < sampling_prob.",
+    # schedules
+    "returned_sampling_prob": "you returned 1 - eps_i, the probability of feeding the model's "
+                              "token. The schedule returns eps_i, the probability of feeding "
+                              "the TRUE token.",
+    "min_instead_of_max": "you used min where the linear schedule has max: "
+                          "eps_i = max(eps_min, k - c*i) never drops below eps_min.",
+    "k_times_i": "you computed k * i; the exponential schedule is eps_i = k ** i.",
+    "exp_sign_flipped": "the exponent has the wrong sign: eps_i = k / (k + exp(i / k)) "
+                        "starts near 1 and decays to 0.",
+}
+
+
+class CheckFailed(AssertionError):
+    """A test cell's verdict: what is wrong with the answer, in the student's terms."""
+
+
+# ----------------------------------------------------------------------------- cases
+
+def encode(value):
+    """Encode a case's argument or result as JSON-able data (see decode)."""
+    if isinstance(value, np.random.Generator):
+        raise TypeError("encode a generator as {'rng_seed': n}")
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist()}
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": {k: encode(v) for k, v in value.items()}}
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def decode(data):
+    """Invert encode: arrays, tuples, dicts, {'rng_seed': n} -> a fresh Generator, scalars."""
+    if isinstance(data, dict):
+        if "array" in data:
+            return np.array(data["array"], dtype=np.float64)
+        if "tuple" in data:
+            return tuple(decode(v) for v in data["tuple"])
+        if "dict" in data:
+            return {k: decode(v) for k, v in data["dict"].items()}
+        if "rng_seed" in data:
+            return np.random.default_rng(data["rng_seed"])
+    return data
+
+
+def make_args(name, spec):
+    """Build a graded function's arguments from a small spec (sizes and a seed).
+
+    Hidden tests store specs, not arrays: the same spec always gives the same arguments.
+    Returns (args, kwargs).
+    """
+    rng = np.random.default_rng(spec["seed"])
+    cell = spec.get("cell_type", "rnn")
+    D, H = spec.get("D", 3), spec.get("H", 4)
+    if name in ("rnn_step", "lstm_step", "gru_step"):
+        batch = () if spec.get("B") is None else (spec["B"],)
+        params = {k: v for k, v in random_decoder_params(cell, D, H, 2, rng).items()
+                  if k in ("W_x", "W_h", "b", "b_x", "b_h")}
+        x, h = rng.normal(size=batch + (D,)), rng.normal(size=batch + (H,))
+        if name == "lstm_step":
+            return (x, h, rng.normal(size=batch + (H,)), params), {}
+        return (x, h, params), {}
+    V, T = spec["V"], spec["T"]
+    params = random_decoder_params(cell, D, H, V, rng, scale=spec.get("scale"))
+    context = rng.normal(size=H)
+    target_seq = params["embedding"][rng.integers(0, V, size=T)]
+    if name == "decoder_forward_teacher_forcing":
+        return (context, target_seq, params), {"cell_type": cell}
+    if name == "decoder_forward_free_running":
+        return (context, params, T), {"cell_type": cell}
+    if name == "decoder_forward_scheduled_sampling":
+        seed = spec["rng_seed"]
+        coins = seed if spec.get("rng_as") == "int" else np.random.default_rng(seed)
+        return (context, target_seq, params, spec["sampling_prob"]), {"cell_type": cell,
+                                                                       "rng": coins}
+    raise ValueError(f"name: expected a graded function with array arguments, got {name!r}")
+
+
+def case_args(name, case):
+    """A case's (args, kwargs), fresh each call (generators start from their seed)."""
+    if "spec" in case:
+        return make_args(name, case["spec"])
+    return ([decode(a) for a in case["args"]],
+            {k: decode(v) for k, v in case.get("kwargs", {}).items()})
+
+
+def pack(obj):
+    """Compress JSON-able data into an ASCII string (hidden tests embed their cases so)."""
+    raw = json.dumps(obj, separators=(",", ":"), sort_keys=True).encode()
+    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def unpack(text):
+    """Invert pack."""
+    return json.loads(zlib.decompress(base64.b64decode("".join(text.split()))))
+
+
+def load_reference(name):
+    """The public reference cases of graded function `name` (from data/reference/)."""
+    from tfcourse.paths import data_dir  # deferred: only visible checks need the data folder
+    path = data_dir() / "reference" / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no reference data for {name!r} at {path}; regenerate it with "
+                                f"`python scripts/make_reference_logits.py` in the course repo")
+    return json.loads(path.read_text())
+
+
+# ----------------------------------------------------------------------------- running
+
+def _describe_args(args, kwargs):
+    def one(v):
+        if isinstance(v, np.ndarray):
+            return f"array{v.shape}"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {one(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, np.random.Generator):
+            return "a numpy Generator"
+        return repr(v)
+    return ", ".join([one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()])
+
+
+def call(name, func, args, kwargs):
+    """Call the student's function; turn any failure into a CheckFailed saying what happened."""
+    if not callable(func):
+        raise CheckFailed(f"{name} is not a function (got {type(func).__name__}); run the cell "
+                          f"that defines it.")
+    before = copy.deepcopy((args, kwargs))
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            result = func(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
+                          f"with your code, run that cell, then this one.") from None
+    except Exception as error:
+        raise CheckFailed(f"{name} raised {type(error).__name__}: {error}\n  called as "
+                          f"{name}({_describe_args(args, kwargs)})") from None
+    if result is None:
+        raise CheckFailed(f"{name} returned None: did you forget `return`?")
+    changed = _changed_input(before, (args, kwargs))
+    if changed:
+        raise CheckFailed(f"{name} modified its input {changed} in place; compute new arrays "
+                          f"instead (the caller's arrays must stay as they were).")
+    return result
+
+
+def _changed_input(before, after, path="argument"):
+    b_args, b_kwargs = before
+    a_args, a_kwargs = after
+    for i, (b, a) in enumerate(zip(b_args, a_args)):
+        where = _differs(b, a, f"argument {i + 1}")
+        if where:
+            return where
+    for k in b_kwargs:
+        where = _differs(b_kwargs[k], a_kwargs[k], k)
+        if where:
+            return where
+    return None
+
+
+def _differs(b, a, where):
+    if isinstance(b, np.ndarray):
+        return None if np.array_equal(b, a) else where
+    if isinstance(b, dict):
+        for k in b:
+            sub = _differs(b[k], a[k], f"{where}[{k!r}]")
+            if sub:
+                return sub
+    return None
+
+
+def _as_real_array(name, value, what):
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value.astype(np.float64, copy=False)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} returned {type(value).__name__} for {what}; expected a numpy "
+                          f"array of numbers.") from None
+    return arr
+
+
+def _close(a, b):
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+
+
+def _maxdiff(a, b):
+    return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def _normalise(kind, name, value):
+    """The student's result as comparable arrays (a tuple of two for an LSTM step)."""
+    if kind == "pair":
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            got = (f"a {type(value).__name__} of length {len(value)}"
+                   if isinstance(value, (tuple, list)) else type(value).__name__)
+            raise CheckFailed(f"{name} returned {got}; it must return the pair "
+                              f"(h_next, c_next).")
+        return tuple(_as_real_array(name, v, part) for v, part in zip(value, ("h_next", "c_next")))
+    if kind == "number":
+        if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+            raise CheckFailed(f"{name} returned {type(value).__name__} "
+                              f"{np.shape(value) if np.ndim(value) else value!r}; "
+                              f"it must return one number, eps_i.")
+        return _as_real_array(name, value, "eps_i")
+    return _as_real_array(name, value, "its result")
+
+
+def _matching_mistakes(kind, got, mistakes):
+    found = []
+    for mistake, output in mistakes.items():
+        out = decode(output)
+        if kind == "pair":
+            if _close(got[0], out[0]) and _close(got[1], out[1]):
+                found.append(mistake)
+        elif _close(got, np.asarray(out, dtype=np.float64)):
+            found.append(mistake)
+    return found
+
+
+def _hints(found):
+    if len(found) > 1:
+        return ("\n  Your answer is exactly what each of these known mistakes computes:" +
+                "".join(f"\n  - {MISTAKES.get(m, m)}" for m in found))
+    return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
+
+
+def _logits_report(name, got, expected, case):
+    """What differs between the student's logits and the reference's, step by step."""
+    T, V = expected.shape
+    if got.shape != expected.shape:
+        extra = ""
+        if got.ndim == 2 and got.shape[0] == T and case.get("H") == got.shape[1]:
+            extra = " (that is (T, H): hidden states, not logits?)"
+        return (f"expected logits of shape (T, V) = {expected.shape}, got {got.shape}{extra}.")
+    if not np.all(np.isfinite(got)):
+        t = int(np.argwhere(~np.isfinite(got))[0][0])
+        return f"your logits contain NaN or infinity, first at step {t}."
+    rows = [t for t in range(T) if not np.allclose(got[t], expected[t], rtol=RTOL, atol=ATOL)]
+    t = rows[0]
+    diff = _maxdiff(got[t], expected[t])
+    where = f"steps 0-{t - 1} match" if t > 1 else "step 0 matches"
+    if t == 0:
+        text = (f"the logits differ from the very first step, step 0 (max |yours - reference| "
+                f"= {diff:.3g}); {len(rows)} of {T} steps differ.")
+    else:
+        text = (f"step {t} is the first whose logits differ from the reference (max |yours - "
+                f"reference| = {diff:.3g}); {where}; {len(rows)} of {T} steps differ.")
+    if t == 0:
+        text += (" At step 0 check: input x_0 = decoder_params['start'], initial state h_0 = "
+                 "context_vector (c_0 = zeros for an LSTM), the cell's equations, and "
+                 "logits = h @ W_y + b_y.")
+    elif name != "decoder_forward_free_running":
+        text += (" Step 0 is right, so your cell and output layer work: look at the input "
+                 f"you feed at step {t}.")
+    return text
+
+
+def _state_report(got, expected, label):
+    if got.shape != expected.shape:
+        return f"{label}: expected shape {expected.shape}, got {got.shape}."
+    if not np.all(np.isfinite(got)):
+        return f"{label} contains NaN or infinity."
+    index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
+    unit = (f"hidden unit {index[-1]}" + (f" of example {index[0]}" if got.ndim == 2 else ""))
+    return (f"{label} differs from the reference (max |yours - reference| = "
+            f"{_maxdiff(got, expected):.3g}, at {unit}).")
+
+
+def compare(name, case, got):
+    """Return None if `got` (the student's result) matches the case, else what is wrong."""
+    kind = KINDS[name]
+    expected = decode(case["expected"])
+    got = _normalise(kind, name, got)
+    mistakes = case.get("mistakes", {})
+    if kind == "pair":
+        h_ok, c_ok = (_close(g, np.asarray(e)) for g, e in zip(got, expected))
+        if h_ok and c_ok:
+            return None
+        report = " ".join(_state_report(g, e, part) for g, e, ok, part in
+                          zip(got, expected, (h_ok, c_ok), ("h_next", "c_next")) if not ok)
+    else:
+        expected = np.asarray(expected, dtype=np.float64)
+        if _close(got, expected):
+            return None
+        if kind == "logits":
+            report = _logits_report(name, got, expected, case.get("sizes") or case.get("spec", {}))
+        elif kind == "number":
+            report = f"expected eps_i = {float(expected):.10g}, got {float(got):.10g}."
+        else:
+            report = _state_report(got, expected, "h_next")
+    return report + _hints(_matching_mistakes(kind, got, mistakes))
+
+
+def _draws(seed, rng_after, limit):
+    """How many rng.random() calls take Generator(seed) to rng_after's state, or None."""
+    probe = np.random.default_rng(seed)
+    target = rng_after.bit_generator.state
+    for n in range(limit + 1):
+        if probe.bit_generator.state == target:
+            return n
+        probe.random()
+    return None
+
+
+def run_case(name, func, case):
+    """Run one case; return None if the answer is right, else the message saying why not."""
+    args, kwargs = case_args(name, case)
+    got = call(name, func, args, kwargs)
+    problem = compare(name, case, got)
+    rng = kwargs.get("rng")
+    if problem and isinstance(rng, np.random.Generator):
+        seed = case["spec"]["rng_seed"] if "spec" in case else case["kwargs"]["rng"]["rng_seed"]
+        steps = len(args[1])
+        n = _draws(seed, rng, 4 * steps + 4)
+        if n != steps - 1:
+            drawn = ("an unknown number of numbers" if n is None else
+                     f"{n} number{'' if n == 1 else 's'}")
+            problem += (f"\n  Your function drew {drawn} from rng; the contract draws "
+                        f"exactly T-1 = {steps - 1}: one rng.random() per step t = 1 .. T-1, "
+                        f"from the rng it is given (never np.random.*).")
+    return problem
+
+
+def check_cases(name, func, cases, what="public"):
+    """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
+    __tracebackhide__ = True
+    if name not in KINDS:
+        raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
+    for number, case in enumerate(cases, 1):
+        problem = run_case(name, func, case)
+        if problem:
+            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} "
+                              f"({case['label']}):\n  {problem}")
+    print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
+
+
+def check(name, func):
+    """A visible test: run `func` on the public reference cases of `name` (data/reference/)."""
+    __tracebackhide__ = True
+    check_cases(name, func, load_reference(name)["cases"], "public")
+
+
+def check_hidden(name, func, packed):
+    """A hidden test: run `func` on cases packed into the test cell by the instructor's build."""
+    __tracebackhide__ = True
+    check_cases(name, func, unpack(packed), "hidden")
+
+
+def softmax(logits):
+    """Row-wise softmax, max-subtracted so exp never overflows."""
+    z = np.asarray(logits, dtype=np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def argmax_gap(logits):
+    """Smallest gap, over steps, between the best and second-best logit (inf for V = 1)."""
+    z = np.sort(np.asarray(logits, dtype=np.float64), axis=-1)
+    return math.inf if z.shape[-1] < 2 else float(np.min(z[..., -1] - z[..., -2]))
