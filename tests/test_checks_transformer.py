@@ -74,6 +74,14 @@ def test_one_pass_equals_step_by_step_check_passes_and_catches_a_late_step():
         checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward, one_step_late)
 
 
+def test_a_two_pass_that_ignores_the_given_rng_is_told_how_many_numbers_it_drew():
+    def global_rng(input_ids, params, sampling_prob, rng=None, predictions="greedy"):
+        return solutions.transformer_scheduled_sampling_two_pass(input_ids, params, sampling_prob,
+                                                                 123, predictions)
+    with pytest.raises(CheckFailed, match=r"drew 0 numbers from rng; the reference draws 7"):
+        checks.check("transformer_scheduled_sampling_two_pass", global_rng)
+
+
 def test_reference_files_are_up_to_date():
     assert cases_transformer.main(["--check"]) == 0
 

@@ -16,7 +16,7 @@ logits are not probabilities. Student-safe: nothing here imports or contains a s
 """
 import numpy as np
 
-from tfcourse.checks import CheckFailed, call, load_reference, pack, unpack
+from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, unpack
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
 from tfcourse.transformer_params import random_transformer_params
@@ -306,7 +306,24 @@ def compare(name, case, got):
 def run_case(name, func, case):
     """Run one case; return None if the answer is right, else the message saying why not."""
     args, kwargs = case_args(name, case)
-    return compare(name, case, call(name, func, args, kwargs))
+    problem = compare(name, case, call(name, func, args, kwargs))
+    if problem and isinstance(kwargs.get("rng"), np.random.Generator):
+        problem += _draw_report(args[0], kwargs, case["spec"]["rng_seed"])
+    return problem
+
+
+def _draw_report(input_ids, kwargs, seed):
+    """Say how many numbers the answer drew from rng when that is not the contract's count."""
+    coins = input_ids.size - input_ids.size // input_ids.shape[-1]  # (T-1) per sequence
+    want = coins * (2 if kwargs.get("predictions") == "sample" else 1)
+    n = _draws(seed, kwargs["rng"], 4 * want + 8)
+    if n == want:
+        return ""
+    drawn = "an unknown number of numbers" if n is None else f"{n} number{'' if n == 1 else 's'}"
+    return (f"\n  Your function drew {drawn} from rng; the reference draws {want}: one "
+            f"rng.random() per position t = 1 .. T-1 of each sequence"
+            + (", then as many for the sampled tokens" if want != coins else "")
+            + ", from the rng it is given (never np.random.*).")
 
 
 def check_cases(name, func, cases, what="reference"):
