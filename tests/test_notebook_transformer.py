@@ -112,3 +112,21 @@ def test_the_student_version_says_each_exercise_is_not_implemented(tmp_path):
     for cell in graded_cells(nb):
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert errors and "not implemented yet" in errors[0].evalue, cell.source[:80]
+
+
+def test_no_helper_inlined_into_notebook_06_shares_a_name_with_another_solutions_definition():
+    # The build imports a helper from an earlier assignment's `given` module by NAME: a helper
+    # of another module with the same name would silently replace ours in the release.
+    import pkgutil
+
+    import solutions
+    from autograder import inline
+    roots = [inline.definition(getattr(solutions, f)) for f in GRADED]
+    ours = {d.name: d.module for d in inline.closure(roots)[0]}
+    for info in pkgutil.iter_modules(solutions.__path__):
+        module = f"solutions.{info.name}"
+        if module in ("solutions.transformer", "solutions.transformer_sampling"):
+            continue
+        theirs = {name for name, entry in inline._module_table(module).items()
+                  if isinstance(entry, inline.Definition)}
+        assert not (set(ours) & theirs), (module, sorted(set(ours) & theirs))
