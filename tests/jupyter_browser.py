@@ -196,6 +196,10 @@ _READ_CELLS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-
   }))"""
 
 
+# The notebook's scrolling container.
+_OUTER = "document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+
+
 class NotebookPage:
     """One notebook open in JupyterLab, driven through the page as a student would."""
 
@@ -253,13 +257,14 @@ class NotebookPage:
     def screenshot(self, path):
         """Save a picture of the whole notebook, top to bottom, to `path`."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        height = self.page.evaluate(
-            """() => { const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-                       return p ? p.scrollHeight : 0; }""")
+        height = self.page.evaluate(f"() => {_OUTER}.scrollHeight")
         size = self.page.viewport_size
         # The notebook scrolls inside its panel, so grow the window until all of it fits.
         self.page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 200), 20000)})
         try:
+            # Run All leaves the view at the last cell: start the picture at the top.
+            self.page.evaluate(f"() => {{ {_OUTER}.scrollTop = 0; }}")
+            self.page.wait_for_timeout(300)
             self.page.screenshot(path=str(path))
         finally:
             self.page.set_viewport_size(size)

@@ -4,7 +4,9 @@ Marked `browser`: `pytest -m browser` runs only these, `-m "not browser"` skips 
 Debian's chromium (apt-get install chromium chromium-driver) and the `playwright` package; without
 a Chromium they are skipped with that instruction. Screenshots go to build/artifacts/browser/.
 """
+import fcntl
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "artifacts" / "browser"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
 PLOT_CALL = re.compile(r"\bplt\.|\.plot\(|\bplot_\w*\(|\.imshow\(|\.bar\(|\.hist\(")
 
 
@@ -106,3 +109,63 @@ def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
         assert_ran_cleanly(paths[True], cells)
     assert f"AssertionError: {STANDIN_MESSAGE}" in cells[4].stderr
     assert not cells[5].executed, "JupyterLab's Run All stops at the first error"
+
+
+# --- The course's notebooks, as students open them. ---------------------------------------------
+
+@pytest.fixture(scope="session")
+def built_course(tmp_path_factory):
+    """The course built by `autograder.build` into a temporary folder, once for all test workers."""
+    from autograder import build
+
+    shared = tmp_path_factory.getbasetemp().parent / "tfcourse-browser"
+    shared.mkdir(exist_ok=True)
+    course = shared / "course"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers share the base temp folder's parent
+        if not (shared / "built").exists():
+            build.build(course, notebooks=None)
+            (shared / "built").touch()
+    return course
+
+
+def solution_cells(notebook):
+    """{grade_id: cell} of the solution cells of an nbgrader notebook."""
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def with_reference_answers(student_path, source_path):
+    """The student notebook with each solution cell's code taken from the build's source."""
+    student = nbformat.read(student_path, as_version=4)
+    reference = solution_cells(nbformat.read(source_path, as_version=4))
+    answers = solution_cells(student)
+    assert answers, f"{student_path.name} has no solution cells"
+    assert answers.keys() == reference.keys(), f"{student_path.name} and its source disagree on exercises"
+    for grade_id, cell in answers.items():
+        cell.source = reference[grade_id].source
+    return student
+
+
+@pytest.fixture(scope="session")
+def student_lab(built_course, tmp_path_factory):
+    """JupyterLab serving copies of notebooks/<id>/ with the reference answers filled in."""
+    root = tmp_path_factory.mktemp("students")
+    for path in NOTEBOOKS:
+        folder = root / "reference" / path.parent.name
+        shutil.copytree(path.parent, folder)
+        source = built_course / "source" / path.parent.name / path.name
+        nbformat.write(with_reference_answers(path, source), folder / path.name)
+    with JupyterLab(root) as lab:
+        yield lab, root
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_with_reference_answers_runs_cleanly_in_jupyterlab(path, student_lab, page):
+    lab, root = student_lab
+    relative = Path("reference") / path.parent.name / path.name
+    notebook = NotebookPage(page, lab).open(relative.as_posix())
+    cells = notebook.run_all()
+    notebook.screenshot(ARTIFACTS / f"{path.stem}.png")
+    assert plot_cells(nbformat.read(path, as_version=4)), f"{path.name} draws no plot"
+    assert_ran_cleanly(root / relative, cells)
