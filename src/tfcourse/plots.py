@@ -47,18 +47,24 @@ def plot_shift_table(input_labels, target_labels, title="teacher forcing"):
     return fig
 
 
-def plot_position_errors(errors, title="error rate by position"):
-    """Error rate per output position for each decoding mode. errors: label -> (T,) in [0, 1]."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.5))
-    for label, rate in errors.items():
-        rate = np.asarray(rate, dtype=float)
-        ax.plot(np.arange(len(rate)), rate, marker="o", label=label)
-    ax.set_xlabel("output position t")
-    ax.set_ylabel("fraction of wrong tokens")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title(title)
-    ax.legend()
-    ax.grid(alpha=0.3)
+def plot_position_errors(errors, title="error rate by position", second=None, second_title=""):
+    """Error rate per output position for each decoding mode. errors: label -> (T,) in [0, 1].
+
+    `second`, in the same form, is drawn in a second panel (NaN marks a position with too
+    few examples to show).
+    """
+    panels = [(errors, title)] + ([(second, second_title)] if second is not None else [])
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 3.6), squeeze=False)
+    for ax, (curves, heading) in zip(axes[0], panels):
+        for label, rate in curves.items():
+            rate = np.asarray(rate, dtype=float)
+            ax.plot(np.arange(len(rate)), rate, marker="o", label=label)
+        ax.set_xlabel("output position t")
+        ax.set_ylabel("fraction of wrong tokens")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(heading, fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,100 @@
+"""Build the course, autograde the sample class with nbgrader, print the score table.
+
+    python -m autograder demo          # what `python3 tasks.py main` runs
+
+Leaves, in build/course/ (COURSE):
+    grades.csv                          nbgrader export of the gradebook
+    feedback/<student>/<id>/<id>.html   the feedback each student would receive
+    autograded/<student>/<id>/          the graded notebooks, gradebook.db the scores
+"""
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+
+from autograder import build, sample_class
+
+GRADING_FOLDERS = ("submitted", "autograded", "feedback")
+
+
+def reset(course):
+    """Forget earlier submissions and grades, so that a demo always starts clean."""
+    for name in GRADING_FOLDERS:
+        shutil.rmtree(Path(course) / name, ignore_errors=True)
+    for name in ("gradebook.db", "grades.csv"):
+        (Path(course) / name).unlink(missing_ok=True)
+
+
+def autograde(course, ids):
+    """Plain `nbgrader autograde` of every submission (a sandboxed grader can replace this)."""
+    for assignment in ids:
+        build.run_nbgrader(course, "autograde", assignment, "--force")
+
+
+def feedback_and_export(course, ids):
+    for assignment in ids:
+        build.run_nbgrader(course, "generate_feedback", assignment, "--force")
+    build.run_nbgrader(course, "export", "--to", "grades.csv")
+
+
+def scores(course):
+    """{student: {assignment: {grade_id: score}}} as recorded in the gradebook."""
+    out = {}
+    with Gradebook(f"sqlite:///{Path(course).resolve() / 'gradebook.db'}") as gb:
+        for assignment in gb.assignments:
+            for sub in assignment.submissions:
+                cells = {}
+                for nb in sub.notebooks:
+                    for grade in nb.grades:
+                        cells[grade.name] = float(grade.score)
+                out.setdefault(sub.student.id, {})[assignment.name] = cells
+    return out
+
+
+def table(got, ids):
+    """The score table: one row per student, one column per assignment, then the total."""
+    maxima = {a: sum(sample_class.expected_scores([a])["reference"][a].values()) for a in ids}
+    head = ["student"] + [a[:2] for a in ids] + ["total"]
+    rows = [head]
+    for student in sorted(got):
+        points = [sum(got[student].get(a, {}).values()) for a in ids]
+        rows.append([student] + [f"{p:g}/{maxima[a]:g}" for p, a in zip(points, ids)]
+                    + [f"{sum(points):g}/{sum(maxima.values()):g}"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in
+                       enumerate(zip(row, widths))) for row in rows]
+    legend = "  ".join(f"{a[:2]}={a}" for a in ids)
+    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:] + ["", legend])
+
+
+def run(course=build.COURSE):
+    """Build, grade, give feedback; return (scores, ids)."""
+    course = Path(course)
+    reset(course)
+    ids = build.build(course, notebooks=None)
+    sample_class.write(course, ids)
+    autograde(course, ids)
+    feedback_and_export(course, ids)
+    return scores(course), ids
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m autograder demo", description=__doc__)
+    parser.add_argument("--course", type=Path, default=build.COURSE, help="course folder")
+    args = parser.parse_args(argv)
+    print(f"Building the course in {args.course} and grading the sample class "
+          f"({', '.join(sample_class.STUDENTS)}) with nbgrader; this takes about a minute ...",
+          flush=True)
+    got, ids = run(args.course)
+    print(table(got, ids))
+    wrong = ", ".join(f"{f} ({m})" for f, m in sample_class.WRONG_ANSWERS.items())
+    print(f"\nThe student 'wrong' submitted these known mistakes: {wrong}.")
+    print(f"\nGrades:   {args.course / 'grades.csv'}")
+    print(f"Feedback: {args.course / 'feedback'}/<student>/<assignment>/<assignment>.html")
+    expected = sample_class.expected_scores(ids)
+    if got != expected:
+        print("UNEXPECTED SCORES: the sample class did not grade as it must", file=sys.stderr)
+        return 1
+    return 0
