@@ -5,6 +5,7 @@ Debian's chromium (apt-get install chromium chromium-driver) and the `playwright
 a Chromium they are skipped with that instruction. Screenshots go to build/artifacts/browser/.
 """
 import fcntl
+import os
 import re
 import shutil
 from pathlib import Path
@@ -114,50 +115,41 @@ def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
 # --- The course's notebooks, as students open them. ---------------------------------------------
 
 @pytest.fixture(scope="session")
-def built_course(tmp_path_factory):
-    """The course built by `autograder.build` into a temporary folder, once for all test workers."""
-    from autograder import build
+def course(tmp_path_factory):
+    """The course as `autograder.build` makes it, with the sample class's submissions in
+    submitted/<student>/ (autograder.sample_class), in a temporary folder shared by all workers."""
+    from autograder import build, sample_class
 
-    shared = tmp_path_factory.getbasetemp().parent / "tfcourse-browser"
+    # xdist workers' temp folders sit side by side in this run's own one: build there, once.
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent
+    shared = run_folder / "tfcourse-browser"
     shared.mkdir(exist_ok=True)
-    course = shared / "course"
+    folder = shared / "course"
     with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers share the base temp folder's parent
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if not (shared / "built").exists():
-            build.build(course, notebooks=None)
+            sample_class.write(folder, build.build(folder, notebooks=None))
             (shared / "built").touch()
-    return course
-
-
-def solution_cells(notebook):
-    """{grade_id: cell} of the solution cells of an nbgrader notebook."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
-
-
-def with_reference_answers(student_path, source_path):
-    """The student notebook with each solution cell's code taken from the build's source."""
-    student = nbformat.read(student_path, as_version=4)
-    reference = solution_cells(nbformat.read(source_path, as_version=4))
-    answers = solution_cells(student)
-    assert answers, f"{student_path.name} has no solution cells"
-    assert answers.keys() == reference.keys(), f"{student_path.name} and its source disagree on exercises"
-    for grade_id, cell in answers.items():
-        cell.source = reference[grade_id].source
-    return student
+    return folder
 
 
 @pytest.fixture(scope="session")
-def student_lab(built_course, tmp_path_factory):
-    """JupyterLab serving copies of notebooks/<id>/ with the reference answers filled in."""
+def student_lab(course, tmp_path_factory):
+    """JupyterLab serving the sample class's `reference` and `wrong` students' folders."""
     root = tmp_path_factory.mktemp("students")
-    for path in NOTEBOOKS:
-        folder = root / "reference" / path.parent.name
-        shutil.copytree(path.parent, folder)
-        source = built_course / "source" / path.parent.name / path.name
-        nbformat.write(with_reference_answers(path, source), folder / path.name)
+    for student in ("reference", "wrong"):
+        shutil.copytree(course / "submitted" / student, root / student)
     with JupyterLab(root) as lab:
         yield lab, root
+
+
+def test_sample_class_is_made_from_the_committed_student_notebooks(course):
+    """The notebooks the browser opens are the ones students get, answers aside."""
+    assert NOTEBOOKS, "notebooks/ holds no student notebook"
+    released = sorted(p.relative_to(course / "release") for p in (course / "release").glob("*/*.ipynb"))
+    assert released == [p.relative_to(ROOT / "notebooks") for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -169,3 +161,58 @@ def test_notebook_with_reference_answers_runs_cleanly_in_jupyterlab(path, studen
     notebook.screenshot(ARTIFACTS / f"{path.stem}.png")
     assert plot_cells(nbformat.read(path, as_version=4)), f"{path.name} draws no plot"
     assert_ran_cleanly(root / relative, cells)
+
+
+def first_wrong_answers():
+    """(assignment, graded function, mistake id): the wrong student's first mistake in each
+    notebook that has one, in the notebook's cell order."""
+    from autograder import sample_class
+
+    out = []
+    for path in NOTEBOOKS:
+        functions = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, as_version=4).cells
+                     if c.metadata.get("nbgrader", {}).get("solution")]
+        wrong = [f for f in functions if f in sample_class.WRONG_ANSWERS]
+        if wrong:
+            out.append((path.parent.name, wrong[0], sample_class.WRONG_ANSWERS[wrong[0]]))
+    return out
+
+
+def expected_diagnostic(function, mistake):
+    """What the visible test says about this known mistake, computed here, outside the browser."""
+    from autograder.mistakes import MISTAKES
+    from tfcourse.checks import CheckFailed, check
+
+    with pytest.raises(CheckFailed) as failure:
+        check(function, MISTAKES[function][mistake])
+    return str(failure.value)
+
+
+def words(text):
+    return " ".join(text.split())
+
+
+def visible_test_cell(notebook, function):
+    """Index of the first test cell that checks `function`."""
+    return next(i for i, c in enumerate(notebook.cells)
+                if c.metadata.get("nbgrader", {}).get("grade") and f"check({function!r}" in c.source.replace('"', "'"))
+
+
+@pytest.mark.parametrize("assignment, function, mistake", first_wrong_answers(),
+                         ids=[f"{a[:2]}-{m}" for a, _, m in first_wrong_answers()])
+def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment, function, mistake,
+                                                                      student_lab, page):
+    from tfcourse.checks import MISTAKES as HINTS
+
+    lab, root = student_lab
+    relative = Path("wrong") / assignment / f"{assignment}.ipynb"
+    notebook = NotebookPage(page, lab).open(relative.as_posix())
+    cells = notebook.run_all()
+    notebook.screenshot(ARTIFACTS / f"{assignment}_wrong_{mistake}.png")
+    test_cell = visible_test_cell(nbformat.read(root / relative, as_version=4), function)
+    failing = [c.index for c in cells if c.stderr]
+    assert failing == [test_cell], f"expected only the visible test of {function} to fail, got cells {failing}"
+    shown = words(cells[test_cell].stderr)
+    assert words(f"CheckFailed: {expected_diagnostic(function, mistake)}") in shown
+    assert words(HINTS[mistake]) in shown, "the message names the mistake and says how to fix it"
+    assert not cells[test_cell + 1].executed, "Run All stops at the failing test"
