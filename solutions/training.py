@@ -203,9 +203,11 @@ def train(model, train_batch, val_batch, cell_type, n_steps, sampling_prob=0.0, 
     1 - eps_i). Validation exact match (free running) is measured every eval_every steps.
     log_every: print a one-line progress report that often (None: at each evaluation).
     """
-    rng = np.random.default_rng(seed)
+    # Batches and coins come from separate generators, so that every regime sees the same
+    # batches in the same order whatever its sampling_prob (teacher forcing draws no coins).
+    coin_rng = np.random.default_rng([seed, 1])
     optimizer = Adam(model, lr=lr)
-    stream = batches(train_batch, batch_size, rng)
+    stream = batches(train_batch, batch_size, np.random.default_rng(seed))
     steps, losses, probs, eval_steps, val_exact = [], [], [], [], []
     log_every = log_every or eval_every
     started = time.perf_counter()
@@ -218,7 +220,7 @@ def train(model, train_batch, val_batch, cell_type, n_steps, sampling_prob=0.0, 
         if i == n_steps:
             break
         p = sampling_prob(i) if callable(sampling_prob) else sampling_prob
-        loss, grads = loss_and_grads(model, next(stream), cell_type, p, rng, decoder_backward)
+        loss, grads = loss_and_grads(model, next(stream), cell_type, p, coin_rng, decoder_backward)
         optimizer.step(model, grads)
         steps.append(i)
         losses.append(loss)
