@@ -4,8 +4,8 @@ D is the input size, H the hidden size, B an optional batch size: x is (D,) or (
 the states (H,) or (B, H), as for the plain steps in solutions/cells.py, whose cell
 code the forwards call (one implementation of each cell).
 
-Each `*_step_forward` returns what the plain step returns plus a cache (a NamedTuple
-below); each `*_step_backward` takes the gradient of the loss with respect to the
+Each `*_step_forward` returns what the plain step returns plus a cache (a NamedTuple of
+tfcourse.caches); each `*_step_backward` takes the gradient of the loss with respect to the
 step's outputs and the cache, and returns the gradients with respect to the forward's
 arguments, in their order: dx, dh_prev, (dc_prev,) and dparams, a dict with one
 gradient per parameter key, shaped like the parameter.
@@ -17,47 +17,12 @@ of its time loop (as the teacher-forced forward hoists x @ W_x):
   * `projection_backward` turns dxw and dhw into dx, dh_prev and the parameter gradients.
 Both accept any number of leading axes ((B,), (B, T), or none).
 """
-from typing import NamedTuple
-
 import numpy as np
 
 from solutions.cells import (_check_step, gru_cell_gates, input_projection, lstm_cell_gates,
                              rnn_cell)
+from tfcourse.caches import GRUCache, LSTMCache, RNNCache
 from tfcourse.validate import as_float_array
-
-
-class RNNCache(NamedTuple):
-    """What rnn_step_backward needs: the input x, h_prev, h_next and the params."""
-    x: np.ndarray
-    h_prev: np.ndarray
-    h_next: np.ndarray
-    params: dict
-
-
-class LSTMCache(NamedTuple):
-    """What lstm_step_backward needs: x, h_prev, c_prev, the activated gates i, f, g, o,
-    c_next and the params."""
-    x: np.ndarray
-    h_prev: np.ndarray
-    c_prev: np.ndarray
-    i: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
-    o: np.ndarray
-    c_next: np.ndarray
-    params: dict
-
-
-class GRUCache(NamedTuple):
-    """What gru_step_backward needs: x, h_prev, the gates r, z, n,
-    h_n = h_prev @ W_hn + b_hn (the term r scales) and the params."""
-    x: np.ndarray
-    h_prev: np.ndarray
-    r: np.ndarray
-    z: np.ndarray
-    n: np.ndarray
-    h_n: np.ndarray
-    params: dict
 
 
 def cell_forward(xw, x, state, params, cell_type):

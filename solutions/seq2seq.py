@@ -19,21 +19,8 @@ import numpy as np
 from solutions.backprop import cell_backward, cell_forward, outer_sum, param_grads
 from solutions.cells import check_cell_params, initial_state, input_projection
 from solutions.decoders import check_decoder_params
+from tfcourse.caches import DecoderCache
 from tfcourse.validate import as_float_array, check_count, check_params, check_real, make_rng
-
-
-class DecoderCache(NamedTuple):
-    """What decoder backpropagation needs.
-
-    inputs (..., T, D): the inputs x_t that were fed; steps: T step caches (RNNCache,
-    LSTMCache or GRUCache, batched like the inputs); hidden (..., T, H): h_1 .. h_T;
-    params: the decoder parameters (float64 arrays); cell_type: 'rnn', 'lstm' or 'gru'.
-    """
-    inputs: np.ndarray
-    steps: list
-    hidden: np.ndarray
-    params: dict
-    cell_type: str
 
 
 def _check_batch(context_vector, target_seq, params):
