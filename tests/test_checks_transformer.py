@@ -54,6 +54,11 @@ def test_a_shift_that_forgot_the_start_token_says_what_was_expected():
         checks.check("shift_right", lambda labels, s, p, i=-100: solutions.shift_right(labels, 0, p, i))
 
 
+def test_a_shift_returning_floats_is_told_ids_must_be_integers():
+    with pytest.raises(CheckFailed, match="token ids must be integers"):
+        checks.check("shift_right", lambda *a: solutions.shift_right(*a).astype(float))
+
+
 def test_a_decoder_that_modifies_its_input_is_told_so():
     def in_place(input_ids, params):
         params["W_y"] *= 1.0001

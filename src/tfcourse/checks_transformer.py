@@ -289,6 +289,9 @@ def compare(name, case, got):
         if got.shape == expected.shape and np.array_equal(got, expected):
             if kind == "mask" and got.dtype != bool:
                 return f"returned dtype {got.dtype}; return a boolean array."
+            if kind == "ids" and got.dtype.kind not in "iu":
+                return (f"the values are right but the dtype is {got.dtype}: token ids must be "
+                        f"integers, since they index the embedding's rows.")
             return None
         report = (f"expected {expected.astype(int).tolist() if kind == 'ids' else expected.tolist()}"
                   f", got {got.tolist()}.")
