@@ -216,3 +216,70 @@ def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment
     assert words(f"CheckFailed: {expected_diagnostic(function, mistake)}") in shown
     assert words(HINTS[mistake]) in shown, "the message names the mistake and says how to fix it"
     assert not cells[test_cell + 1].executed, "Run All stops at the failing test"
+
+
+# --- nbgrader's extensions: Validate for students, formgrader for instructors. -----------------
+
+def test_validate_button_reports_the_failing_exercise_and_its_diagnostic(student_lab, page):
+    assignment, function, mistake = next(w for w in first_wrong_answers() if w[0].startswith("02"))
+    lab, _ = student_lab
+    notebook = NotebookPage(page, lab).open(f"wrong/{assignment}/{assignment}.ipynb")
+    notebook.toolbar_button("validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / f"{assignment}_wrong_validate.png"))
+    text = words(dialog.inner_text())
+    assert text.startswith("Validation Results") and "failed" in text, text[:500]
+    assert f'check("{function}", {function})' in text, "the dialog shows the failing test cell"
+    assert words(expected_diagnostic(function, mistake)) in text
+    assert "Success" not in text
+
+
+def test_validate_passes_the_reference_answers(student_lab):
+    lab, root = student_lab
+    path = next(p for p in NOTEBOOKS if p.stem.startswith("02"))
+    answer = lab.api("assignments/validate", method="POST",
+                     data=f"path=reference/{path.parent.name}/{path.name}".encode())
+    assert answer["success"], answer["value"]
+    assert not answer["value"].get("failed"), answer["value"]
+
+
+@pytest.fixture(scope="session")
+def graded_course(course):
+    """The course with the sample class graded by `python -m autograder grade` (which fills
+    nbgrader's gradebook), once for all workers."""
+    import subprocess
+    import sys
+
+    shared = course.parent
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "graded").exists():
+            run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(course / "submitted"),
+                                  "--out", str(shared / "grades"), "--course", str(course)],
+                                 cwd=ROOT, capture_output=True, text=True)
+            assert run.returncode == 0, f"autograder grade failed:\n{run.stdout}\n{run.stderr}"
+            (shared / "graded").touch()
+    return course
+
+
+def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_course, page):
+    from autograder import sample_class
+
+    expected = sample_class.expected_scores()
+    with JupyterLab(graded_course) as lab:
+        assignments = {a["name"]: a for a in lab.api("formgrader/api/assignments")}
+        assert sorted(assignments) == sorted(p.parent.name for p in NOTEBOOKS)
+        for name, assignment in assignments.items():
+            assert assignment["num_submissions"] == len(sample_class.STUDENTS)
+            assert assignment["max_score"] == sum(expected["reference"][name].values())
+            got = {s["student"]: s["score"] for s in lab.api(f"formgrader/api/submissions/{name}")}
+            assert got == {student: sum(expected[student][name].values()) for student in sample_class.STUDENTS}, name
+        page.goto(lab.page_url("formgrader/manage_students"))
+        page.locator("#main-table tr td.score").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "formgrader_students.png"))
+        shown = dict(page.evaluate("""() => [...document.querySelectorAll('#main-table tr')]
+            .map(row => [row.querySelector('td.id').innerText.trim(), row.querySelector('td.score').innerText.trim()])"""))
+        top = sum(sum(cells.values()) for cells in expected["reference"].values())
+        assert shown == {student: f"{sum(sum(c.values()) for c in expected[student].values()):g} / {top:g}"
+                         for student in sample_class.STUDENTS}
