@@ -1,0 +1,146 @@
+"""tfcourse.checks: silent and passing for a right answer; for a wrong one, a message that
+says what is wrong (raised, None, shape, first diverging step) and names each known mistake."""
+import numpy as np
+import pytest
+
+import solutions
+from autograder.cases import HIDDEN, VISIBLE, hidden_cases
+from autograder.mistakes import MISTAKES
+from tfcourse import checks
+from tfcourse.checks import CheckFailed, check, check_hidden, pack
+
+ALL = list(VISIBLE)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_reference_passes_its_public_check_and_writes_nothing_to_stderr(name, capfd):
+    check(name, getattr(solutions, name))
+    out, err = capfd.readouterr()
+    assert err == "" and f"\u2714 {name} matches the reference" in out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_reference_passes_its_hidden_cases(name, capfd):
+    check_hidden(name, getattr(solutions, name), pack(hidden_cases(name)))
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("name, mistake", [(n, m) for n in MISTAKES for m in MISTAKES[n]])
+def test_every_known_mistake_fails_and_is_named(name, mistake):
+    with pytest.raises(CheckFailed) as info:
+        check(name, MISTAKES[name][mistake])
+    assert checks.MISTAKES[mistake] in str(info.value)
+
+
+def test_every_mistake_has_a_hint_and_every_hint_a_mistake():
+    used = {m for table in MISTAKES.values() for m in table}
+    assert used == set(checks.MISTAKES)
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def test_an_unimplemented_stub_is_told_to_replace_the_raise():
+    with pytest.raises(CheckFailed, match=r"rnn_step is not implemented yet: replace `raise NotImplementedError\(\)`"):
+        check("rnn_step", _stub)
+
+
+def test_an_exception_in_the_answer_is_reported_with_its_message_and_the_call():
+    def broken(x, h_prev, params):
+        return x @ params["W_h"]
+    with pytest.raises(CheckFailed) as info:
+        check("rnn_step", broken)
+    text = str(info.value)
+    assert "rnn_step raised ValueError" in text and "matmul" in text
+    assert "called as rnn_step(array(3,), array(4,), {W_h: array(4, 4), W_x: array(3, 4)" in text
+
+
+def test_a_missing_return_is_named():
+    with pytest.raises(CheckFailed, match=r"returned None: did you forget `return`\?"):
+        check("gru_step", lambda x, h_prev, params: None)
+
+
+def test_a_wrong_shape_says_expected_and_got():
+    def short(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        return solutions.decoder_forward_teacher_forcing(
+            context_vector, target_seq, decoder_params, cell_type)[:, :-1]
+    with pytest.raises(CheckFailed, match=r"expected logits of shape \(T, V\) = \(5, 6\), got \(5, 5\)"):
+        check("decoder_forward_teacher_forcing", short)
+
+
+def test_the_first_diverging_step_and_its_size_are_reported():
+    def late(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        out = solutions.decoder_forward_teacher_forcing(
+            context_vector, target_seq, decoder_params, cell_type).copy()
+        out[3:] += 0.25
+        return out
+    with pytest.raises(CheckFailed) as info:
+        check("decoder_forward_teacher_forcing", late)
+    text = str(info.value)
+    assert "step 3 is the first whose logits differ" in text and "= 0.25" in text
+    assert "steps 0-2 match; 2 of 5 steps differ" in text and "Known mistake" not in text
+
+
+def test_an_lstm_step_that_returns_one_array_is_told_to_return_the_pair():
+    with pytest.raises(CheckFailed, match=r"must return the pair \(h_next, c_next\)"):
+        check("lstm_step", lambda x, h, c, params: h)
+
+
+def test_a_schedule_returning_an_array_is_told_to_return_a_number():
+    with pytest.raises(CheckFailed, match="it must return one number"):
+        check("linear_schedule", lambda i, k, c, eps_min: np.array([k, c]))
+
+
+def test_an_answer_that_modifies_its_input_fails():
+    def in_place(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        out = solutions.decoder_forward_teacher_forcing(
+            context_vector, target_seq, decoder_params, cell_type)
+        target_seq *= 2
+        return out
+    with pytest.raises(CheckFailed, match=r"modified its input argument 2 in place"):
+        check("decoder_forward_teacher_forcing", in_place)
+
+
+def test_drawing_from_numpy_global_random_state_is_named():
+    def global_coins(context_vector, target_seq, decoder_params, sampling_prob, cell_type="rnn",
+                     rng=None):
+        return solutions.decoder_forward_scheduled_sampling(
+            context_vector, target_seq, decoder_params, sampling_prob, cell_type,
+            np.random.default_rng(12345))
+    with pytest.raises(CheckFailed, match=r"drew 0 numbers from rng; the contract draws exactly T-1 = 5"):
+        check("decoder_forward_scheduled_sampling", global_coins)
+
+
+def test_warnings_inside_a_correct_answer_stay_silent(capfd):
+    def naive(i, k):
+        return k / (k + np.exp(i / k))  # overflows (RuntimeWarning) for huge i, value still right
+    check_hidden("inverse_sigmoid_schedule", naive, pack(hidden_cases("inverse_sigmoid_schedule")))
+    assert capfd.readouterr().err == ""
+
+
+def test_loop_and_vectorised_answers_both_pass():
+    def by_loop(x, h_prev, params):
+        x, h = np.atleast_2d(x), np.atleast_2d(h_prev)
+        out = np.array([[np.tanh(sum(x[b, d] * params["W_x"][d, j] for d in range(x.shape[1]))
+                                 + sum(h[b, k] * params["W_h"][k, j] for k in range(h.shape[1]))
+                                 + params["b"][j]) for j in range(h.shape[1])]
+                        for b in range(x.shape[0])])
+        return out if np.ndim(h_prev) == 2 else out[0]
+    check("rnn_step", by_loop)
+    check_hidden("rnn_step", by_loop, pack(hidden_cases("rnn_step")))
+
+
+def test_pack_round_trips():
+    data = {"a": [1.5, 2.0], "b": "x"}
+    assert checks.unpack(pack(data)) == data
+
+
+def test_hidden_cases_cover_every_cell_type_T_1_and_both_ends_of_sampling_prob():
+    for name in ("decoder_forward_teacher_forcing", "decoder_forward_free_running",
+                 "decoder_forward_scheduled_sampling"):
+        specs = [c["spec"] for c in HIDDEN[name]]
+        assert {s["cell_type"] for s in specs} == {"rnn", "lstm", "gru"}
+        assert any(s["T"] == 1 for s in specs)
+    probs = {c["spec"]["sampling_prob"] for c in HIDDEN["decoder_forward_scheduled_sampling"]}
+    assert {0.0, 1.0} <= probs and len(probs) >= 4

@@ -1,0 +1,27 @@
+"""Every nbgrader source notebook (reference answers inlined) runs top to bottom, without an
+error or a byte on stderr, in under 20 s (the budget of a 2-core CI machine)."""
+import pytest
+
+from autograder import build
+from autograder.execute import error_outputs, execute, stderr_outputs
+
+BUDGET_SECONDS = 20
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("course")
+    build.write_sources(folder)
+    return folder
+
+
+@pytest.mark.parametrize("assignment", build.assignments())
+def test_source_notebook_runs_cleanly_within_budget(course, assignment):
+    nb, seconds = execute(course / "source" / assignment / f"{assignment}.ipynb",
+                          timeout=BUDGET_SECONDS, allow_errors=True)
+    assert error_outputs(nb) == []
+    assert stderr_outputs(nb) == []
+    assert seconds < BUDGET_SECONDS, f"{assignment} took {seconds:.1f} s"
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    assert images, f"{assignment} shows no plot"
