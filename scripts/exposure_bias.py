@@ -4,6 +4,11 @@
     python scripts/exposure_bias.py                  # the notebook's settings, one seed
     python scripts/exposure_bias.py --seeds 0 1 2    # several seeds: mean and spread per regime
     python scripts/exposure_bias.py --steps 2000     # a longer run than the notebook can afford
+    python scripts/exposure_bias.py --save           # the notebook's run -> data/experiments/
+
+--save writes the logged curves and test scores of the notebook's settings (one seed) to
+data/experiments/exposure_bias_<task>_<cell>.npz, which notebook 05 plots;
+tests/test_exposure_bias.py reruns the experiment and checks the file reproduces.
 
 Trains the same GRU encoder-decoder (solutions/experiment.py SETTINGS) under teacher forcing,
 always sampling, uniform sampling_prob 0.5 and scheduled sampling with each of the three
@@ -25,6 +30,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from solutions.experiment import SETTINGS, run, table  # noqa: E402
 
+OUT = Path(__file__).resolve().parents[1] / "data" / "experiments"
+
+
+def arrays_of(results, settings):
+    """The arrays of the .npz file: one row per regime, in the order run() trains them."""
+    logs = [r.log for r in results.values()]
+    out = {"regimes": np.array(list(results)),
+           "steps": logs[0].steps, "eval_steps": logs[0].eval_steps,
+           "loss": np.stack([g.loss for g in logs]),
+           "sampling_prob": np.stack([g.sampling_prob for g in logs]),
+           "val_exact": np.stack([g.val_exact for g in logs])}
+    for field in ("test_exact", "test_token", "test_token_teacher", "test_by_position"):
+        out[field] = np.array([getattr(r, field) for r in results.values()])
+    out.update({key: np.array(value) for key, value in settings.items()})
+    return out
+
+
+def path_of(settings, out=OUT):
+    return Path(out) / f"exposure_bias_{settings['task']}_{settings['cell_type']}.npz"
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -32,7 +57,11 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=SETTINGS["n_steps"])
     parser.add_argument("--task", default=SETTINGS["task"])
     parser.add_argument("--quiet", action="store_true", help="no per-step progress lines")
+    parser.add_argument("--save", action="store_true",
+                        help="write the (single-seed) run to data/experiments/ for notebook 05")
     args = parser.parse_args(argv)
+    if args.save and (len(args.seeds) > 1 or args.steps != SETTINGS["n_steps"] or args.task != SETTINGS["task"]):
+        parser.error("--save writes the notebook's run: use it without --seeds, --steps and --task")
     settings = dict(SETTINGS, n_steps=args.steps, task=args.task)
     started = time.perf_counter()
     per_seed = []
@@ -42,6 +71,11 @@ def main(argv=None):
         results = run(**settings, print_fn=None if args.quiet else print)
         print(table(results), flush=True)
         per_seed.append(results)
+        if args.save:
+            path = path_of(settings)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, **arrays_of(results, settings))
+            print(f"wrote {path}")
     if len(per_seed) > 1:
         print(f"\nover seeds {args.seeds}: test exact match, mean (min .. max)")
         for name in per_seed[0]:

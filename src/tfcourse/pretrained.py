@@ -40,6 +40,17 @@ class Pretrained(NamedTuple):
     vocab: Vocab
 
 
+def read_npz(path, remake):
+    """Return the arrays of the .npz file at `path` (no pickles); a damaged file is a ValueError
+    saying to run the command `remake`."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {key: stored[key] for key in stored.files}
+    except (OSError, ValueError, zipfile.BadZipFile):
+        raise ValueError(f"{path}: not a readable .npz file of arrays (damaged or replaced); "
+                         f"remake it with `{remake}`") from None
+
+
 def available(root=None):
     """Return the (task, cell_type) pairs that have a file in data/pretrained/, sorted."""
     folder = Path(data_dir() if root is None else root) / "pretrained"
@@ -65,12 +76,7 @@ def load_pretrained(task="dates", cell_type="gru", root=None):
         have = ", ".join(f"({t!r}, {c!r})" for t, c in available(root)) or "none"
         raise ValueError(f"task, cell_type: no pretrained model {path.name} in {path.parent}; "
                          f"available: {have}. Make them with `{REMAKE}` in the repo root")
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-    except (OSError, ValueError, zipfile.BadZipFile):
-        raise ValueError(f"{path}: not a readable .npz file of arrays (damaged or replaced); "
-                         f"remake it with `{REMAKE}`") from None
+    arrays = read_npz(path, REMAKE)
     keys = DECODER_KEYS[cell_type] + OUTPUT_KEYS + ("val_context", "val_target_ids", "vocab")
     missing = [key for key in keys if key not in arrays]
     if missing:

@@ -1,0 +1,115 @@
+"""Notebook 05's test cases (backpropagation through time): public ones and hidden ones.
+
+    python -m autograder.cases_training            # write data/reference/<name>.json
+    python -m autograder.cases_training --check    # compare, write nothing (exit 1 if stale)
+
+A case is a spec (sizes and a seed); its arguments are made here with the reference forward
+passes (a backward's cache must come from a real forward), then written out explicitly with
+the reference result, encoded by tfcourse.checks_training. Public cases go to data/reference/;
+hidden ones never leave the instructor's side (the build packs them into the test cells).
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import solutions
+from tfcourse.checks_training import RESULTS, encode
+from tfcourse.params import random_decoder_params
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "reference"
+GRU_KEYS = ("W_x", "W_h", "b_x", "b_h")
+
+
+def make_args(name, spec):
+    """The arguments of graded function `name` for a spec {D, H, B, T, V, seed}."""
+    rng = np.random.default_rng(spec["seed"])
+    D, H, V, T, B = spec["D"], spec["H"], spec.get("V", 5), spec.get("T", 4), spec.get("B")
+    lead = () if B is None else (B,)
+    params = random_decoder_params("gru", D, H, V, rng)
+    if name in ("gru_step_forward", "gru_step_backward"):
+        cell = {k: params[k] for k in GRU_KEYS}
+        x, h = rng.normal(size=lead + (D,)), rng.normal(size=lead + (H,))
+        if name == "gru_step_forward":
+            return [x, h, cell]
+        _, cache = solutions.gru_step_forward(x, h, cell)
+        return [rng.normal(size=lead + (H,)), cache]
+    context, target_seq = rng.normal(size=lead + (H,)), rng.normal(size=lead + (T, D))
+    if name == "decoder_forward_teacher_forcing_cache":
+        return [context, target_seq, params, "gru"]
+    _, cache = solutions.decoder_forward_teacher_forcing_cache(context, target_seq, params, "gru")
+    return [rng.normal(size=lead + (T, V)), cache]
+
+
+def _spec(label, **spec):
+    return {"label": label, "spec": spec}
+
+
+def _sizes(**spec):
+    return ", ".join(f"{k}={v}" for k, v in spec.items() if k != "seed" and v is not None)
+
+
+VISIBLE = {
+    name: [_spec(_sizes(**s), **s) for s in specs] for name, specs in {
+        "gru_step_forward": [dict(D=3, H=4, seed=1), dict(D=3, H=4, B=2, seed=2)],
+        "gru_step_backward": [dict(D=3, H=4, seed=3), dict(D=3, H=4, B=2, seed=4)],
+        "decoder_forward_teacher_forcing_cache": [dict(D=3, H=4, V=5, T=4, seed=5),
+                                                  dict(D=3, H=4, V=5, T=4, B=2, seed=6)],
+        "decoder_backward_teacher_forcing": [dict(D=3, H=4, V=5, T=4, seed=7),
+                                             dict(D=3, H=4, V=5, T=4, B=2, seed=8)],
+    }.items()}
+
+_HIDDEN_SIZES = [dict(D=1, H=1, V=2, T=1), dict(D=2, H=5, V=3, T=2, B=3), dict(D=4, H=2, V=6, T=6),
+                 dict(D=3, H=3, V=4, T=5, B=1), dict(D=5, H=4, V=7, T=3, B=4)]
+HIDDEN = {name: [_spec(f"hidden case {n} ({_sizes(**s)})", **s, seed=500 + 10 * n + k)
+                 for n, s in enumerate(_HIDDEN_SIZES, 1)]
+          for k, name in enumerate(RESULTS)}
+
+
+def explicit(name, case):
+    """The case with its arguments and the reference result written out (encoded)."""
+    args = make_args(name, case["spec"])
+    expected = getattr(solutions, name)(*args)
+    return {"label": case["label"], "args": [encode(a) for a in args], "expected": encode(expected)}
+
+
+def public_reference(name):
+    return {"function": name, "generated_by": "python -m autograder.cases_training",
+            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
+            "cases": [explicit(name, c) for c in VISIBLE[name]]}
+
+
+def hidden_cases(name):
+    """The hidden cases of `name`, arguments and expected results written out, ready to pack."""
+    return [explicit(name, c) for c in HIDDEN[name]]
+
+
+def render(name):
+    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (data/reference)")
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name in VISIBLE:
+        path, text = args.out / f"{name}.json", render(name)
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path} ({len(text)} bytes)")
+    if stale:
+        print("stale: " + ", ".join(stale))
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""Checks behind notebook 05's test cells (backpropagation through time).
+
+    from tfcourse.checks_training import check, check_gradients
+    check_gradients("gru_step_backward", gru_step_forward, gru_step_backward)   # needs no reference
+    check("gru_step_backward", gru_step_backward)        # the public reference cases
+
+Two kinds of check. `check_gradients` compares a backward pass with centred finite differences
+of the student's own forward pass (tfcourse.gradcheck): any correct pair passes, whatever the
+reference says. `check` (public cases in data/reference/<name>.json, written by
+`python -m autograder.cases_training`) and `check_hidden` (cases packed into the test cell by
+the instructor's build) compare every output with the reference and name the first one that
+differs: which gradient, by how much, and a hint for the usual slip behind it.
+Student-safe: nothing here imports or contains a solution.
+"""
+import numpy as np
+
+from tfcourse.caches import DecoderCache, GRUCache
+from tfcourse.checks import CheckFailed, call, load_reference, pack, unpack
+from tfcourse.checks import decode as _decode_plain
+from tfcourse.checks import encode as _encode_plain
+from tfcourse.gradcheck import numerical_gradient, relative_error
+from tfcourse.params import random_decoder_params
+
+__all__ = ["check", "check_hidden", "check_cases", "check_gradients", "CheckFailed", "pack", "unpack"]
+
+RTOL, ATOL = 1e-6, 1e-9
+GRAD_TOL = 1e-7
+# The names of each graded function's results, in order.
+RESULTS = {
+    "gru_step_forward": ("h_next", "cache"),
+    "gru_step_backward": ("dx", "dh_prev", "dparams"),
+    "decoder_forward_teacher_forcing_cache": ("logits", "cache"),
+    "decoder_backward_teacher_forcing": ("dcontext_vector", "dtarget_seq", "dparams"),
+}
+# Where a result first differs -> the slip that usually causes it.
+HINTS = {
+    ("gru_step_forward", "cache.h_n"): "h_n is h_prev @ W_hn + b_hn, the hidden-side candidate "
+                                       "term *before* r multiplies it.",
+    ("gru_step_forward", "cache.n"): "n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)).",
+    ("gru_step_backward", "dh_prev"): "h_prev reaches h_next three ways: through W_h (all three "
+                                      "gates' hidden-side terms) and directly, as z * h_prev. "
+                                      "Did you add dh_next * z?",
+    ("gru_step_backward", "dparams['b_h']"): "b_h sits inside the hidden-side term: its n block "
+                                             "is scaled by r (d b_hn = dn_pre * r), unlike b_xn.",
+    ("gru_step_backward", "dparams['W_h']"): "the n block of dW_h gets the candidate's gradient "
+                                             "times r, since r multiplies h_prev @ W_hn + b_hn.",
+    ("gru_step_backward", "dx"): "dx = d(xw) @ W_x.T, with d(xw) the three gate blocks' "
+                                 "pre-activation gradients side by side (r, z, n).",
+    ("decoder_backward_teacher_forcing", "dcontext_vector"):
+        "the context is h_0: its gradient is what flows out of step 0's h_prev, after every "
+        "later step's gradient has been carried back to it.",
+    ("decoder_backward_teacher_forcing", "dtarget_seq"):
+        "step t consumed target_seq[t-1]: dtarget_seq[t-1] is step t's dx, and the last row "
+        "(never fed) gets zero.",
+    ("decoder_backward_teacher_forcing", "dparams['start']"): "start is step 0's input: its "
+                                                             "gradient is step 0's dx (summed "
+                                                             "over a batch).",
+    ("decoder_backward_teacher_forcing", "dparams['W_h']"):
+        "dh at step t is dlogits[t] @ W_y.T plus the dh_prev carried back from step t+1; "
+        "and every step's dW_h adds up.",
+}
+
+
+# ----------------------------------------------------------------------------- encoding
+
+def encode(value):
+    """tfcourse.checks.encode, plus the caches of tfcourse.caches, lists and strings."""
+    if isinstance(value, (GRUCache, DecoderCache)):
+        return {"cache": type(value).__name__, "fields": {k: encode(v) for k, v in value._asdict().items()}}
+    if isinstance(value, list):
+        return {"list": [encode(v) for v in value]}
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": {k: encode(v) for k, v in value.items()}}
+    return _encode_plain(value)
+
+
+def decode(data):
+    """Invert encode."""
+    if isinstance(data, dict) and "cache" in data:
+        kind = {"GRUCache": GRUCache, "DecoderCache": DecoderCache}[data["cache"]]
+        return kind(**{k: decode(v) for k, v in data["fields"].items()})
+    if isinstance(data, dict) and "list" in data:
+        return [decode(v) for v in data["list"]]
+    if isinstance(data, dict) and "tuple" in data:
+        return tuple(decode(v) for v in data["tuple"])
+    if isinstance(data, dict) and "dict" in data:
+        return {k: decode(v) for k, v in data["dict"].items()}
+    return _decode_plain(data)
+
+
+# ----------------------------------------------------------------------------- comparing
+
+def _leaves(value, path):
+    """Flatten a result into {path: array} (tuples, dicts, caches, lists of step caches)."""
+    if isinstance(value, (GRUCache, DecoderCache)) or hasattr(value, "_fields"):
+        out = {}
+        for field in value._fields:
+            if field not in ("params", "cell_type"):
+                out.update(_leaves(getattr(value, field), f"{path}.{field}"))
+        return out
+    if isinstance(value, dict):
+        out = {}
+        for key in value:
+            out.update(_leaves(value[key], f"{path}[{key!r}]"))
+        return out
+    if isinstance(value, (list, tuple)):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(_leaves(item, f"{path}[{i}]"))
+        return out
+    return {path: value}
+
+
+def compare(name, case, got):
+    """Return None if `got` matches the case's expected result, else what is wrong."""
+    expected = decode(case["expected"])
+    parts = RESULTS[name]
+    if not isinstance(got, tuple) or len(got) != len(parts):
+        n = len(got) if isinstance(got, (tuple, list)) else None
+        return (f"{name} returned {type(got).__name__}{'' if n is None else f' of length {n}'}; "
+                f"it must return the tuple ({', '.join(parts)}).")
+    for part, want, have in zip(parts, expected, got):   # the structure first, then the values
+        if part == "cache" and not hasattr(have, "_fields"):
+            return (f"the cache is a {type(have).__name__}; return the "
+                    f"{type(want).__name__} of tfcourse.caches, filled in.")
+        if part == "dparams" and not isinstance(have, dict):
+            return f"dparams is a {type(have).__name__}; return a dict with one gradient per key."
+    for part, want, have in zip(parts, expected, got):
+        want_leaves, have_leaves = _leaves(want, part), _leaves(have, part)
+        for path, w in want_leaves.items():
+            if path not in have_leaves:
+                return f"{path} is missing from what you returned."
+            try:
+                h = np.asarray(have_leaves[path], dtype=np.float64)
+            except (TypeError, ValueError):
+                return f"{path} is a {type(have_leaves[path]).__name__}, not an array of numbers."
+            w = np.asarray(w, dtype=np.float64)
+            if h.shape != w.shape:
+                return f"{path} has shape {h.shape}; expected {w.shape}."
+            if not np.allclose(h, w, rtol=RTOL, atol=ATOL):
+                worst = np.unravel_index(np.argmax(np.abs(h - w)), w.shape) if w.ndim else ()
+                message = (f"{path} differs from the reference: max |difference| "
+                           f"{float(np.max(np.abs(h - w))):.3g}"
+                           + (f", at index {tuple(int(i) for i in worst)}" if w.ndim else "")
+                           + f" (yours {h[worst]:.6g}, expected {w[worst]:.6g}).")
+                hint = HINTS.get((name, path))
+                return message + (f"\n  hint: {hint}" if hint else "")
+    return None
+
+
+def check_cases(name, func, cases, what="public"):
+    """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
+    __tracebackhide__ = True
+    if name not in RESULTS:
+        raise ValueError(f"name: expected one of {', '.join(RESULTS)}, got {name!r}")
+    for number, case in enumerate(cases, 1):
+        args = [decode(a) for a in case["args"]]
+        got = call(name, func, args, {})
+        problem = compare(name, case, got)
+        if problem:
+            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} ({case['label']}):\n"
+                              f"  {problem}")
+    print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
+
+
+def check(name, func):
+    """A visible test: `func` on the public reference cases of `name` (data/reference/)."""
+    __tracebackhide__ = True
+    check_cases(name, func, load_reference(name)["cases"], "public")
+
+
+def check_hidden(name, func, packed):
+    """A hidden test: `func` on cases packed into the test cell by the instructor's build."""
+    __tracebackhide__ = True
+    check_cases(name, func, unpack(packed), "hidden")
+
+
+# ----------------------------------------------------------------------------- gradient checks
+
+def _gru_case(seed, B, D=3, H=4, T=5, V=6):
+    rng = np.random.default_rng(seed)
+    params = random_decoder_params("gru", D, H, V, rng)
+    lead = () if B is None else (B,)
+    return rng, params, lead, D, H, T, V
+
+
+def check_gradients(name, forward, backward, seeds=(0, 1), tol=GRAD_TOL):
+    """Compare `backward` with centred differences of `forward` (float64, tiny sizes).
+
+    name: 'gru_step_backward' (forward = gru_step_forward) or 'decoder_backward_teacher_forcing'
+    (forward = decoder_forward_teacher_forcing_cache, GRU). The loss is sum(output * g) for a
+    random g, so its gradient with respect to the output is g. Prints each relative error;
+    raises CheckFailed naming the first argument whose error exceeds tol.
+    """
+    __tracebackhide__ = True
+    for seed, B in zip(seeds, (None, 2)):
+        rng, params, lead, D, H, T, V = _gru_case(seed, B)
+        if name == "gru_step_backward":
+            inputs = {"x": rng.normal(size=lead + (D,)), "h_prev": rng.normal(size=lead + (H,))}
+            params = {k: params[k] for k in ("W_x", "W_h", "b_x", "b_h")}
+            g = rng.normal(size=lead + (H,))
+            run = lambda: forward(inputs["x"], inputs["h_prev"], params)  # noqa: E731
+        elif name == "decoder_backward_teacher_forcing":
+            inputs = {"context_vector": rng.normal(size=lead + (H,)),
+                      "target_seq": rng.normal(size=lead + (T, D))}
+            g = rng.normal(size=lead + (T, V))
+            run = lambda: forward(inputs["context_vector"], inputs["target_seq"], params, "gru")  # noqa: E731
+        else:
+            raise ValueError(f"name: expected 'gru_step_backward' or "
+                             f"'decoder_backward_teacher_forcing', got {name!r}")
+        out = call(forward.__name__, run, [], {})
+        grads = call(name, backward, [g, out[1]], {})
+        if not isinstance(grads, tuple) or len(grads) != len(inputs) + 1:
+            raise CheckFailed(f"{name} returned {type(grads).__name__}; it must return "
+                              f"({', '.join(RESULTS[name])}).")
+        analytic = dict(zip(inputs, grads[:-1]))
+        analytic.update({f"dparams[{k!r}]": grads[-1].get(k) for k in params}
+                        if isinstance(grads[-1], dict) else {})
+        targets = dict(inputs, **{f"dparams[{k!r}]": params[k] for k in params})
+        label = "one example" if B is None else f"a batch of B={B}"
+        errors = []
+        for key, value in targets.items():
+            numeric = numerical_gradient(lambda: float(np.sum(run()[0] * g)), value)
+            mine = analytic.get(key)
+            if mine is None or np.shape(mine) != numeric.shape:
+                raise CheckFailed(f"{name} ({label}): the gradient for {key} has shape "
+                                  f"{np.shape(mine) if mine is not None else None}; expected "
+                                  f"{numeric.shape}.")
+            err = relative_error(mine, numeric)
+            errors.append(f"{key} {err:.1e}")
+            if not err <= tol:
+                raise CheckFailed(f"{name} ({label}): relative error {err:.2e} for {key} (allowed "
+                                  f"{tol:.0e}): your backward disagrees with finite differences of "
+                                  f"your forward.")
+        print(f"\u2714 {name}, {label}: " + ", ".join(errors))

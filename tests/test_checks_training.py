@@ -1,0 +1,84 @@
+"""tfcourse.checks_training: the reference passes every check; a wrong answer is named, with a hint;
+the public reference files are what autograder.cases_training writes."""
+import numpy as np
+import pytest
+
+import solutions
+from autograder import cases_training
+from tfcourse.checks_training import (CheckFailed, check, check_cases, check_gradients, check_hidden,
+                                      decode, encode, pack)
+
+GRADED = list(cases_training.VISIBLE)
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_the_reference_passes_its_public_and_hidden_cases(name, capsys):
+    check(name, getattr(solutions, name))
+    check_hidden(name, getattr(solutions, name), pack(cases_training.hidden_cases(name)))
+    assert capsys.readouterr().out.count("\u2714") == 2
+
+
+def test_the_reference_passes_the_gradient_checks(capsys):
+    check_gradients("gru_step_backward", solutions.gru_step_forward, solutions.gru_step_backward)
+    check_gradients("decoder_backward_teacher_forcing", solutions.decoder_forward_teacher_forcing_cache,
+                    solutions.decoder_backward_teacher_forcing)
+    assert capsys.readouterr().out.count("\u2714") == 4
+
+
+def _without_direct_path(dh_next, cache):
+    dx, dh_prev, dparams = solutions.gru_step_backward(dh_next, cache)
+    return dx, dh_prev - dh_next * cache.z, dparams
+
+
+def test_a_forgotten_direct_path_is_named_with_a_hint():
+    with pytest.raises(CheckFailed, match=r"(?s)dh_prev differs .*hint: .*dh_next \* z"):
+        check("gru_step_backward", _without_direct_path)
+    with pytest.raises(CheckFailed, match=r"relative error .* for h_prev .* finite differences"):
+        check_gradients("gru_step_backward", solutions.gru_step_forward, _without_direct_path)
+
+
+def test_a_bptt_that_forgets_the_carried_gradient_is_caught():
+    def no_carry(dlogits, cache):
+        # Each step alone: the gradient arriving from step t+1 is dropped.
+        dparams = None
+        for t in range(len(cache.steps)):
+            one = cache._replace(inputs=cache.inputs[..., t:t + 1, :], steps=[cache.steps[t]],
+                                 hidden=cache.hidden[..., t:t + 1, :])
+            _, _, d = solutions.decoder_backward_teacher_forcing(dlogits[..., t:t + 1, :], one)
+            dparams = d if dparams is None else {k: dparams[k] + d[k] for k in d}
+        dh0, dts, _ = solutions.decoder_backward_teacher_forcing(dlogits, cache)
+        return dh0, dts, dparams
+    with pytest.raises(CheckFailed, match=r"dparams\['W_h'\] differs"):
+        check("decoder_backward_teacher_forcing", no_carry)
+
+
+def test_wrong_return_types_get_messages_in_the_students_terms():
+    with pytest.raises(CheckFailed, match=r"must return the tuple \(dx, dh_prev, dparams\)"):
+        check("gru_step_backward", lambda dh, cache: dh)
+    with pytest.raises(CheckFailed, match="dparams is a list"):
+        check("gru_step_backward", lambda dh, cache: (dh, dh, [dh]))
+    with pytest.raises(CheckFailed, match="the cache is a dict; return the GRUCache"):
+        check("gru_step_forward", lambda x, h, p: (h, {}))
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        check("gru_step_backward", _raise_not_implemented)
+
+
+def _raise_not_implemented(*args):
+    raise NotImplementedError()
+
+
+def test_caches_survive_encoding():
+    args = cases_training.make_args("decoder_backward_teacher_forcing",
+                                    {"D": 2, "H": 3, "V": 4, "T": 3, "B": 2, "seed": 0})
+    cache = decode(encode(args[1]))
+    assert type(cache).__name__ == "DecoderCache" and len(cache.steps) == 3
+    np.testing.assert_array_equal(cache.steps[2].h_n, args[1].steps[2].h_n)
+
+
+def test_an_unknown_function_name_is_a_value_error():
+    with pytest.raises(ValueError, match="name: expected one of gru_step_forward"):
+        check_cases("gru_step", print, [])
+
+
+def test_the_public_reference_files_are_up_to_date():
+    assert cases_training.main(["--check"]) == 0
