@@ -15,31 +15,9 @@ from solutions.seq2seq import (decoder_backward_teacher_forcing, decoder_forward
                                decoder_forward_teacher_forcing_cache, encoder_backward,
                                encoder_forward_cache, greedy_decode)
 from tfcourse.datasets import SOS
+from tfcourse.training import Adam, accuracy, masked_cross_entropy  # noqa: F401 (re-exported)
 from tfcourse.params import random_cell_params, random_decoder_params
-from tfcourse.validate import as_float_array, check_real, make_rng
-
-
-def masked_cross_entropy(logits, target_ids, mask):
-    """Mean cross-entropy over the real (unmasked) tokens, and its gradient.
-
-    logits (B, T, V); target_ids (B, T) int; mask (B, T) bool, True at real tokens.
-    Returns (loss, dlogits (B, T, V)); padded positions get zero gradient. The softmax
-    subtracts each row's max first, so no logit overflows.
-    """
-    logits = as_float_array("logits", logits, (("B", None), ("T", None), ("V", None)))
-    target_ids, mask = np.asarray(target_ids), np.asarray(mask)
-    if target_ids.shape != logits.shape[:2] or mask.shape != logits.shape[:2]:
-        raise ValueError(f"target_ids, mask: expected shape {logits.shape[:2]} (the logits' B, T), "
-                         f"got {target_ids.shape} and {mask.shape}")
-    n_tokens = max(int(mask.sum()), 1)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    picked = np.take_along_axis(log_probs, target_ids[..., None], axis=-1)[..., 0]
-    loss = -np.sum(picked * mask) / n_tokens
-    dlogits = np.exp(log_probs)
-    np.put_along_axis(dlogits, target_ids[..., None],
-                      np.take_along_axis(dlogits, target_ids[..., None], axis=-1) - 1.0, axis=-1)
-    return float(loss), dlogits * (mask[..., None] / n_tokens)
+from tfcourse.validate import make_rng
 
 
 def init_model(cell_type, V, D, H, rng=None):
@@ -90,71 +68,11 @@ def loss_and_grads(model, batch, cell_type, sampling_prob=0.0, rng=None,
     return loss, {"encoder": encoder_backward(dcontext, enc_cache), "decoder": ddec}
 
 
-class Adam:
-    """Adam (Kingma and Ba, 2015) over a model's nested dict of arrays, updated in place.
-
-    lr the step size; beta1, beta2 the moment decays; eps keeps the division finite;
-    clip: the gradients' global norm is scaled down to at most this (None: no clipping).
-    """
-
-    def __init__(self, model, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-8, clip=5.0):
-        self.lr = check_real("lr", lr, 0.0, low_open=True)
-        self.beta1 = check_real("beta1", beta1, 0.0, 1.0, high_open=True)
-        self.beta2 = check_real("beta2", beta2, 0.0, 1.0, high_open=True)
-        self.eps, self.clip, self.t = eps, clip, 0
-        self.m = _map(np.zeros_like, model)
-        self.v = _map(np.zeros_like, model)
-
-    def step(self, model, grads):
-        """Move every parameter of `model` one Adam step along `grads` (same nesting)."""
-        self.t += 1
-        scale = 1.0
-        if self.clip is not None:
-            norm = np.sqrt(sum(np.sum(g * g) for g in _leaves(grads)))
-            scale = min(1.0, self.clip / max(norm, 1e-12))
-        for part in model:
-            for key in model[part]:
-                g = grads[part][key] * scale
-                m, v = self.m[part][key], self.v[part][key]
-                m *= self.beta1
-                m += (1 - self.beta1) * g
-                v *= self.beta2
-                v += (1 - self.beta2) * g * g
-                m_hat = m / (1 - self.beta1 ** self.t)
-                v_hat = v / (1 - self.beta2 ** self.t)
-                model[part][key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-
-
-def _map(fn, model):
-    return {part: {key: fn(value) for key, value in model[part].items()} for part in model}
-
-
-def _leaves(model):
-    return [value for part in model for value in model[part].values()]
-
-
 def predict(model, batch, cell_type, seq_len=None):
     """Greedy free-running predictions (B, seq_len) for a batch (seq_len: the target's T)."""
     context, _ = encoder_forward_cache(batch.source, batch.source_mask, model["encoder"], cell_type)
     ids, _ = greedy_decode(context, decoder_params(model), seq_len or batch.target.shape[1], cell_type)
     return ids
-
-
-def accuracy(pred_ids, target_ids, mask):
-    """Exact-match and per-token accuracy of predictions against padded targets.
-
-    pred_ids, target_ids (B, T) int; mask (B, T) bool. A sequence matches when every real
-    target token (EOS included) is predicted; what follows EOS is ignored. Returns
-    (exact_match, token_accuracy, by_position): by_position (T,) is the accuracy at each
-    position over the sequences that reach it (NaN where none does).
-    """
-    correct = (pred_ids == target_ids) & mask
-    exact = float(np.mean(np.all(correct | ~mask, axis=1)))
-    token = float(correct.sum() / max(mask.sum(), 1))
-    reach = mask.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_position = np.where(reach > 0, correct.sum(axis=0) / np.maximum(reach, 1), np.nan)
-    return exact, token, by_position
 
 
 def teacher_forced_accuracy(model, batch, cell_type):

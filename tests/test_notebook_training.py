@@ -107,6 +107,16 @@ def test_the_notebook_runs_within_its_budget_and_shows_its_plots_and_table(instr
     assert len(markdown) == 1 and "| teacher forcing |" in markdown[0]
 
 
+def test_the_fit_with_the_students_passes_logs_its_progress_and_the_loss_falls(instructor_run):
+    nb, _ = instructor_run
+    log = [text_of(c, "stdout") for c in nb.cells if c.cell_type == "code" and "fit_decoder(" in c.source]
+    losses = [float(line.split("loss")[1].split()[0]) for line in log[0].splitlines() if "loss" in line]
+    assert len(losses) == 5 and losses[-1] < 0.5 * losses[0]
+    fresh, pretrained = [float(line.split("token accuracy")[1].split(",")[0])
+                         for line in log[0].splitlines() if "held-out" in line]
+    assert fresh < pretrained   # what the prose after the cell says
+
+
 def test_the_student_version_holds_no_solution_and_no_hidden_case():
     source, _ = sources()
     nb = student_notebook(source)
