@@ -49,6 +49,8 @@ def test_the_notebooks_reading_of_the_run_is_true(logged):
     # Errors compound: every regime is wrong more often late in the digits than early.
     errors = 1 - logged["test_by_position"]
     assert np.all(errors[:, 5:10].mean(axis=1) > errors[:, :3].mean(axis=1))
+    # At the last digit of the longest outputs, teacher forcing is wrong most often.
+    assert np.argmax(errors[:, 9]) == logged["regimes"].index("teacher forcing")
 
 
 def test_the_log_holds_the_curves_the_notebook_plots(logged):
