@@ -44,8 +44,11 @@ def sources():
     tpls[ASSIGNMENT] = template.load(TEMPLATE)
     owner = build.ownership(tpls)
     given = build.given_names(ASSIGNMENT, owner)
-    with mock.patch.object(build, "hidden_source", hidden_source):
+    if hasattr(build, "HIDDEN_BACKENDS"):  # the build knows notebook 05's cases itself
         nb = build.source_notebook(tpls[ASSIGNMENT], given)
+    else:
+        with mock.patch.object(build, "hidden_source", hidden_source):
+            nb = build.source_notebook(tpls[ASSIGNMENT], given)
     return nb, build.given_source(ASSIGNMENT, tpls, owner)
 
 
