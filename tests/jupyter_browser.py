@@ -237,13 +237,19 @@ class NotebookPage:
         return self.cells()
 
     def wait_until_idle(self, timeout_s=RUN_TIMEOUT_S):
-        """Wait until the kernel reports idle and no cell is queued or running."""
+        """Wait until a kernel is connected and idle, and no cell is queued or running.
+
+        The toolbar's execution indicator says "idle" before any kernel exists too, so the
+        status bar must also name a kernel that is idle ("Python 3 (ipykernel) | Idle").
+        """
         self.page.wait_for_function(
             """() => {
                  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
                  const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
+                 const bar = (document.querySelector('#jp-main-statusbar') || {}).innerText || '';
                  const busy = [...panel.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
-                 return status && status.dataset.status === 'idle' && !busy;
+                 return status && status.dataset.status === 'idle' && !busy
+                        && /\| Idle/.test(bar) && !bar.includes('No Kernel');
                }""", timeout=timeout_s * 1000, polling=250)
 
     def cells(self):
