@@ -23,7 +23,7 @@ import nbformat
 
 import solutions
 from autograder import inline, template
-from autograder.cases import hidden_cases
+from autograder import cases, cases_training, cases_transformer
 from tfcourse.checks import pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,14 +120,30 @@ def solution_source(cell, given):
     return "\n".join(out)
 
 
+# Where each graded function's hidden cases come from, and the student-safe module whose
+# check_hidden runs them in the notebook (each notebook family encodes its results its own way).
+HIDDEN_BACKENDS = ((cases, "tfcourse.checks"), (cases_training, "tfcourse.checks_training"),
+                   (cases_transformer, "tfcourse.checks_transformer"))
+
+
+def hidden_backend(function):
+    """(cases module, checks module name) that hold `function`'s hidden cases."""
+    for backend, checks in HIDDEN_BACKENDS:
+        if function in backend.HIDDEN:
+            return backend, checks
+    raise template.TemplateError(f"no hidden cases for {function}: add them to HIDDEN in one of "
+                                 f"{', '.join(b.__name__ for b, _ in HIDDEN_BACKENDS)}")
+
+
 def hidden_source(cell):
     """A hidden-test cell's source: what students see, then the packed hidden cases."""
-    cases = hidden_cases(cell.function)
+    backend, checks = hidden_backend(cell.function)
+    cases = backend.hidden_cases(cell.function)
     packed = pack(cases)
     chunks = [packed[i:i + 88] for i in range(0, len(packed), 88)]
     body = "\n".join(f'    "{c}"' for c in chunks)
     return (f"{cell.source}\n### BEGIN HIDDEN TESTS\n"
-            f"from tfcourse.checks import check_hidden as _check_hidden  # {len(cases)} hidden cases\n"
+            f"from {checks} import check_hidden as _check_hidden  # {len(cases)} hidden cases\n"
             f"_check_hidden({cell.function!r}, {cell.function}, (\n{body}))\n"
             f"### END HIDDEN TESTS")
 
