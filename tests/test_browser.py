@@ -284,3 +284,47 @@ def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_cou
         top = sum(sum(cells.values()) for cells in expected["reference"].values())
         assert shown == {student: f"{sum(sum(c.values()) for c in expected[student].values()):g} / {top:g}"
                          for student in sample_class.STUDENTS}
+
+
+# --- The instructor's path in docs/USERS.md, end to end with nbgrader's exchange. ----------------
+
+def test_instructor_path_releases_collects_grades_and_returns_feedback(course, tmp_path):
+    """release -> a student fetches and submits -> collect -> autograder grade -> feedback -> export."""
+    import getpass
+    import subprocess
+    import sys
+    import csv
+    from autograder import build, sample_class
+
+    assignment = next(p.parent.name for p in NOTEBOOKS if p.stem.startswith("01"))
+    mine = tmp_path / "course"
+    shutil.copytree(course, mine, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"))
+    exchange, home = tmp_path / "exchange", tmp_path / "student"
+    exchange.mkdir()
+    home.mkdir()
+    course_id = f"--course={build.COURSE_ID}"
+    on = f"--Exchange.root={exchange}"
+    build.run_nbgrader(mine, "release_assignment", assignment, on)
+    build.run_nbgrader(home, "fetch_assignment", assignment, course_id, on)
+    # The student answers as the sample class's `wrong` student does.
+    shutil.copyfile(course / "submitted" / "wrong" / assignment / f"{assignment}.ipynb",
+                    home / assignment / f"{assignment}.ipynb")
+    build.run_nbgrader(home, "submit", assignment, course_id, on)
+    build.run_nbgrader(mine, "collect", assignment, on)
+    student = getpass.getuser()
+    assert (mine / "submitted" / student / assignment / f"{assignment}.ipynb").is_file()
+
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(mine / "submitted"),
+                          "--out", str(tmp_path / "graded"), "--course", str(mine)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    build.run_nbgrader(mine, "generate_feedback", assignment)
+    build.run_nbgrader(mine, "release_feedback", assignment, on)
+    build.run_nbgrader(home, "fetch_feedback", assignment, course_id, on)
+    feedback = list((home / assignment / "feedback").rglob(f"{assignment}.html"))
+    assert len(feedback) == 1 and "Known mistake" in feedback[0].read_text()
+
+    build.run_nbgrader(mine, "export")
+    rows = {r["assignment"]: r for r in csv.DictReader(open(mine / "grades.csv")) if r["student_id"] == student}
+    expected = sample_class.expected_scores([assignment])["wrong"][assignment]
+    assert float(rows[assignment]["score"]) == sum(expected.values())
