@@ -4,15 +4,23 @@ Marked `browser`: `pytest -m browser` runs only these, `-m "not browser"` skips 
 Debian's chromium (apt-get install chromium chromium-driver) and the `playwright` package; without
 a Chromium they are skipped with that instruction. Screenshots go to build/artifacts/browser/.
 """
+import csv
 import fcntl
+import getpass
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder import build, sample_class
+from autograder.mistakes import MISTAKES
+from tfcourse.checks import MISTAKES as HINTS
+from tfcourse.checks import CheckFailed, check
 from tests.jupyter_browser import JupyterLab, NotebookPage, chromium_path, open_browser
 
 pytestmark = pytest.mark.browser
@@ -118,7 +126,6 @@ def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
 def course(tmp_path_factory):
     """The course as `autograder.build` makes it, with the sample class's submissions in
     submitted/<student>/ (autograder.sample_class), in a temporary folder shared by all workers."""
-    from autograder import build, sample_class
 
     # xdist workers' temp folders sit side by side in this run's own one: build there, once.
     run_folder = tmp_path_factory.getbasetemp()
@@ -166,7 +173,6 @@ def test_notebook_with_reference_answers_runs_cleanly_in_jupyterlab(path, studen
 def first_wrong_answers():
     """(assignment, graded function, mistake id): the wrong student's first mistake in each
     notebook that has one, in the notebook's cell order."""
-    from autograder import sample_class
 
     out = []
     for path in NOTEBOOKS:
@@ -180,8 +186,6 @@ def first_wrong_answers():
 
 def expected_diagnostic(function, mistake):
     """What the visible test says about this known mistake, computed here, outside the browser."""
-    from autograder.mistakes import MISTAKES
-    from tfcourse.checks import CheckFailed, check
 
     with pytest.raises(CheckFailed) as failure:
         check(function, MISTAKES[function][mistake])
@@ -202,7 +206,6 @@ def visible_test_cell(notebook, function):
                          ids=[f"{a[:2]}-{m}" for a, _, m in first_wrong_answers()])
 def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment, function, mistake,
                                                                       student_lab, page):
-    from tfcourse.checks import MISTAKES as HINTS
 
     lab, root = student_lab
     relative = Path("wrong") / assignment / f"{assignment}.ipynb"
@@ -248,8 +251,6 @@ def test_validate_passes_the_reference_answers(student_lab):
 def graded_course(course):
     """The course with the sample class graded by `python -m autograder grade` (which fills
     nbgrader's gradebook), once for all workers."""
-    import subprocess
-    import sys
 
     shared = course.parent
     with open(shared / "lock", "w") as lock:
@@ -264,7 +265,6 @@ def graded_course(course):
 
 
 def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_course, page):
-    from autograder import sample_class
 
     ids = sorted(p.name for p in (graded_course / "release").iterdir())
     expected = sample_class.expected_scores(ids)
@@ -290,11 +290,6 @@ def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_cou
 
 def test_instructor_path_releases_collects_grades_and_returns_feedback(course, tmp_path):
     """release -> a student fetches and submits -> collect -> autograder grade -> feedback -> export."""
-    import getpass
-    import subprocess
-    import sys
-    import csv
-    from autograder import build, sample_class
 
     assignment = next(p.parent.name for p in NOTEBOOKS if p.stem.startswith("01"))
     mine = tmp_path / "course"
@@ -328,3 +323,17 @@ def test_instructor_path_releases_collects_grades_and_returns_feedback(course, t
     rows = {r["assignment"]: r for r in csv.DictReader(open(mine / "grades.csv")) if r["student_id"] == student}
     expected = sample_class.expected_scores([assignment])["wrong"][assignment]
     assert float(rows[assignment]["score"]) == sum(expected.values())
+
+
+def test_self_study_check_names_the_mistake_and_the_score(course):
+    """`python -m autograder check NOTEBOOK`, as docs/USERS.md gives it to self-study learners."""
+
+    assignment, function, mistake = next(w for w in first_wrong_answers() if w[0].startswith("02"))
+    notebook = course / "submitted" / "wrong" / assignment / f"{assignment}.ipynb"
+    run = subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook), "--course", str(course)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"FAIL  {function}_visible" in run.stdout and words(HINTS[mistake]) in words(run.stdout)
+    expected = sample_class.expected_scores([assignment])
+    assert f"Score: {sum(expected['wrong'][assignment].values()):g} / " \
+           f"{sum(expected['reference'][assignment].values()):g}" in run.stdout
