@@ -35,7 +35,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.judge import InstructorError, Verdict, assemble, judge, load_spec
+from autograder.judge import (InstructorError, Verdict, assemble, judge, judge_only, judged,
+                              load_spec)
 from autograder.sandbox import Limits, run_notebook, sandbox_status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,8 +199,17 @@ def grade_unit(unit, course, limits):
             with tempfile.TemporaryDirectory(prefix="autograder-stage-") as folder:
                 _stage(unit, spec, Path(folder))
                 result = run_notebook(nb, folder, limits)
-            seconds = result.seconds
-            verdicts = judge(spec, result)
+                retry = None
+                if judged(result, spec)[0] is None:
+                    # Judge the functions anyway, in a fresh kernel without the other cells.
+                    if not result.failure:
+                        flags.append("tampered")
+                        notes.append("the notebook interfered with the grader's final cell")
+                    retry = run_notebook(judge_only(nb, spec), folder, limits)
+                    notes.append("your graded functions were run again in a fresh kernel "
+                                 "without your other cells: " + (retry.failure or "that worked"))
+            seconds = result.seconds + (retry.seconds if retry else 0.0)
+            verdicts = judge(spec, result, retry)
             executed = result.nb
             if result.failure:
                 notes.append(result.failure)
@@ -211,6 +221,7 @@ def grade_unit(unit, course, limits):
                 flags.append("no-sandbox")
             flags += [f"disagrees:{v.grade_id}" for v in verdicts
                       if v.kernel_score is not None and v.kernel_score != v.score]
+    flags = list(dict.fromkeys(flags))
     return {"unit": asdict(unit), "verdicts": [asdict(v) for v in verdicts], "flags": flags,
             "notes": notes, "kernel_seconds": round(seconds, 3),
             "seconds": round(time.monotonic() - start, 3),
@@ -474,7 +485,7 @@ def write_gradebook(results, course, out):
 
 # ----------------------------------------------------------------------------- commands
 
-def check_notebook(path, course=COURSE, limits=Limits(), stream=sys.stdout):
+def check_notebook(path, course=COURSE, limits=Limits(), stream=None):
     """Grade one notebook for a self-study learner; print what passed and failed. Returns result."""
     path = Path(path)
     if not path.is_file():
@@ -485,6 +496,7 @@ def check_notebook(path, course=COURSE, limits=Limits(), stream=sys.stdout):
     if assignment is None:
         raise InstructorError(f"{path.name} is not a notebook of the course; expected one of "
                               f"{', '.join(n + '.ipynb' for ns in course.notebooks.values() for n in ns)}")
+    stream = stream or sys.stdout
     status = sandbox_status()
     if status:
         print(f"WARNING: not sandboxed ({status})", file=sys.stderr)

@@ -24,6 +24,7 @@ kernel prints, but not the reference values, the comparison, or anything another
 import ast
 import base64
 import copy
+import importlib
 import io
 import json
 import re
@@ -34,11 +35,12 @@ import nbformat
 import numpy as np
 from nbgrader.utils import determine_grade, is_grade, is_locked, is_solution
 
-from tfcourse.checks import compare, load_reference, unpack
+from tfcourse.checks import CheckFailed
 
 MARKER = "\u00a7autograder-result "   # the harness's result line (last one wins)
 STARTED = "\u00a7autograder-start "   # the harness says which function it is about to run
 MAX_RESULT_BYTES = 16 << 20
+CHECKS = "tfcourse.checks"            # the default module of check/check_hidden
 
 
 class InstructorError(Exception):
@@ -47,11 +49,14 @@ class InstructorError(Exception):
 
 @dataclass
 class TestCell:
-    """A graded test cell of the release and the cases that decide it (name, case) in order."""
+    """A graded test cell of the release and the cases that decide it, (name, case, module)
+    in order. A cell with no cases of its own (a property relating several functions) is
+    `derived`: it passes when every function it names passes all of that function's cases."""
     grade_id: str
     points: float
     cases: list
     functions: list
+    derived: bool = False
 
 
 @dataclass
@@ -86,24 +91,60 @@ def _grade_id(cell):
     return gid if isinstance(gid, str) else None
 
 
-def _calls(source):
-    """(function, name, packed) for each check(...) / check_hidden(...) call in a test cell."""
+def _parse(source):
+    """The AST of a cell's code, IPython syntax (%magics, !shell) turned into Python first."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    return ast.parse(TransformerManager().transform_cell(source))
+
+
+def _imports(source):
+    """{alias: (module, name)} for `from tfcourse.checks* import check, check_hidden as ...`."""
     try:
-        tree = ast.parse(source)
+        tree = _parse(source)
+    except SyntaxError:
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(CHECKS):
+            for alias in node.names:
+                if alias.name in ("check", "check_hidden"):
+                    found[alias.asname or alias.name] = (node.module, alias.name)
+    return found
+
+
+def _calls(source, imported):
+    """(function, name, packed, module) for each check(...) / check_hidden(...) call in a test
+    cell; `imported` says where the notebook took its check functions from."""
+    try:
+        tree = _parse(source)
     except SyntaxError as exc:
         raise InstructorError(f"a test cell is not valid Python ({exc})") from None
+    names = {"check": (CHECKS, "check"), "check_hidden": (CHECKS, "check_hidden"),
+             **imported, **_imports(source)}
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
             node.func, "id", None)
+        if func not in names:
+            continue
+        module, func = names[func]
         args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
-        if func == "check" and args and isinstance(args[0], str):
-            found.append((func, args[0], None))
-        elif func == "check_hidden" and len(args) == 3 and isinstance(args[2], str):
-            found.append((func, args[0], args[2]))
+        if not args or not isinstance(args[0], str):
+            continue
+        if func == "check_hidden" and (len(args) != 3 or not isinstance(args[2], str)):
+            raise InstructorError(f"check_hidden({args[0]!r}, ...) must get its packed cases "
+                                  f"as a string literal")
+        found.append((func, args[0], args[2] if func == "check_hidden" else None, module))
     return found
+
+
+def _names(source):
+    try:
+        return {n.id for n in ast.walk(_parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
 
 
 def load_spec(source_path, release_path, assignment=None):
@@ -116,6 +157,10 @@ def load_spec(source_path, release_path, assignment=None):
     source = nbformat.read(source_path, as_version=4)
     release = nbformat.read(release_path, as_version=4)
     source_cells = {_grade_id(c): c for c in source.cells if _grade_id(c)}
+    imported = {}
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            imported.update(_imports(cell.source))
     functions, tests = [], []
     for cell in release.cells:
         gid = _grade_id(cell)
@@ -127,7 +172,18 @@ def load_spec(source_path, release_path, assignment=None):
         if is_solution(cell) and cell.cell_type == "code" and gid.isidentifier():
             functions.append(gid)
         elif is_grade(cell) and not is_solution(cell) and cell.cell_type == "code":
-            tests.append(_test_cell(gid, cell, source_cells[gid], source_path))
+            tests.append(_test_cell(gid, cell, source_cells[gid], source_path, imported))
+    judged_functions = {name for t in tests for name, _c, _m in t.cases}
+    for test in tests:
+        if test.derived:
+            test.functions = [f for f in functions if f in _names(source_cells[test.grade_id].source)]
+            lacking = [f for f in test.functions if f not in judged_functions]
+            if not test.functions or lacking:
+                raise InstructorError(
+                    f"{source_path}: test cell {test.grade_id!r} calls neither check(...) nor "
+                    f"check_hidden(...) and names no graded function that another test cell "
+                    f"checks{' (' + ', '.join(lacking) + ' has no cases)' if lacking else ''}, "
+                    f"so the grader cannot judge it outside the student's kernel")
     for test in tests:
         unknown = [f for f in test.functions if f not in functions]
         if unknown:
@@ -138,23 +194,21 @@ def load_spec(source_path, release_path, assignment=None):
                 tests, release_path.parent)
 
 
-def _test_cell(gid, release_cell, source_cell, source_path):
+def _test_cell(gid, release_cell, source_cell, source_path, imported):
     cases, functions = [], []
-    for func, name, packed in _calls(source_cell.source):
+    for func, name, packed, module in _calls(source_cell.source, imported):
         try:
-            found = (load_reference(name)["cases"] if func == "check" else unpack(packed))
+            checks = importlib.import_module(module)
+            found = (checks.load_reference(name)["cases"] if func == "check"
+                     else checks.unpack(packed))
         except Exception as exc:
             raise InstructorError(f"{source_path}: test cell {gid!r}: cannot load the cases of "
-                                  f"{func}({name!r}): {exc}") from None
-        cases += [(name, case) for case in found]
+                                  f"{func}({name!r}) from {module}: {exc}") from None
+        cases += [(name, case, module) for case in found]
         if name not in functions:
             functions.append(name)
-    if not cases:
-        raise InstructorError(f"{source_path}: test cell {gid!r} calls neither check(...) nor "
-                              f"check_hidden(...), so the grader cannot judge it outside the "
-                              f"student's kernel; make it call tfcourse.checks")
     points = float(_nbgrader(release_cell).get("points", 0))
-    return TestCell(gid, points, cases, functions)
+    return TestCell(gid, points, cases, functions, derived=not cases)
 
 
 # ----------------------------------------------------------------------------- assembling
@@ -162,7 +216,7 @@ def _test_cell(gid, release_cell, source_cell, source_path):
 def _defines(source, name):
     """True if `source` defines function `name` at top level."""
     try:
-        tree = ast.parse(source)
+        tree = _parse(source)
     except SyntaxError:
         return re.search(rf"^def\s+{re.escape(name)}\s*\(", source, re.M) is not None
     return any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
@@ -260,29 +314,35 @@ def _inputs(case):
     return {"args": case.get("args", []), "kwargs": case.get("kwargs", {})}
 
 
+def _job_key(name, case, module):
+    return json.dumps([module, name, _inputs(case)], sort_keys=True)
+
+
 def jobs(spec):
-    """Every distinct (function, inputs) the harness must run, in a fixed order."""
+    """Every distinct (key, module, function, inputs) the harness must run, in a fixed order."""
     seen, out = set(), []
     for test in spec.tests:
-        for name, case in test.cases:
-            key = json.dumps([name, _inputs(case)], sort_keys=True)
+        for name, case, module in test.cases:
+            key = _job_key(name, case, module)
             if key not in seen:
                 seen.add(key)
-                out.append((key, name, _inputs(case)))
+                out.append((key, module, name, _inputs(case)))
     return out
 
 
 HARNESS = r'''
 def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
-    import base64, io, json, sys
+    import base64, importlib, io, json, sys
     import numpy as np
-    from tfcourse.checks import CheckFailed, call, case_args
+    from tfcourse.checks import CheckFailed, call
 
     def pack(value):
         if isinstance(value, (tuple, list)):
             return {"tuple": [pack(v) for v in value]}
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            array = np.asarray(value, dtype=np.float64)
         buf = io.BytesIO()
-        array = np.asarray(value, dtype=np.float64)
         np.save(buf, array, allow_pickle=False)
         return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
 
@@ -296,7 +356,7 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
         except BaseException as error:
             functions[name] = error
     current = None
-    for name, inputs in JOBS:
+    for module, name, inputs in JOBS:
         if name != current:
             current = name
             print(STARTED + name, flush=True)
@@ -309,7 +369,7 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
                             type(func).__name__ + ": " + str(func)[:300]})
             continue
         try:
-            args, kwargs = case_args(name, inputs)
+            args, kwargs = importlib.import_module(module).case_args(name, inputs)
             results.append({"value": pack(call(name, func, args, kwargs))})
         except CheckFailed as failed:
             results.append({"error": str(failed)[:600]})
@@ -325,7 +385,7 @@ def harness_cell(spec, nb):
     """The last cell of the assembled notebook: run each graded function on every job's inputs."""
     sources = {name: graded_source(nb, name) for name in spec.functions}
     sources = {k: v for k, v in sources.items() if v is not None}
-    job_list = [[name, inputs] for _key, name, inputs in jobs(spec)]
+    job_list = [[module, name, inputs] for _key, module, name, inputs in jobs(spec)]
     code = (HARNESS + f"\n_autograder_harness(json.loads({json.dumps(json.dumps(sources))}), "
             f"json.loads({json.dumps(json.dumps(job_list))}), {MARKER!r}, {STARTED!r})\n")
     cell = nbformat.v4.new_code_cell("import json\n" + code)
@@ -343,72 +403,126 @@ def _unpack_value(data):
         array = np.load(io.BytesIO(base64.b64decode(data["npy"])), allow_pickle=False)
         if array.dtype.kind not in "biuf":
             raise ValueError(f"not an array of numbers (dtype {array.dtype})")
-        array = array.astype(np.float64)
         return float(array) if array.ndim == 0 else array
     raise ValueError("malformed result")
 
 
-def harness_results(cell):
-    """(results list or None, last function started) from the harness cell's outputs."""
+def harness_results(cell, expected=None):
+    """(results list or None, last function started) from the harness cell's outputs.
+
+    None unless there is exactly one well-formed result line (with `expected` entries): code
+    that prints a second, forged line makes the result void, never chosen.
+    """
     text = "".join(o.get("text", "") for o in cell.get("outputs", [])
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
-    started, payload = None, None
+    started, payloads = None, []
     for line in text.splitlines():
         if line.startswith(STARTED):
             started = line[len(STARTED):].strip()
-        elif line.startswith(MARKER) and len(line) < MAX_RESULT_BYTES:
-            payload = line[len(MARKER):]
-    if payload is None:
+        elif line.startswith(MARKER):
+            payloads.append(line[len(MARKER):])
+    if len(payloads) != 1 or len(payloads[0]) > MAX_RESULT_BYTES:
         return None, started
     try:
-        results = json.loads(base64.b64decode(payload))
+        results = json.loads(base64.b64decode(payloads[0]))
     except (ValueError, TypeError):
         return None, started
-    return (results if isinstance(results, list) else None), started
+    if not isinstance(results, list) or (expected is not None and len(results) != expected):
+        return None, started
+    return results, started
 
 
 def _kernel_verdict(cell):
-    """nbgrader's in-kernel score of an executed test cell (0 if it never ran)."""
+    """nbgrader's in-kernel score of an executed test cell (None if it never ran)."""
     if cell is None or cell.get("execution_count") is None:
-        return 0.0, "did not run"
+        return None, "did not run"
     score, _ = determine_grade(cell)
     return float(score or 0.0), "passed" if score else "failed"
 
 
-def judge(spec, result):
-    """One Verdict per test cell of `spec`, from a sandbox RunResult of assemble()'s notebook."""
+def judged(result, spec):
+    """(harness results or None, the function it last started) of a RunResult."""
     nb = result.nb
     harness = nb.cells[-1] if nb.cells and nb.cells[-1].metadata.get("autograder") else None
-    results, started = harness_results(harness) if harness is not None else (None, None)
-    index = {key: i for i, (key, _n, _c) in enumerate(jobs(spec))}
-    by_id = {_grade_id(c): c for c in nb.cells if _grade_id(c)}
+    if harness is None:
+        return None, None
+    return harness_results(harness, len(jobs(spec)))
+
+
+def judge_only(nb, spec):
+    """A notebook for a second, clean run: the release's own code cells (its imports and
+    examples, as released) and the graded functions' cells of `nb`, then the harness.
+    Used when the full notebook died or timed out before the harness could run."""
+    cells = []
+    for ref in spec.release.cells:
+        gid = _grade_id(ref)
+        if ref.cell_type != "code":
+            continue
+        if gid in spec.functions:
+            source = graded_source(nb, gid)
+            cells.append(_release_copy(ref, source if source is not None else ref.source))
+        elif gid is None and not _nbgrader(ref):
+            cells.append(_release_copy(ref))
+    out = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(spec.release.metadata))
+    out.cells.append(harness_cell(spec, out))
+    return out
+
+
+def judge(spec, result, retry=None):
+    """One Verdict per test cell of `spec`, from a sandbox RunResult of assemble()'s notebook.
+
+    `retry` is the RunResult of judge_only()'s notebook when the first run gave no harness
+    result; the trusted judgement then comes from it, the in-kernel one still from `result`.
+    """
+    results, started = judged(result, spec)
+    source = result
+    if results is None and retry is not None:
+        results, started = judged(retry, spec)
+        source = retry
+    index = {key: i for i, (key, *_rest) in enumerate(jobs(spec))}
+    by_id = {_grade_id(c): c for c in result.nb.cells if _grade_id(c)}
+    own = {}  # function -> first problem over all its cases (None: all passed)
+    for test in spec.tests:
+        if not test.derived:
+            status = _judge_cases(test.cases, results, index, source, started)
+            for name in test.functions:
+                if own.get(name) is None:
+                    own[name] = None if status == "passed" else status
     verdicts = []
     for test in spec.tests:
         kernel_score, kernel_status = _kernel_verdict(by_id.get(test.grade_id))
-        status = _judge_test(test, results, index, result, started)
+        if test.derived:
+            bad = [own[f] for f in test.functions if own.get(f) is not None]
+            status = "passed" if not bad else (
+                f"failed: this cell relates {', '.join(test.functions)}; the grader's own cases "
+                f"found: {bad[0].removeprefix('failed: ')}")
+        else:
+            status = _judge_cases(test.cases, results, index, source, started)
         verdicts.append(Verdict(test.grade_id, test.points if status == "passed" else 0.0,
                                 test.points, status, kernel_score, kernel_status))
     return verdicts
 
 
-def _judge_test(test, results, index, result, started):
+def _judge_cases(cases, results, index, result, started):
+    """"passed", or "failed: <the first failing case and what is wrong with it>"."""
     if results is None:
         if result.failure:
             where = f" while running {started} on the grader's cases" if started else ""
             return f"failed: not graded: {result.failure}{where}"
-        return "failed: the grader's final cell produced no result (the notebook changed how " \
-               "its cells run or what they print)"
-    for number, (name, case) in enumerate(test.cases, 1):
-        key = json.dumps([name, _inputs(case)], sort_keys=True)
-        i = index[key]
-        got = results[i] if i < len(results) and isinstance(results[i], dict) else {}
+        return "failed: not graded: the grader's final cell gave no single, well-formed result " \
+               "(the notebook changed how its cells run or what they print)"
+    for number, (name, case, module) in enumerate(cases, 1):
+        i = index[_job_key(name, case, module)]
+        got = results[i] if isinstance(results[i], dict) else {}
         label = case.get("label", f"case {number}")
-        where = f"{name}, case {number} of {len(test.cases)} ({label})"
+        where = f"{name}, case {number} of {len(cases)} ({label})"
         if "error" in got:
             return f"failed: {where}: {str(got['error'])[:600]}"
         try:
             value = _unpack_value(got.get("value"))
-            problem = compare(name, case, value)
+            problem = importlib.import_module(module).compare(name, case, value)
+        except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
+            problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted
             problem = f"its result could not be read as numbers ({type(exc).__name__}: {exc})"
         if problem:

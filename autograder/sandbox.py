@@ -26,6 +26,7 @@ grader's user can: `sandbox_status()` says so and the grader prints it loudly.
 """
 import asyncio
 import atexit
+import itertools
 import os
 import shutil
 import sys
@@ -47,7 +48,8 @@ SETPRIV = shutil.which("setpriv")
 # Files a kernel would load as configuration or code before any cell runs; never copied in.
 UNSAFE_NAMES = {"ipython_config.py", "ipython_kernel_config.py", "sitecustomize.py",
                 "usercustomize.py", "ipykernel_launcher.py", "jupyter_config.py"}
-FIRST_UID = 200000  # sandbox uids are FIRST_UID + the worker's pid: unique among live workers
+FIRST_UID = 200000  # sandbox uids start here: one uid per kernel, so its process limit is its own
+_RUNS = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -234,9 +236,20 @@ def run_notebook(nb, submission_dir, limits=Limits(), uid=None):
 
 
 def _sandbox_uid(uid):
+    """The uid the kernel runs as: None (the grader's own) unless root can drop privileges."""
     if uid is not None:
         return uid
-    return FIRST_UID + os.getpid() if os.geteuid() == 0 and SETPRIV else None
+    if os.geteuid() != 0 or not SETPRIV:
+        return None
+    if not BWRAP and not _usable_by_others(Path(sys.executable).resolve()):
+        return None  # without bwrap the kernel sees the real tree: Python must be reachable
+    # unique among live kernels: the worker's pid and a per-process run counter
+    return FIRST_UID + (os.getpid() << 8) + next(_RUNS) % 256
+
+
+def _usable_by_others(path):
+    """True if every folder above `path` lets other users through."""
+    return all(os.stat(p).st_mode & 0o001 for p in path.parents)
 
 
 async def _run(nb, submission_dir, limits, uid):

@@ -1,0 +1,136 @@
+"""Benchmark the class grader against plain sequential `nbgrader autograde`, in one run.
+
+    python scripts/bench_grading.py [--students 50] [--jobs N] [--bare 6]
+
+Builds the course into a temporary folder, writes a synthetic class (students cycle through
+the reference answers, one wrong function, and the untouched release) of every notebook, then
+times on the same submissions:
+
+1. plain `nbgrader autograde <assignment>` for every assignment, one notebook at a time
+   (student code in the instructor's kernel, no sandbox: the baseline);
+2. `python -m autograder grade` (autograder.grade.grade_class) with --jobs N (default: cores);
+3. a bare kernel start plus execution of the same notebooks (nbclient, no sandbox, no
+   nbgrader, no judge) on a sample of --bare notebooks, one at a time.
+
+It prints seconds per notebook for each, the speed-up of (2) over (1), and the overhead of the
+grader's per-notebook work over (3). A benchmark, not a test: figures depend on the machine and
+on whatever else it is running (the load average is printed beside them).
+"""
+import argparse
+import copy
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder.build import build, run_nbgrader  # noqa: E402
+from autograder.grade import grade_class  # noqa: E402
+from autograder.sandbox import Limits, sandbox_status  # noqa: E402
+
+
+def _gid(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def synthetic_class(course, submitted, students):
+    """Write `students` submissions of every notebook; return the number of notebooks."""
+    count = 0
+    for release in sorted((course / "release").glob("*/*.ipynb")):
+        assignment = release.parent.name
+        source = nbformat.read(course / "source" / assignment / release.name, as_version=4)
+        answers = {_gid(c): c.source for c in source.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        blank = nbformat.read(release, as_version=4)
+        functions = [g for g in answers]
+        for n in range(students):
+            nb = copy.deepcopy(blank)
+            kind = n % 3  # 0: reference, 1: one function left as the stub, 2: the release as is
+            for cell in nb.cells:
+                gid = _gid(cell)
+                if gid in answers and kind != 2 and not (kind == 1 and gid == functions[0]):
+                    cell.source = answers[gid]
+            folder = submitted / f"student{n:03d}" / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, folder / release.name)
+            count += 1
+    return count
+
+
+def time_nbgrader(course, submitted):
+    """Seconds for plain nbgrader autograde of every assignment (in a copy of the course)."""
+    plain = Path(tempfile.mkdtemp(prefix="bench-nbgrader-"))
+    shutil.copytree(course, plain, dirs_exist_ok=True)
+    shutil.copytree(submitted, plain / "submitted")
+    start = time.perf_counter()
+    for assignment in sorted(p.name for p in (course / "release").iterdir()):
+        run_nbgrader(plain, "autograde", assignment, "--force")
+    seconds = time.perf_counter() - start
+    shutil.rmtree(plain, ignore_errors=True)
+    return seconds
+
+
+def time_bare(submitted, sample):
+    """Per-notebook seconds of a bare kernel start plus execution (nbclient, no sandbox)."""
+    from nbclient import NotebookClient
+    times = []
+    for path in sorted(submitted.rglob("*.ipynb"))[:sample]:
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(nb, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--bare", type=int, default=6, help="notebooks timed bare (default 6)")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    course, submitted = work / "course", work / "submitted"
+    print(f"building the course in {course} ...", flush=True)
+    build(course, notebooks=None)
+    n = synthetic_class(course, submitted, args.students)
+    print(f"{n} notebooks ({args.students} students x {n // args.students} notebooks); "
+          f"{os.cpu_count()} cores; sandbox: {sandbox_status() or 'bubblewrap'}", flush=True)
+
+    load = os.getloadavg()[0]
+    t_plain = time_nbgrader(course, submitted)
+    print(f"nbgrader autograde, sequential: {t_plain:7.1f} s  {t_plain / n:5.2f} s/notebook "
+          f"(load {load:.1f})", flush=True)
+
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    results = grade_class(submitted, work / "out", course, jobs=args.jobs, limits=Limits(),
+                          force=True, quiet=True)
+    t_ours = time.perf_counter() - start
+    per = [r["seconds"] for r in results]
+    print(f"autograder grade --jobs {args.jobs}:  {t_ours:7.1f} s  {t_ours / n:5.2f} s/notebook "
+          f"(load {load:.1f}); each notebook took {statistics.mean(per):.2f} s in its worker",
+          flush=True)
+
+    load = os.getloadavg()[0]
+    bare = time_bare(submitted, args.bare)
+    print(f"bare kernel start + execution: {statistics.mean(bare):.2f} s/notebook "
+          f"(mean of {len(bare)}, load {load:.1f})")
+    print(f"\nspeed-up over sequential nbgrader autograde: {t_plain / t_ours:.2f}x "
+          f"(goal >= 1.8x on 2 cores)")
+    overhead = statistics.mean(per) - statistics.mean(bare)
+    print(f"overhead per notebook over a bare kernel start + execution: {overhead:+.2f} s "
+          f"({overhead / statistics.mean(bare):+.0%}): sandbox, judge harness, feedback, results")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The class grader: every threat class of tests/adversarial gets exactly its grade and flags,
+the honest sample is scored exactly, results survive interruption and do not depend on --jobs."""
+import csv
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import grade
+from autograder.build import build
+from autograder.sandbox import Limits, sandbox_status
+from tests.adversarial import ASSIGNMENT, ATTACKS, FUNCTIONS, Context, grade_id
+
+REPO = Path(__file__).resolve().parents[1]
+LIMITS = Limits(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    path = tmp_path_factory.mktemp("course")
+    build(path, notebooks=None)
+    return path
+
+
+@pytest.fixture(scope="module")
+def context(course, tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    reference = {grade_id(c): c.source for c in source.cells if grade_id(c) in FUNCTIONS}
+    ctx = Context(release, reference, REPO, course, root / "submitted", root / "out",
+                  root / "probe")
+    ctx.probe.mkdir()
+    for attack in ATTACKS:
+        attack.write(ctx, ctx.submitted / attack.student / ASSIGNMENT)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def graded(context):
+    results = grade.grade_class(context.submitted, context.out, context.course, jobs=2,
+                                limits=LIMITS, quiet=True)
+    return {r["unit"]["student"]: r for r in results}
+
+
+def rows(out, name):
+    with open(Path(out) / name, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_bubblewrap_is_installed_so_the_suite_tests_the_sandbox():
+    assert sandbox_status() is None, sandbox_status()
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.student for a in ATTACKS])
+def test_each_submission_gets_exactly_its_score_and_flags(attack, graded, context):
+    result = graded[attack.student]
+    for verdict in result["verdicts"]:
+        function = verdict["grade_id"].rsplit("_", 1)[0]
+        want = 0.0 if function in attack.failed else verdict["max_score"]
+        assert verdict["score"] == want, (verdict, result["notes"])
+        if want == 0:
+            assert verdict["status"].startswith("failed: ") and len(verdict["status"]) > 20
+        else:
+            assert verdict["status"] == "passed"
+    assert set(result["flags"]) == set(attack.flags), result["notes"]
+    summary = {r["student_id"]: r for r in rows(context.out, "summary.csv")}[attack.student]
+    assert set(filter(None, summary["flags"].split(";"))) == set(attack.flags)
+    assert float(summary["score"]) == sum(v["score"] for v in result["verdicts"])
+    feedback = context.out / "feedback" / attack.student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert feedback.is_file()
+    executed = context.out / ".results" / attack.student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    for text in attack.outputs:
+        assert text in executed.read_text(), f"{attack.student}: the attempt left no trace"
+
+
+def test_the_honest_sample_class_is_scored_exactly(graded):
+    assert (sum(v["score"] for v in graded["honest_reference"]["verdicts"]) ==
+            sum(v["max_score"] for v in graded["honest_reference"]["verdicts"]) == 8)
+    assert sum(v["score"] for v in graded["honest_empty"]["verdicts"]) == 0
+    assert sum(v["score"] for v in graded["honest_mistakes"]["verdicts"]) == 5
+
+
+def test_nothing_outside_the_sandbox_was_written_or_unpickled(graded, context):
+    assert not any(context.probe.iterdir())
+    for folder in (context.course, context.repo, context.submitted / "honest_reference" / ASSIGNMENT):
+        assert not (folder / "written").exists()
+    assert not (context.out / "written").exists()
+
+
+def test_grades_csv_has_one_row_per_student_and_test_cell_with_a_reason(graded, context):
+    table = rows(context.out, "grades.csv")
+    assert len(table) == len(ATTACKS) * 6
+    assert set(table[0]) == {"student_id", "assignment", "grade_id", "score", "max_score", "status"}
+    for row in table:
+        assert row["status"] == "passed" or row["status"].startswith("failed: ")
+    missing = [r for r in table if r["student_id"] == "missing_notebook"]
+    assert all("was not submitted" in r["status"] for r in missing)
+    timeout = [r for r in table if r["student_id"] == "kill_in_solution"]
+    assert all("kernel died" in r["status"] for r in timeout)
+
+
+def test_the_gradebook_holds_the_trusted_scores(graded, context):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{context.course / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(ASSIGNMENT)}
+    for student, result in graded.items():
+        assert scores[student] == sum(v["score"] for v in result["verdicts"])
+    assert (context.course / "autograded" / "honest_reference" / ASSIGNMENT /
+            f"{ASSIGNMENT}.ipynb").is_file()
+
+
+def test_the_log_has_a_timing_per_notebook(graded, context):
+    log = (context.out / "grading.log").read_text()
+    for attack in ATTACKS:
+        assert f"{attack.student}/{ASSIGNMENT}/{ASSIGNMENT}\t" in log
+    assert " s\t(kernel " in log
+
+
+def test_a_rerun_grades_only_what_is_missing_and_jobs_1_gives_the_same_tables(graded, context,
+                                                                               capsys):
+    before = {n: (context.out / n).read_text() for n in ("grades.csv", "summary.csv")}
+    stored = sorted((context.out / ".results").rglob("*.json"))
+    # an interrupted run: one result never written, one half-written (not valid JSON)
+    lost = context.out / ".results" / "honest_mistakes" / ASSIGNMENT / f"{ASSIGNMENT}.json"
+    torn = context.out / ".results" / "retype_cells" / ASSIGNMENT / f"{ASSIGNMENT}.json"
+    lost.unlink()
+    torn.write_text(torn.read_text()[:50])
+    mtimes = {p: p.stat().st_mtime_ns for p in stored if p not in (lost, torn)}
+    code = grade.main([str(context.submitted), "--out", str(context.out), "--course",
+                       str(context.course), "--jobs", "1", "--timeout", "20"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert f"{len(ATTACKS) - 2} notebooks already graded" in err and "ETA" in err
+    assert all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
+    assert {n: (context.out / n).read_text() for n in before} == before
+
+
+def test_jobs_1_and_jobs_2_give_identical_results(graded, context, tmp_path):
+    sub = tmp_path / "submitted"
+    for student in ("honest_mistakes", "tamper_test_cells", "extra_files"):
+        (sub / student).mkdir(parents=True)
+        os.symlink(context.submitted / student / ASSIGNMENT, sub / student / ASSIGNMENT)
+    one = grade.grade_class(sub, tmp_path / "out", context.course, jobs=1, limits=LIMITS,
+                            gradebook=False, quiet=True)
+    for result in one:
+        other = graded[result["unit"]["student"]]
+        assert result["verdicts"] == other["verdicts"]
+        assert result["flags"] == other["flags"]
+
+
+def test_a_broken_course_exits_2_saying_what_to_fix(tmp_path, capsys):
+    (tmp_path / "submitted").mkdir()
+    code = grade.main([str(tmp_path / "submitted"), "--out", str(tmp_path / "out"),
+                       "--course", str(tmp_path / "nowhere")])
+    assert code == 2
+    assert "python -m autograder build" in capsys.readouterr().err
+
+
+def test_check_prints_what_passed_and_what_failed(context, capsys):
+    path = context.submitted / "honest_mistakes" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    result = grade.check_notebook(path, context.course, LIMITS)
+    out = capsys.readouterr().out
+    assert "PASS  rnn_step_visible  1/1" in out and "FAIL  lstm_step_visible  0/1" in out
+    assert "lstm_step" in out and "Score: 5 / 8" in out
+    assert sum(v["score"] for v in result["verdicts"]) == 5
+
+
+def test_the_honest_class_is_scored_exactly_on_every_notebook(course, tmp_path):
+    """Reference answers get every point, the untouched release none, on every notebook."""
+    sub = tmp_path / "submitted"
+    for release in sorted((course / "release").glob("*/*.ipynb")):
+        source = nbformat.read(course / "source" / release.parent.name / release.name, as_version=4)
+        answers = {grade_id(c): c.source for c in source.cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        blank = nbformat.read(release, as_version=4)
+        nb = nbformat.read(release, as_version=4)
+        for cell in nb.cells:
+            if grade_id(cell) in answers:
+                cell.source = answers[grade_id(cell)]
+        for student, notebook in (("reference", nb), ("blank", blank)):
+            folder = sub / student / release.parent.name
+            folder.mkdir(parents=True)
+            nbformat.write(notebook, folder / release.name)
+    results = grade.grade_class(sub, tmp_path / "out", course, jobs=2, limits=LIMITS,
+                                gradebook=False, quiet=True)
+    assert len(results) == 2 * len(list((course / "release").glob("*/*.ipynb"))) >= 8
+    for result in results:
+        student, name = result["unit"]["student"], result["unit"]["notebook"]
+        score = sum(v["score"] for v in result["verdicts"])
+        top = sum(v["max_score"] for v in result["verdicts"])
+        assert top > 0
+        assert score == (top if student == "reference" else 0), (name, result["verdicts"])
+        assert result["flags"] == [], (name, result["flags"], result["notes"])

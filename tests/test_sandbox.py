@@ -1,0 +1,149 @@
+"""The sandbox: what a kernel can see, reach and use. Scenarios run in parallel, one kernel each."""
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import sandbox
+from autograder.sandbox import Limits, run_notebook, sandbox_status
+
+REPO = Path(__file__).resolve().parents[1]
+
+PROBE = f"""\
+import os, socket
+def can_read(path):
+    try:
+        os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(1)
+        return True
+    except OSError:
+        return False
+def can_write(path):
+    try:
+        with open(path, 'w') as f:
+            f.write('x')
+        return True
+    except OSError:
+        return False
+def can_connect(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+hidden = [p for p in {[str(REPO / p) for p in ("solutions", "autograder", "build", ".git",
+                                               "tests", "README.md")]!r} if can_read(p)]
+print("VISIBLE", hidden)
+print("UID", os.getuid())
+print("WRITE", can_write("here.txt"), can_write("/tmp/scratch.txt"),
+      can_write("/submission/x"), can_write("/usr/x"), can_write({str(REPO / "x")!r}))
+print("NET", can_connect("1.1.1.1", 53), can_connect("127.0.0.1", 22))
+print("GIVEN", open("given.py").read().strip(), os.path.exists("ipython_config.py"))
+import numpy, tfcourse
+print("PYTHON ok")
+"""
+
+SCENARIOS = {
+    "probe": ([PROBE], Limits(timeout=60)),
+    "memory": (["hog = bytearray(8 << 30)", "print('still alive')"], Limits(timeout=60)),
+    "time": (["print('started')", "while True:\n    pass", "print('never')"], Limits(timeout=6)),
+    "kill": (["import os\nos.kill(os.getpid(), 9)", "print('never')"], Limits(timeout=60)),
+    "output": (["print('y' * 100000)", "print('after')"], Limits(timeout=60, output=20000)),
+    "fork": (["import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+              "            time.sleep(1)\n            os._exit(0)\n        n += 1\nexcept OSError:\n"
+              "    print('LIMITED', n)\nfor _ in range(n):\n    os.wait()"],
+             Limits(timeout=60, processes=40)),
+    "file": (["open('big', 'wb').write(b'x' * (4 << 20))"], Limits(timeout=60, file_size=1 << 20)),
+}
+
+
+def _notebook(sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("submission")
+    (folder / "given.py").write_text("GIVEN = 42\n")
+    (folder / "ipython_config.py").write_text("c.InteractiveShellApp.exec_lines = ['1/0']\n")
+    with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
+        futures = {name: pool.submit(run_notebook, _notebook(src), folder, limits)
+                   for name, (src, limits) in SCENARIOS.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def text(result, index):
+    return "".join(o.get("text", "") for o in result.nb.cells[index].outputs)
+
+
+def test_bubblewrap_is_available():
+    assert sandbox_status() is None, sandbox_status()
+
+
+def test_the_kernel_sees_nothing_of_the_instructor_side(runs):
+    out = text(runs["probe"], 0)
+    assert runs["probe"].failure is None and not runs["probe"].errors, out
+    assert "VISIBLE []" in out and "PYTHON ok" in out
+
+
+def test_the_kernel_runs_as_an_unprivileged_user(runs):
+    uid = int(text(runs["probe"], 0).split("UID ")[1].split()[0])
+    assert uid >= sandbox.FIRST_UID
+
+
+def test_the_kernel_writes_only_in_its_scratch_space(runs):
+    assert "WRITE True True False False False" in text(runs["probe"], 0)
+
+
+def test_the_kernel_has_no_network(runs):
+    assert "NET False False" in text(runs["probe"], 0)
+
+
+def test_the_kernel_gets_the_submission_but_no_kernel_config(runs):
+    assert "GIVEN GIVEN = 42 False" in text(runs["probe"], 0)
+
+
+def test_memory_is_limited_and_the_kernel_survives(runs):
+    result = runs["memory"]
+    assert "MemoryError" in result.errors[0]
+    assert text(result, 1) == "still alive\n" and result.failure is None
+
+
+def test_wall_clock_is_limited(runs):
+    result = runs["time"]
+    assert text(result, 0) == "started\n"
+    assert "time limit" in result.failure and "cell 2" in result.failure
+    assert text(result, 2) == "" and result.seconds < 6 + 20
+
+
+def test_a_kernel_that_kills_itself_is_reported(runs):
+    assert "kernel died in cell 1" in runs["kill"].failure
+
+
+def test_output_is_capped(runs):
+    result = runs["output"]
+    assert result.truncated
+    assert "output limit reached" in text(result, 0) + text(result, 1)
+    assert "y" * 100000 not in text(result, 0)
+
+
+def test_processes_are_limited(runs):
+    out = text(runs["fork"], 0)
+    assert "LIMITED" in out and int(out.split()[1]) < 40
+
+
+def test_file_size_is_limited(runs):
+    assert "File too large" in runs["file"].errors[0]
+
+
+def test_without_bubblewrap_the_limits_still_apply_and_it_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox, "BWRAP", None)
+    assert "bubblewrap" in sandbox_status() and "apt-get install" in sandbox_status()
+    result = run_notebook(_notebook(["hog = bytearray(8 << 30)", "print('ok')"]), tmp_path)
+    assert not result.sandboxed
+    assert "MemoryError" in result.errors[0] and text(result, 1) == "ok\n"
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError, match="Limits.timeout: expected a positive number, got 0"):
+        Limits(timeout=0)
