@@ -249,7 +249,7 @@ class NotebookPage:
                  const bar = (document.querySelector('#jp-main-statusbar') || {}).innerText || '';
                  const busy = [...panel.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
                  return status && status.dataset.status === 'idle' && !busy
-                        && /\| Idle/.test(bar) && !bar.includes('No Kernel');
+                        && bar.includes('| Idle') && !bar.includes('No Kernel');
                }""", timeout=timeout_s * 1000, polling=250)
 
     def cells(self):

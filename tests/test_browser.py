@@ -10,6 +10,7 @@ import getpass
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -293,7 +294,10 @@ def test_instructor_path_releases_collects_grades_and_returns_feedback(course, t
 
     assignment = next(p.parent.name for p in NOTEBOOKS if p.stem.startswith("01"))
     mine = tmp_path / "course"
-    shutil.copytree(course, mine, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"))
+    shutil.copytree(course, mine, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db"))
+    # Another worker may be grading into the shared gradebook: copy a consistent snapshot of it.
+    with sqlite3.connect(course / "gradebook.db") as source, sqlite3.connect(mine / "gradebook.db") as copy:
+        source.backup(copy)
     exchange, home = tmp_path / "exchange", tmp_path / "student"
     exchange.mkdir()
     home.mkdir()
