@@ -1,11 +1,13 @@
-"""Build the course, autograde the sample class with nbgrader, print the score table.
+"""Build the course, grade the sample class in sandboxes, print the score table.
 
     python -m autograder demo          # what `python3 tasks.py main` runs
 
-Leaves, in build/course/ (COURSE):
-    grades.csv                          nbgrader export of the gradebook
+Grading is `python -m autograder grade` (autograder/grade.py, autograder/GRADING.md): each
+notebook in its own sandboxed kernel, judged outside it, in parallel. Leaves, in build/course/:
+    grades.csv, summary.csv             one row per test cell / per student and assignment
     feedback/<student>/<id>/<id>.html   the feedback each student would receive
     autograded/<student>/<id>/          the graded notebooks, gradebook.db the scores
+    grading.log                         the time each notebook took
 """
 import argparse
 import shutil
@@ -14,29 +16,23 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from autograder import build, sample_class
+from autograder import build, grade, sample_class
 
-GRADING_FOLDERS = ("submitted", "autograded", "feedback")
+GRADING_FOLDERS = ("submitted", "autograded", "feedback", ".results")
 
 
 def reset(course):
     """Forget earlier submissions and grades, so that a demo always starts clean."""
     for name in GRADING_FOLDERS:
         shutil.rmtree(Path(course) / name, ignore_errors=True)
-    for name in ("gradebook.db", "grades.csv"):
+    for name in ("gradebook.db", "grades.csv", "summary.csv", "grading.log"):
         (Path(course) / name).unlink(missing_ok=True)
 
 
-def autograde(course, ids):
-    """Plain `nbgrader autograde` of every submission (a sandboxed grader can replace this)."""
-    for assignment in ids:
-        build.run_nbgrader(course, "autograde", assignment, "--force")
-
-
-def feedback_and_export(course, ids):
-    for assignment in ids:
-        build.run_nbgrader(course, "generate_feedback", assignment, "--force")
-    build.run_nbgrader(course, "export", "--to", "grades.csv")
+def autograde(course):
+    """Grade every submission with the sandboxed grader, writing into the course folder."""
+    course = Path(course)
+    grade.grade_class(course / "submitted", course, course, force=True)
 
 
 def scores(course):
@@ -75,8 +71,7 @@ def run(course=build.COURSE):
     reset(course)
     ids = build.build(course, notebooks=None)
     sample_class.write(course, ids)
-    autograde(course, ids)
-    feedback_and_export(course, ids)
+    autograde(course)
     return scores(course), ids
 
 
@@ -85,7 +80,8 @@ def main(argv):
     parser.add_argument("--course", type=Path, default=build.COURSE, help="course folder")
     args = parser.parse_args(argv)
     print(f"Building the course in {args.course} and grading the sample class "
-          f"({', '.join(sample_class.STUDENTS)}) with nbgrader; this takes about a minute ...",
+          f"({', '.join(sample_class.STUDENTS)}), each notebook in a sandbox; this takes about a "
+          f"minute ...",
           flush=True)
     got, ids = run(args.course)
     print(table(got, ids))

@@ -336,15 +336,33 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
     import numpy as np
     from tfcourse.checks import CheckFailed, call
 
-    def pack(value):
+    def pack(value, depth=0):
+        # plain data only: arrays as .npy without pickle, containers as JSON
+        if depth > 12:
+            raise ValueError("nested too deeply")
+        if value is None or isinstance(value, (bool, str)):
+            return {"plain": value if not isinstance(value, str) else value[:10000]}
+        if isinstance(value, tuple) and hasattr(value, "_fields"):
+            return {"record": type(value).__name__, "fields": [str(f) for f in value._fields],
+                    "items": [pack(v, depth + 1) for v in value]}
         if isinstance(value, (tuple, list)):
-            return {"tuple": [pack(v) for v in value]}
+            kind = "tuple" if isinstance(value, tuple) else "list"
+            return {kind: [pack(v, depth + 1) for v in value]}
+        if isinstance(value, dict):
+            return {"dict": [[str(k), pack(v, depth + 1)] for k, v in value.items()]}
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             array = np.asarray(value, dtype=np.float64)
         buf = io.BytesIO()
         np.save(buf, array, allow_pickle=False)
         return {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}
+
+    def inputs_of(module, name, inputs):
+        checks = importlib.import_module(module)
+        if hasattr(checks, "case_args"):
+            return checks.case_args(name, inputs)
+        return ([checks.decode(a) for a in inputs.get("args", [])],
+                {k: checks.decode(v) for k, v in inputs.get("kwargs", {}).items()})
 
     base = dict(globals())
     functions, results = {}, []
@@ -369,13 +387,25 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
                             type(func).__name__ + ": " + str(func)[:300]})
             continue
         try:
-            args, kwargs = importlib.import_module(module).case_args(name, inputs)
-            results.append({"value": pack(call(name, func, args, kwargs))})
+            args, kwargs = inputs_of(module, name, inputs)
+        except BaseException as error:
+            results.append({"error": "the grader could not build this case's inputs in the "
+                            "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
+            continue
+        try:
+            value = call(name, func, args, kwargs)
         except CheckFailed as failed:
             results.append({"error": str(failed)[:600]})
+            continue
         except BaseException as error:
-            results.append({"error": name + " returned something that is not an array of "
-                            "numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
+            results.append({"error": name + " failed: " + type(error).__name__ + ": " +
+                            str(error)[:300]})
+            continue
+        try:
+            results.append({"value": pack(value)})
+        except BaseException as error:
+            results.append({"error": name + " returned something that is not made of arrays "
+                            "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
     sys.stdout.write(MARKER + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
     sys.stdout.flush()
 '''
@@ -395,11 +425,47 @@ def harness_cell(spec, nb):
 
 # ----------------------------------------------------------------------------- judging
 
-def _unpack_value(data):
-    """A harness result as plain float64 arrays; ValueError for anything else."""
-    if isinstance(data, dict) and "tuple" in data and isinstance(data["tuple"], list):
-        return tuple(_unpack_value(v) for v in data["tuple"][:16])
-    if isinstance(data, dict) and isinstance(data.get("npy"), str):
+class _Budget:
+    """Counts the parts of one result so that no result can make the judge do unbounded work."""
+    def __init__(self, limit=100000):
+        self.left = limit
+
+    def take(self):
+        self.left -= 1
+        if self.left < 0:
+            raise ValueError("too many parts")
+
+
+def _record(typename, fields, items):
+    """A tuple with named fields, like the NamedTuple the student returned (no exec, no import)."""
+    if not (typename.isidentifier() and all(isinstance(f, str) and f.isidentifier()
+                                            for f in fields) and len(fields) == len(items)):
+        raise ValueError("malformed record")
+    attrs = {f: property(lambda self, i=i: self[i]) for i, f in enumerate(fields)}
+    cls = type(typename, (tuple,), {"_fields": tuple(fields), "_asdict":
+                                    lambda self: dict(zip(self._fields, self)), **attrs})
+    return cls(items)
+
+
+def _unpack_value(data, depth=0, budget=None):
+    """A harness result as plain data: numeric arrays (exact dtype), floats, tuples, lists,
+    dicts, named records, None, bools and strings. ValueError for anything else."""
+    budget = budget or _Budget()
+    budget.take()
+    if depth > 12 or not isinstance(data, dict) or len(data) > 3:
+        raise ValueError("malformed result")
+    if "plain" in data and (data["plain"] is None or isinstance(data["plain"], (bool, str))):
+        return data["plain"]
+    if isinstance(data.get("tuple"), list):
+        return tuple(_unpack_value(v, depth + 1, budget) for v in data["tuple"])
+    if isinstance(data.get("list"), list):
+        return [_unpack_value(v, depth + 1, budget) for v in data["list"]]
+    if isinstance(data.get("dict"), list):
+        return {str(k): _unpack_value(v, depth + 1, budget) for k, v in data["dict"]}
+    if isinstance(data.get("record"), str) and isinstance(data.get("items"), list):
+        return _record(data["record"], data.get("fields") or [],
+                       [_unpack_value(v, depth + 1, budget) for v in data["items"]])
+    if isinstance(data.get("npy"), str):
         array = np.load(io.BytesIO(base64.b64decode(data["npy"])), allow_pickle=False)
         if array.dtype.kind not in "biuf":
             raise ValueError(f"not an array of numbers (dtype {array.dtype})")
