@@ -5,6 +5,7 @@
     python scripts/exposure_bias.py --seeds 0 1 2    # several seeds: mean and spread per regime
     python scripts/exposure_bias.py --steps 2000     # a longer run than the notebook can afford
     python scripts/exposure_bias.py --save           # the notebook's run -> data/experiments/
+    python scripts/exposure_bias.py --check          # rerun it, compare with the file (exit 1 if not)
 
 --save writes the logged curves and test scores of the notebook's settings (one seed) to
 data/experiments/exposure_bias_<task>_<cell>.npz, which notebook 05 plots;
@@ -29,6 +30,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from solutions.experiment import SETTINGS, run, table  # noqa: E402
+from tfcourse.pretrained import same_arrays  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "experiments"
 
@@ -59,9 +61,12 @@ def main(argv=None):
     parser.add_argument("--quiet", action="store_true", help="no per-step progress lines")
     parser.add_argument("--save", action="store_true",
                         help="write the (single-seed) run to data/experiments/ for notebook 05")
+    parser.add_argument("--check", action="store_true",
+                        help="rerun the notebook's run and compare with data/experiments/")
     args = parser.parse_args(argv)
-    if args.save and (len(args.seeds) > 1 or args.steps != SETTINGS["n_steps"] or args.task != SETTINGS["task"]):
-        parser.error("--save writes the notebook's run: use it without --seeds, --steps and --task")
+    if (args.save or args.check) and (len(args.seeds) > 1 or args.steps != SETTINGS["n_steps"] or args.task != SETTINGS["task"]):
+        parser.error("--save and --check are about the notebook's run: use them without --seeds, "
+                     "--steps and --task")
     settings = dict(SETTINGS, n_steps=args.steps, task=args.task)
     started = time.perf_counter()
     per_seed = []
@@ -71,6 +76,12 @@ def main(argv=None):
         results = run(**settings, print_fn=None if args.quiet else print)
         print(table(results), flush=True)
         per_seed.append(results)
+        if args.check:
+            with np.load(path_of(settings)) as stored:
+                same = same_arrays(dict(stored), arrays_of(results, settings))
+            print(f"{path_of(settings)}: {'reproduced' if same else 'DIFFERS'}")
+            if not same:
+                return 1
         if args.save:
             path = path_of(settings)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +93,8 @@ def main(argv=None):
             values = np.array([r[name].test_exact for r in per_seed])
             print(f"  {name:28s} {values.mean():.3f} ({values.min():.3f} .. {values.max():.3f})")
     print(f"total {time.perf_counter() - started:.1f}s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -51,6 +51,15 @@ def read_npz(path, remake):
                          f"remake it with `{remake}`") from None
 
 
+def same_arrays(stored, fresh, atol=1e-12):
+    """True if both hold the same keys, floats within atol (another CPU's BLAS kernels may
+    round differently in the last bit), everything else equal."""
+    if sorted(stored) != sorted(fresh):
+        return False
+    return all(np.allclose(stored[k], v, rtol=0, atol=atol) if v.dtype.kind == "f"
+               else np.array_equal(stored[k], v) for k, v in fresh.items())
+
+
 def available(root=None):
     """Return the (task, cell_type) pairs that have a file in data/pretrained/, sorted."""
     folder = Path(data_dir() if root is None else root) / "pretrained"
