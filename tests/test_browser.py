@@ -1,8 +1,10 @@
 """The course where its users work: JupyterLab in headless Chromium, with nbgrader's extensions.
 
-Marked `browser`: `pytest -m browser` runs only these, `-m "not browser"` skips them. They need
-Debian's chromium (apt-get install chromium chromium-driver) and the `playwright` package; without
-a Chromium they are skipped with that instruction. Screenshots go to build/artifacts/browser/.
+The tests that drive the browser are marked `browser` (`pytest -m browser` runs only them,
+`-m "not browser"` skips them). They need Debian's chromium (apt-get install chromium
+chromium-driver) and the `playwright` package; without a Chromium they are skipped with that
+instruction. Screenshots go to build/artifacts/browser/. The paths docs/USERS.md gives outside
+the browser (the instructor's through nbgrader's exchange, the self-study `check`) are here too.
 """
 import csv
 import fcntl
@@ -24,7 +26,7 @@ from tfcourse.checks import MISTAKES as HINTS
 from tfcourse.checks import CheckFailed, check
 from tests.jupyter_browser import JupyterLab, NotebookPage, chromium_path, open_browser
 
-pytestmark = pytest.mark.browser
+browser_test = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "artifacts" / "browser"
@@ -101,6 +103,7 @@ def standin_lab(tmp_path_factory):
         yield lab, paths
 
 
+@browser_test
 def test_helper_sees_a_clean_run_with_its_plot(standin_lab, page):
     lab, paths = standin_lab
     notebook = NotebookPage(page, lab).open(paths[False].name)
@@ -110,6 +113,7 @@ def test_helper_sees_a_clean_run_with_its_plot(standin_lab, page):
     assert cells[2].images == 1 and cells[4].outputs[0].text.strip() == "ok"
 
 
+@browser_test
 def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
     lab, paths = standin_lab
     notebook = NotebookPage(page, lab).open(paths[True].name)
@@ -127,7 +131,6 @@ def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
 def course(tmp_path_factory):
     """The course as `autograder.build` makes it, with the sample class's submissions in
     submitted/<student>/ (autograder.sample_class), in a temporary folder shared by all workers."""
-
     # xdist workers' temp folders sit side by side in this run's own one: build there, once.
     run_folder = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -160,6 +163,7 @@ def test_sample_class_is_made_from_the_committed_student_notebooks(course):
     assert released == [p.relative_to(ROOT / "notebooks") for p in NOTEBOOKS]
 
 
+@browser_test
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_with_reference_answers_runs_cleanly_in_jupyterlab(path, student_lab, page):
     lab, root = student_lab
@@ -174,7 +178,6 @@ def test_notebook_with_reference_answers_runs_cleanly_in_jupyterlab(path, studen
 def first_wrong_answers():
     """(assignment, graded function, mistake id): the wrong student's first mistake in each
     notebook that has one, in the notebook's cell order."""
-
     out = []
     for path in NOTEBOOKS:
         functions = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, as_version=4).cells
@@ -187,7 +190,6 @@ def first_wrong_answers():
 
 def expected_diagnostic(function, mistake):
     """What the visible test says about this known mistake, computed here, outside the browser."""
-
     with pytest.raises(CheckFailed) as failure:
         check(function, MISTAKES[function][mistake])
     return str(failure.value)
@@ -203,11 +205,11 @@ def visible_test_cell(notebook, function):
                 if c.metadata.get("nbgrader", {}).get("grade") and f"check({function!r}" in c.source.replace('"', "'"))
 
 
+@browser_test
 @pytest.mark.parametrize("assignment, function, mistake", first_wrong_answers(),
                          ids=[f"{a[:2]}-{m}" for a, _, m in first_wrong_answers()])
 def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment, function, mistake,
                                                                       student_lab, page):
-
     lab, root = student_lab
     relative = Path("wrong") / assignment / f"{assignment}.ipynb"
     notebook = NotebookPage(page, lab).open(relative.as_posix())
@@ -224,6 +226,7 @@ def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment
 
 # --- nbgrader's extensions: Validate for students, formgrader for instructors. -----------------
 
+@browser_test
 def test_validate_button_reports_the_failing_exercise_and_its_diagnostic(student_lab, page):
     assignment, function, mistake = next(w for w in first_wrong_answers() if w[0].startswith("02"))
     lab, _ = student_lab
@@ -239,6 +242,7 @@ def test_validate_button_reports_the_failing_exercise_and_its_diagnostic(student
     assert "Success" not in text
 
 
+@browser_test
 def test_validate_passes_the_reference_answers(student_lab):
     lab, root = student_lab
     path = next(p for p in NOTEBOOKS if p.stem.startswith("02"))
@@ -252,7 +256,6 @@ def test_validate_passes_the_reference_answers(student_lab):
 def graded_course(course):
     """The course with the sample class graded by `python -m autograder grade` (which fills
     nbgrader's gradebook), once for all workers."""
-
     shared = course.parent
     with open(shared / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -265,8 +268,8 @@ def graded_course(course):
     return course
 
 
+@browser_test
 def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_course, page):
-
     ids = sorted(p.name for p in (graded_course / "release").iterdir())
     expected = sample_class.expected_scores(ids)
     with JupyterLab(graded_course) as lab:
@@ -291,7 +294,6 @@ def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_cou
 
 def test_instructor_path_releases_collects_grades_and_returns_feedback(course, tmp_path):
     """release -> a student fetches and submits -> collect -> autograder grade -> feedback -> export."""
-
     assignment = next(p.parent.name for p in NOTEBOOKS if p.stem.startswith("01"))
     mine = tmp_path / "course"
     shutil.copytree(course, mine, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db"))
@@ -324,14 +326,14 @@ def test_instructor_path_releases_collects_grades_and_returns_feedback(course, t
     assert len(feedback) == 1 and "Known mistake" in feedback[0].read_text()
 
     build.run_nbgrader(mine, "export")
-    rows = {r["assignment"]: r for r in csv.DictReader(open(mine / "grades.csv")) if r["student_id"] == student}
+    grades = csv.DictReader((mine / "grades.csv").read_text().splitlines())
+    rows = {r["assignment"]: r for r in grades if r["student_id"] == student}
     expected = sample_class.expected_scores([assignment])["wrong"][assignment]
     assert float(rows[assignment]["score"]) == sum(expected.values())
 
 
 def test_self_study_check_names_the_mistake_and_the_score(course):
     """`python -m autograder check NOTEBOOK`, as docs/USERS.md gives it to self-study learners."""
-
     assignment, function, mistake = next(w for w in first_wrong_answers() if w[0].startswith("02"))
     notebook = course / "submitted" / "wrong" / assignment / f"{assignment}.ipynb"
     run = subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook), "--course", str(course)],
