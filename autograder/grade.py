@@ -219,8 +219,7 @@ def grade_unit(unit, course, limits):
                 flags.append("output-truncated")
             if not result.sandboxed:
                 flags.append("no-sandbox")
-            flags += [f"disagrees:{v.grade_id}" for v in verdicts
-                      if v.kernel_score is not None and v.kernel_score != v.score]
+            flags += [f"disagrees:{v.grade_id}" for v in verdicts if not v.kernel_agrees]
     flags = list(dict.fromkeys(flags))
     return {"unit": asdict(unit), "verdicts": [asdict(v) for v in verdicts], "flags": flags,
             "notes": notes, "kernel_seconds": round(seconds, 3),

@@ -57,6 +57,7 @@ class TestCell:
     cases: list
     functions: list
     derived: bool = False
+    public: int = 0          # the first `public` cases are the ones the release's cell runs
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Verdict:
     status: str              # "passed", or "failed: <reason a person can act on>"
     kernel_score: float | None = None
     kernel_status: str = ""
+    kernel_agrees: bool = True  # the kernel's verdict is what the judge says of the same cases
 
 
 def _nbgrader(cell):
@@ -196,7 +198,11 @@ def load_spec(source_path, release_path, assignment=None):
 
 def _test_cell(gid, release_cell, source_cell, source_path, imported):
     cases, functions = [], []
-    for func, name, packed, module in _calls(source_cell.source, imported):
+    calls = _calls(source_cell.source, imported)
+    # the release's cell runs the visible calls only: those come first, hidden ones after
+    calls.sort(key=lambda call: call[0] == "check_hidden")
+    public = 0
+    for func, name, packed, module in calls:
         try:
             checks = importlib.import_module(module)
             found = (checks.load_reference(name)["cases"] if func == "check"
@@ -205,10 +211,11 @@ def _test_cell(gid, release_cell, source_cell, source_path, imported):
             raise InstructorError(f"{source_path}: test cell {gid!r}: cannot load the cases of "
                                   f"{func}({name!r}) from {module}: {exc}") from None
         cases += [(name, case, module) for case in found]
+        public += len(found) if func == "check" else 0
         if name not in functions:
             functions.append(name)
     points = float(_nbgrader(release_cell).get("points", 0))
-    return TestCell(gid, points, cases, functions, derived=not cases)
+    return TestCell(gid, points, cases, functions, derived=not cases, public=public)
 
 
 # ----------------------------------------------------------------------------- assembling
@@ -562,10 +569,15 @@ def judge(spec, result, retry=None):
             status = "passed" if not bad else (
                 f"failed: this cell relates {', '.join(test.functions)}; the grader's own cases "
                 f"found: {bad[0].removeprefix('failed: ')}")
+            seen = status
         else:
             status = _judge_cases(test.cases, results, index, source, started)
+            # what the kernel ran: the visible cases (hidden ones never enter the sandbox)
+            seen = (_judge_cases(test.cases[:test.public], results, index, source, started)
+                    if test.public else status)
+        agrees = kernel_score is None or (kernel_score == test.points) == (seen == "passed")
         verdicts.append(Verdict(test.grade_id, test.points if status == "passed" else 0.0,
-                                test.points, status, kernel_score, kernel_status))
+                                test.points, status, kernel_score, kernel_status, agrees))
     return verdicts
 
 

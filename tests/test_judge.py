@@ -128,6 +128,36 @@ def test_the_reference_answers_pass_and_a_wrong_one_fails_with_a_reason(spec):
     assert failed.status.startswith("failed: lstm_step, case 1 of") and "h_next differs" in failed.status
 
 
+def test_only_a_disagreement_on_the_cases_the_kernel_ran_counts(spec):
+    """The in-kernel run sees the visible cases only: a hidden-only failure is no disagreement,
+    a visible pass the judge does not confirm is."""
+    public = [json.dumps(case["args"][0]) for _n, case, _m in spec.tests[0].cases]
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = f"from solutions import {grade_id(cell)}"
+        if grade_id(cell) in ("rnn_step", ):
+            cell.source = (
+                "import json, numpy as np, solutions\n"
+                f"PUBLIC = {public!r}\n"
+                "def rnn_step(x, h_prev, params):\n"
+                "    if json.dumps({'array': np.asarray(x).tolist()}) in PUBLIC:\n"
+                "        return solutions.rnn_step(x, h_prev, params)\n"
+                "    return np.zeros_like(h_prev)\n")
+        if grade_id(cell) in [t.grade_id for t in spec.tests]:
+            cell.execution_count = 1  # ran in the kernel, silently: nbgrader says passed
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    verdicts = {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+    assert verdicts["rnn_step_visible"].score == 1 and verdicts["rnn_step_visible"].kernel_agrees
+    assert verdicts["rnn_step_hidden"].score == 0 and verdicts["rnn_step_hidden"].kernel_agrees
+    nb.cells[[grade_id(c) for c in nb.cells].index("gru_step")].source = (
+        "def gru_step(x, h_prev, params):\n    return h_prev\n")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    verdicts = {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+    assert not verdicts["gru_step_visible"].kernel_agrees
+    assert not verdicts["gru_step_hidden"].kernel_agrees
+
+
 def test_a_cell_without_cases_is_judged_by_the_functions_it_names(course, tmp_path):
     source, release = paths(course)
     nb = nbformat.read(source, as_version=4)

@@ -38,7 +38,8 @@ print("UID", os.getuid())
 print("WRITE", can_write("here.txt"), can_write("/tmp/scratch.txt"),
       can_write("/submission/x"), can_write("/usr/x"), can_write({str(REPO / "x")!r}))
 print("NET", can_connect("1.1.1.1", 53), can_connect("127.0.0.1", 22))
-print("GIVEN", open("given.py").read().strip(), os.path.exists("ipython_config.py"))
+print("GIVEN", open("given.py").read().strip(), os.path.exists("ipython_config.py"),
+      os.path.lexists("link.py"))
 import numpy, tfcourse
 print("PYTHON ok")
 """
@@ -66,6 +67,7 @@ def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("submission")
     (folder / "given.py").write_text("GIVEN = 42\n")
     (folder / "ipython_config.py").write_text("c.InteractiveShellApp.exec_lines = ['1/0']\n")
+    (folder / "link.py").symlink_to(REPO / "solutions" / "cells.py")
     with ThreadPoolExecutor(max_workers=len(SCENARIOS)) as pool:
         futures = {name: pool.submit(run_notebook, _notebook(src), folder, limits)
                    for name, (src, limits) in SCENARIOS.items()}
@@ -99,8 +101,8 @@ def test_the_kernel_has_no_network(runs):
     assert "NET False False" in text(runs["probe"], 0)
 
 
-def test_the_kernel_gets_the_submission_but_no_kernel_config(runs):
-    assert "GIVEN GIVEN = 42 False" in text(runs["probe"], 0)
+def test_the_kernel_gets_the_submission_but_no_kernel_config_and_no_links(runs):
+    assert "GIVEN GIVEN = 42 False False" in text(runs["probe"], 0)
 
 
 def test_memory_is_limited_and_the_kernel_survives(runs):
