@@ -228,10 +228,35 @@ def release_files(course, assignment):
     return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
 
 
-def sync_notebooks(course=COURSE, dest=NOTEBOOKS, ids=None):
-    """Make dest/<id>/ an exact copy of release/<id>/ for every assignment."""
+def student_work(folder):
+    """The notebooks under `folder` that hold someone's work: outputs, or an answered exercise."""
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        try:
+            cells = nbformat.read(path, as_version=4).cells
+        except Exception:  # unreadable is not ours to overwrite either
+            found.append(path)
+            continue
+        answered = any(c.metadata.get("nbgrader", {}).get("solution")
+                       and "raise NotImplementedError()" not in c.source for c in cells)
+        if answered or any(c.get("outputs") for c in cells if c.cell_type == "code"):
+            found.append(path)
+    return found
+
+
+def sync_notebooks(course=COURSE, dest=NOTEBOOKS, ids=None, force=False):
+    """Make dest/<id>/ an exact copy of release/<id>/ for every assignment.
+
+    Refuses (ValueError) to replace a notebook holding someone's answers or outputs, so
+    that rebuilding in a clone a learner works in never wipes their work, unless `force`.
+    """
     ids = ids or assignments()
     dest = Path(dest)
+    worked = [] if force else [p for a in ids for p in student_work(dest / a)]
+    if worked:
+        raise ValueError("notebooks: these hold answers or outputs and would be overwritten by "
+                         "the release: " + ", ".join(map(str, worked)) + ". Save your work "
+                         "elsewhere, or pass --force to replace them.")
     for assignment in ids:
         target = dest / assignment
         if target.exists():
@@ -251,12 +276,14 @@ def digest(folder):
     return h.hexdigest()
 
 
-def build(course=COURSE, notebooks=NOTEBOOKS):
-    """Write the sources, generate the release, copy it to `notebooks` (None: skip). Return ids."""
+def build(course=COURSE, notebooks=NOTEBOOKS, force=False):
+    """Write the sources, generate the release, copy it to `notebooks` (None: skip). Return ids.
+
+    `force` replaces notebooks that hold answers or outputs (see sync_notebooks)."""
     ids = write_sources(course)
     generate_release(course, ids)
     if notebooks is not None:
-        sync_notebooks(course, notebooks, ids)
+        sync_notebooks(course, notebooks, ids, force=force)
     return ids
 
 
@@ -267,8 +294,14 @@ def main(argv):
     parser.add_argument("--course", type=Path, default=COURSE, help="course folder to write")
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
                         help="where the student notebooks go (the repo's notebooks/)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace student notebooks even where they hold answers or outputs")
     args = parser.parse_args(argv)
-    ids = build(args.course, args.notebooks)
+    try:
+        ids = build(args.course, args.notebooks, force=args.force)
+    except ValueError as error:
+        print(f"python -m autograder build: {error}", file=sys.stderr)
+        return 2
     print(f"built {len(ids)} assignments in {args.course}: source/ and release/; "
           f"student notebooks in {args.notebooks}")
     return 0

@@ -152,3 +152,23 @@ def test_template_comments_never_reach_a_cell():
 def test_nbgrader_config_sets_the_stub_students_see(course):
     config = (course / "nbgrader_config.py").read_text()
     assert json.dumps(build.CODE_STUB)[1:-1] in config or repr(build.CODE_STUB) in config
+
+
+def _answer_first_exercise(path):
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    cell.source = cell.source.replace("raise NotImplementedError()", "return None")
+    nbformat.write(nb, path)
+
+
+def test_syncing_notebooks_refuses_to_overwrite_a_learners_answers_unless_forced(course, tmp_path):
+    first = build.assignments()[0]
+    build.sync_notebooks(course, tmp_path, [first])
+    path = tmp_path / first / f"{first}.ipynb"
+    assert build.student_work(tmp_path / first) == []
+    _answer_first_exercise(path)
+    with pytest.raises(ValueError, match=r"hold answers or outputs.*--force"):
+        build.sync_notebooks(course, tmp_path, [first])
+    assert "return None" in path.read_text(), "the learner's answer was overwritten"
+    build.sync_notebooks(course, tmp_path, [first], force=True)
+    assert path.read_bytes() == (course / "release" / first / f"{first}.ipynb").read_bytes()
