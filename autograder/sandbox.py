@@ -182,6 +182,10 @@ def _bwrap_argv(limits, submission, ipc_dir, uid):
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     for path in ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"):
         argv += ["--ro-bind-try", path, path]
+    # The scratch tmpfs comes before the Python binds: bwrap mounts in order, and a clone (or
+    # venv) that lives under /tmp must stay visible on top of the fresh /tmp, not under it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.scratch),
+             "--tmpfs", "/tmp"]
     made = set()
     for path in _python_roots():
         for parent in reversed(Path(path).parents[:-1]):  # bwrap would make them 0700
@@ -192,8 +196,7 @@ def _bwrap_argv(limits, submission, ipc_dir, uid):
     if (REPO / "data").is_dir():
         argv += ["--perms", "0755", "--dir", "/course", "--ro-bind", str(REPO / "data"),
                  "/course/data"]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.scratch),
-             "--tmpfs", "/tmp", "--ro-bind", str(submission), "/submission"]
+    argv += ["--ro-bind", str(submission), "/submission"]
     for parent in reversed(ipc_dir.parents[:-1]):  # the sockets keep their outside path
         argv += ["--perms", "0755", "--dir", str(parent)]
     argv += ["--bind", str(ipc_dir), str(ipc_dir), "--chdir", "/tmp"]
