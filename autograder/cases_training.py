@@ -1,17 +1,12 @@
 """Notebook 05's test cases (backpropagation through time): public ones and hidden ones.
 
-    python -m autograder.cases_training            # write data/reference/<name>.json
-    python -m autograder.cases_training --check    # compare, write nothing (exit 1 if stale)
+`python scripts/make_reference_logits.py` writes the public ones to data/reference/.
 
 A case is a spec (sizes and a seed); its arguments are made here with the reference forward
 passes (a backward's cache must come from a real forward), then written out explicitly with
 the reference result, encoded by tfcourse.checks_training. Public cases go to data/reference/;
 hidden ones never leave the instructor's side (the build packs them into the test cells).
 """
-import argparse
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -19,8 +14,6 @@ import solutions
 from tfcourse.checks_training import RESULTS, encode
 from tfcourse.params import random_decoder_params
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "data" / "reference"
 GRU_KEYS = ("W_x", "W_h", "b_x", "b_h")
 
 
@@ -77,7 +70,7 @@ def explicit(name, case):
 
 
 def public_reference(name):
-    return {"function": name, "generated_by": "python -m autograder.cases_training",
+    return {"function": name, "generated_by": "python scripts/make_reference_logits.py",
             "tolerance": {"rtol": 1e-6, "atol": 1e-9},
             "cases": [explicit(name, c) for c in VISIBLE[name]]}
 
@@ -85,31 +78,3 @@ def public_reference(name):
 def hidden_cases(name):
     """The hidden cases of `name`, arguments and expected results written out, ready to pack."""
     return [explicit(name, c) for c in HIDDEN[name]]
-
-
-def render(name):
-    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (data/reference)")
-    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name in VISIBLE:
-        path, text = args.out / f"{name}.json", render(name)
-        if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path} ({len(text)} bytes)")
-    if stale:
-        print("stale: " + ", ".join(stale))
-    return 1 if stale else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
 """Test cases of notebook 06's graded functions: public ones (data/reference/) and hidden ones.
 
-    python -m autograder.cases_transformer            # (re)write data/reference/<name>.json
-    python -m autograder.cases_transformer --check    # exit 1 if those files are not up to date
+`python scripts/make_reference_logits.py` writes the public ones to data/reference/.
 
 The same layout as autograder/cases.py (notebooks 01-05): a case is explicit arguments or a
 spec (sizes and seeds) that tfcourse.checks_transformer.make_args turns into arguments; the
@@ -9,10 +8,6 @@ reference solution's result and each known mistake's output (autograder/mistakes
 are stored beside it. Hidden cases never leave the instructor's side: the build packs them
 into the hidden-test region of each test cell.
 """
-import argparse
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -20,8 +15,6 @@ import solutions
 from autograder.mistakes_transformer import MISTAKES
 from tfcourse.checks_transformer import case_args, encode
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "data" / "reference"
 # A first-pass argmax (or a sampled token's cumulative probability) closer than this to a tie
 # could flip under another order of float operations; such cases are rejected.
 MIN_GAP = 1e-6
@@ -154,7 +147,7 @@ def with_mistakes(name, case):
 def public_reference(name):
     """The JSON-able content of data/reference/<name>.json."""
     return {"function": name,
-            "generated_by": "python -m autograder.cases_transformer",
+            "generated_by": "python scripts/make_reference_logits.py",
             "tolerance": {"rtol": 1e-6, "atol": 1e-9},
             "cases": [with_mistakes(name, with_expected(name, c)) for c in VISIBLE[name]]}
 
@@ -162,32 +155,3 @@ def public_reference(name):
 def hidden_cases(name):
     """The hidden cases of `name`, each with its expected result, ready to pack."""
     return [with_expected(name, c) for c in HIDDEN[name]]
-
-
-def render(name):
-    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="folder to write (data/reference)")
-    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name in VISIBLE:
-        path, text = args.out / f"{name}.json", render(name)
-        if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(str(path))
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path} ({len(text)} bytes)")
-    if stale:
-        print("out of date (run python -m autograder.cases_transformer):\n  " + "\n  ".join(stale))
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,9 +6,11 @@
 
 For each graded function, one JSON file holds small fixed inputs (every cell type), the
 reference solution's output on them, and the output of each known mistake
-(autograder/mistakes.py) on the same inputs, so that tfcourse.checks can name a mistake
-without shipping its code. The cases are defined in autograder/cases.py; the output is
-byte-identical from run to run. Hidden cases are not written here: they never reach data/.
+(autograder/mistakes*.py) on the same inputs, so that tfcourse.checks* can name a mistake
+without shipping its code. The cases are defined in the case modules the build registers
+(autograder/cases.py for 01-04, cases_training.py for 05, cases_transformer.py for 06); the
+output is byte-identical from run to run. Hidden cases are not written here: they never
+reach data/.
 """
 import argparse
 import json
@@ -18,14 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder.cases import VISIBLE, public_reference  # noqa: E402
+from autograder.build import HIDDEN_BACKENDS  # noqa: E402
+
+# Every graded function with public cases, and the case module that defines them.
+CASE_MODULE = {name: module for module, _ in HIDDEN_BACKENDS for name in module.VISIBLE}
 
 OUT = ROOT / "data" / "reference"
 
 
 def render(name):
     """The exact text of data/reference/<name>.json."""
-    return json.dumps(public_reference(name), sort_keys=True, separators=(",", ":")) + "\n"
+    reference = CASE_MODULE[name].public_reference(name)
+    return json.dumps(reference, sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def main(argv=None):
@@ -34,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
     stale = []
-    for name in VISIBLE:
+    for name in CASE_MODULE:
         path = args.out / f"{name}.json"
         text = render(name)
         if args.check:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import solutions
+from autograder.build import HIDDEN_BACKENDS
 from autograder.cases import VISIBLE
 from tfcourse.checks import case_args, decode
 
@@ -17,7 +18,9 @@ REFERENCE = ROOT / "data" / "reference"
 def test_regenerating_the_reference_data_is_byte_identical(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_reference_logits.py"),
                     "--out", str(tmp_path)], check=True, capture_output=True)
-    for name in VISIBLE:
+    every_name = [name for module, _ in HIDDEN_BACKENDS for name in module.VISIBLE]
+    assert len(every_name) > len(VISIBLE), "notebooks 05 and 06 have public cases too"
+    for name in every_name:
         assert (tmp_path / f"{name}.json").read_bytes() == (REFERENCE / f"{name}.json").read_bytes(), (
             f"data/reference/{name}.json is stale: run python scripts/make_reference_logits.py")
 

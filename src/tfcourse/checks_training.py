@@ -7,7 +7,7 @@
 Two kinds of check. `check_gradients` compares a backward pass with centred finite differences
 of the student's own forward pass (tfcourse.gradcheck): any correct pair passes, whatever the
 reference says. `check` (public cases in data/reference/<name>.json, written by
-`python -m autograder.cases_training`) and `check_hidden` (cases packed into the test cell by
+`python scripts/make_reference_logits.py`) and `check_hidden` (cases packed into the test cell by
 the instructor's build) compare every output with the reference and name the first one that
 differs: which gradient, by how much, and a hint for the usual slip behind it.
 Student-safe: nothing here imports or contains a solution.

@@ -4,7 +4,7 @@
     check("causal_mask", causal_mask)        # a visible test cell
 
 Same machinery as tfcourse.checks (notebooks 01-05): public cases in
-data/reference/<name>.json (written by `python -m autograder.cases_transformer`), hidden cases
+data/reference/<name>.json (written by `python scripts/make_reference_logits.py`), hidden cases
 packed into the test cell by the instructor's build (`check_hidden`), a CheckFailed whose
 message says what is wrong in the student's terms, and the name of a known mistake when the
 answer equals what that mistake computes (the files hold mistakes' outputs, never their code).
