@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 COURSE = REPO / "build" / "course"
 GRADER_VERSION = "1"  # bump when grading changes, so stored results are regraded
 MAX_FILE = 20 << 20   # a submitted file bigger than this is not copied into the sandbox
+MAX_FILES = (500, 100 << 20)  # nor files beyond the first 500, or beyond 100 MiB in all
 
 
 @dataclass(frozen=True)
@@ -150,18 +151,32 @@ def _read_student(path):
                          f"cells); download it again from JupyterLab (File > Download)")
     if data.get("nbformat") == 4:
         return data
-    return nbformat.reads(raw.decode("utf-8"), as_version=4)
+    try:
+        return nbformat.reads(raw.decode("utf-8"), as_version=4)
+    except Exception as exc:
+        raise ValueError(f"{Path(path).name} is not a notebook nbformat can read ({exc}); "
+                         f"download it again from JupyterLab (File > Download)") from None
 
 
 def _stage(unit, spec, folder):
-    """Fill `folder` with what the kernel sees: the student's files, then the release's."""
+    """Fill `folder` with what the kernel sees: the student's files, then the release's.
+
+    Returns notes on the student's files left out (links, notebooks and anything too big)."""
+    skipped = []
     if unit.path:
-        for src in Path(unit.path).parent.rglob("*"):
-            rel = src.relative_to(Path(unit.path).parent)
-            if (src.is_file() and not src.is_symlink() and src.suffix != ".ipynb"
-                    and src.stat().st_size <= MAX_FILE and ".ipynb_checkpoints" not in rel.parts):
-                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, folder / rel)
+        count, total = 0, 0
+        base = Path(unit.path).parent
+        for src in sorted(base.rglob("*")):
+            rel = src.relative_to(base)
+            if src.is_dir() or src.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts:
+                continue
+            size = src.stat().st_size if src.is_file() and not src.is_symlink() else None
+            count, total = count + 1, total + (size or 0)
+            if size is None or size > MAX_FILE or count > MAX_FILES[0] or total > MAX_FILES[1]:
+                skipped.append(str(rel))
+                continue
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, folder / rel)
     for src in spec.release_dir.rglob("*"):
         rel = src.relative_to(spec.release_dir)
         if src.is_file() and src.suffix != ".ipynb":
@@ -169,6 +184,11 @@ def _stage(unit, spec, folder):
             if (folder / rel).is_dir():
                 shutil.rmtree(folder / rel)
             shutil.copyfile(src, folder / rel)
+    if not skipped:
+        return []
+    return [f"not given to your notebook: {', '.join(skipped[:5])}"
+            f"{f' and {len(skipped) - 5} more' if len(skipped) > 5 else ''} (links, files over "
+            f"{MAX_FILE >> 20} MiB, or beyond {MAX_FILES[0]} files / {MAX_FILES[1] >> 20} MiB)"]
 
 
 def grade_unit(unit, course, limits):
@@ -197,7 +217,7 @@ def grade_unit(unit, course, limits):
                    for n in assembly_notes):
                 flags.append("tampered")
             with tempfile.TemporaryDirectory(prefix="autograder-stage-") as folder:
-                _stage(unit, spec, Path(folder))
+                notes += _stage(unit, spec, Path(folder))
                 result = run_notebook(nb, folder, limits)
                 retry = None
                 if judged(result, spec)[0] is None:
@@ -270,7 +290,14 @@ def stored_result(out, unit, course):
 def _work(unit, course_path, db_url, limits, out):
     """A worker's job: grade, write feedback and the result; return the result (no notebook)."""
     course = Course(course_path, db_url)
-    result = grade_unit(unit, course, limits)
+    try:
+        result = grade_unit(unit, course, limits)
+    except Exception as exc:  # a grader bug must cost this notebook only, and say so
+        reason = f"the grader failed on this notebook ({type(exc).__name__}: {exc}); tell the instructor"
+        spec = _spec(course, unit.assignment, unit.notebook)
+        result = {"unit": asdict(unit), "verdicts": [asdict(v) for v in _all_failed(spec, reason)],
+                  "flags": ["grader-error"], "notes": [reason], "kernel_seconds": 0.0,
+                  "seconds": 0.0, "executed": None}
     executed = result.pop("executed")
     result["fingerprint"] = _fingerprint(unit, course)
     feedback = render_feedback(result, executed)
@@ -448,6 +475,20 @@ def write_tables(results, out):
     _atomic_write(Path(out) / "summary.csv", summary.getvalue())
 
 
+# Files nbgrader's autograde carries from submitted/ to autograded/: release_feedback reads the
+# timestamp from there, and the exchange matches feedback to a submission by its secret.
+SUBMISSION_STAMPS = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_submission_stamps(unit, dest):
+    """Copy the submission's timestamp and secret beside its graded notebook, as nbgrader does."""
+    if unit["path"]:
+        for name in SUBMISSION_STAMPS:
+            stamp = Path(unit["path"]).parent / name
+            if stamp.is_file() and not stamp.is_symlink():
+                shutil.copyfile(stamp, dest / name)
+
+
 def write_gradebook(results, course, out):
     """Record the trusted scores in nbgrader's gradebook and the notebooks under autograded/."""
     import warnings
@@ -476,6 +517,7 @@ def write_gradebook(results, course, out):
                     dest = course.path / "autograded" / u["student"] / u["assignment"]
                     dest.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(executed, dest / f"{u['notebook']}.ipynb")
+                    _copy_submission_stamps(u, dest)
     except InstructorError:
         raise
     except Exception as exc:

@@ -84,7 +84,8 @@ class Verdict:
 
 
 def _nbgrader(cell):
-    meta = cell.get("metadata", {}).get("nbgrader")
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 

@@ -194,3 +194,22 @@ def test_the_honest_class_is_scored_exactly_on_every_notebook(course, tmp_path):
         assert top > 0
         assert score == (top if student == "reference" else 0), (name, result["verdicts"])
         assert result["flags"] == [], (name, result["flags"], result["notes"])
+
+
+def test_a_grader_failure_on_one_notebook_costs_that_notebook_only(context, tmp_path, monkeypatch):
+    sub = tmp_path / "submitted"
+    for student in ("a", "b"):
+        (sub / student / ASSIGNMENT).mkdir(parents=True)  # no notebook: graded without a kernel
+    real = grade.grade_unit
+
+    def flaky(unit, course, limits):
+        if unit.student == "a":
+            raise KeyError("surprise")
+        return real(unit, course, limits)
+    monkeypatch.setattr(grade, "grade_unit", flaky)
+    results = {r["unit"]["student"]: r for r in grade.grade_class(
+        sub, tmp_path / "out", context.course, jobs=1, limits=LIMITS, gradebook=False, quiet=True)}
+    assert results["a"]["flags"] == ["grader-error"]
+    assert all("the grader failed on this notebook (KeyError" in v["status"]
+               for v in results["a"]["verdicts"])
+    assert results["b"]["flags"] == ["missing"]
