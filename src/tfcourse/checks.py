@@ -440,16 +440,22 @@ def run_case(name, func, case):
     return problem
 
 
+def raise_first_failure(name, cases, what, problem_of):
+    """Raise CheckFailed naming the first case for which problem_of(case) returns a problem."""
+    __tracebackhide__ = True
+    for number, case in enumerate(cases, 1):
+        problem = problem_of(case)
+        if problem:
+            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} "
+                              f"({case['label']}):\n  {problem}")
+
+
 def check_cases(name, func, cases, what="public"):
     """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
     __tracebackhide__ = True
     if name not in KINDS:
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
-    for number, case in enumerate(cases, 1):
-        problem = run_case(name, func, case)
-        if problem:
-            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} "
-                              f"({case['label']}):\n  {problem}")
+    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case))
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 

@@ -15,7 +15,8 @@ Student-safe: nothing here imports or contains a solution.
 import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
-from tfcourse.checks import CheckFailed, call, load_reference, pack, unpack
+from tfcourse.checks import (CheckFailed, call, load_reference, pack, raise_first_failure,
+                             unpack)
 from tfcourse.checks import decode as _decode_plain
 from tfcourse.checks import encode as _encode_plain
 from tfcourse.gradcheck import numerical_gradient, relative_error
@@ -155,13 +156,8 @@ def check_cases(name, func, cases, what="public"):
     __tracebackhide__ = True
     if name not in RESULTS:
         raise ValueError(f"name: expected one of {', '.join(RESULTS)}, got {name!r}")
-    for number, case in enumerate(cases, 1):
-        args = [decode(a) for a in case["args"]]
-        got = call(name, func, args, {})
-        problem = compare(name, case, got)
-        if problem:
-            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} ({case['label']}):\n"
-                              f"  {problem}")
+    raise_first_failure(name, cases, what, lambda case: compare(
+        name, case, call(name, func, [decode(a) for a in case["args"]], {})))
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 

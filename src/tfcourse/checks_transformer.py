@@ -16,7 +16,8 @@ logits are not probabilities. Student-safe: nothing here imports or contains a s
 """
 import numpy as np
 
-from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, unpack
+from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,
+                             raise_first_failure, unpack)
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
 from tfcourse.transformer_params import random_transformer_params
@@ -336,11 +337,7 @@ def check_cases(name, func, cases, what="reference"):
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
     if name in PROPERTIES:
         PROPERTIES[name](func)
-    for number, case in enumerate(cases, 1):
-        problem = run_case(name, func, case)
-        if problem:
-            raise CheckFailed(f"{name}, {what} case {number} of {len(cases)} "
-                              f"({case['label']}):\n  {problem}")
+    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case))
     print(f"\u2714 {name} matches the {what} on all {len(cases)} cases.")
 
 
