@@ -45,18 +45,29 @@ VISIBLE = {
     "shift_right": [_shift([5, 6, 7, 8], 1, 0), _shift([5, 6, -100, -100], 1, 0),
                     _shift([[5, -100, 7], [8, 9, 10]], 2, 3), _shift([9], 4, 0),
                     _shift([5, -1, -100, 8], 2, 0, -1)],
-    "causal_mask": _calls("causal_mask", (1,), (4,)),
+    "causal_mask": _calls("causal_mask", (1,), (2,), (4,)),
     "causal_self_attention": [_spec(T=4, D=5, d_k=3, d_v=2, seed=1),
-                              _spec(T=5, D=4, d_k=3, d_v=3, D_out=4, B=2, seed=2)],
-    "positional_encoding": _calls("positional_encoding", (6, 8), (5, 7)),
-    "transformer_decoder_forward": _decoders((10, 11), [(7, 6, 4, 4, 5, None), (7, 6, 4, 3, 6, 2)]),
+                              _spec(T=5, D=4, d_k=3, d_v=3, D_out=4, B=2, seed=2),
+                              _spec(T=1, D=3, d_k=2, d_v=2, seed=3),
+                              _spec(T=1, D=3, d_k=2, d_v=2, D_out=3, B=3, seed=4)],
+    "positional_encoding": _calls("positional_encoding", (6, 8), (5, 7), (1, 4), (3, 1)),
+    "transformer_decoder_forward": _decoders((10, 11, 14, 15), [
+        (7, 6, 4, 4, 5, None), (7, 6, 4, 3, 6, 2), (5, 4, 3, 3, 1, None), (5, 4, 3, 3, 1, 3)]),
     "transformer_decoder_step_by_step": _decoders((12, 13), [(7, 6, 4, 4, 5, None),
                                                              (8, 4, 3, 5, 4, 2)]),
     "transformer_scheduled_sampling_two_pass": [
         _spec(V=7, D=6, d_k=4, d_v=4, T=8, sampling_prob=0.5, rng_seed=3, predictions="greedy",
               seed=20, scale=1.5),
         _spec(V=7, D=6, d_k=4, d_v=4, T=8, sampling_prob=0.5, rng_seed=4, predictions="sample",
-              seed=21, scale=1.5)],
+              seed=21, scale=1.5),
+        # the cell's comment promises sampling_prob = 0 (teacher forcing exactly)
+        _spec(V=7, D=6, d_k=4, d_v=4, T=6, sampling_prob=0.0, rng_seed=5, predictions="greedy",
+              seed=22, scale=1.5),
+        # a batch: the coins are rng.random((B, T-1)), drawn row by row
+        _spec(V=7, D=6, d_k=4, d_v=4, T=6, B=3, sampling_prob=0.5, rng_seed=6,
+              predictions="greedy", seed=23, scale=1.5),
+        _spec(V=7, D=6, d_k=4, d_v=4, T=1, B=2, sampling_prob=1.0, rng_seed=7,
+              predictions="greedy", seed=24, scale=1.5)],
 }
 
 HIDDEN = {
