@@ -2,6 +2,7 @@
 
     build   write build/course/ (nbgrader source and release) and notebooks/
     demo    build, autograde a sample class with nbgrader, print the score table
+    map     the course map: each notebook and the files holding its prose, solutions, checks...
 
 Each subcommand lives in its own module with a `main(argv) -> exit code`; add one by adding
 a line to SUBCOMMANDS.
@@ -15,6 +16,7 @@ SUBCOMMANDS = {
     "demo": ("autograder.demo", "build, autograde the sample class, print the scores"),
     "grade": ("autograder.grade", "grade submissions in sandboxes, in parallel (see GRADING.md)"),
     "check": ("autograder.check", "grade one notebook of yours and say what is wrong"),
+    "map": ("autograder.course_map", "each notebook: what it teaches and the files that make it"),
 }
 
 

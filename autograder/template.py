@@ -12,10 +12,14 @@ A line starting with `%%` opens a cell; everything up to the next such line is i
                                    hidden tests of FUNCTION, added by the build
 
 Lines starting with `%%#` are comments for template authors and never reach a notebook.
+Cross-references are written `{{notebook:KEY}}` (see autograder/course_map.py), never by hand,
+and a notebook's first heading is `# NN · TITLE` as the course map has it.
 """
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder import course_map
 
 SOLUTION_MARK = "### SOLUTION"
 KINDS = {"md": 0, "code": 0, "solution": 1, "test": 2, "hidden": 2}
@@ -54,6 +58,10 @@ def parse(text, assignment="template"):
     def close():
         if current is not None:
             source = "\n".join(lines).strip("\n")
+            try:
+                source = course_map.expand(source)
+            except KeyError as error:
+                raise TemplateError(f"{assignment}:{current[2]}: {error.args[0]}") from None
             template.cells.append(Cell(current[0], current[1], source, current[2]))
 
     for number, line in enumerate(text.splitlines(), 1):
@@ -80,7 +88,22 @@ def parse(text, assignment="template"):
     return template
 
 
+def _check_heading(template):
+    """A notebook the course map knows opens with `# NN · TITLE` from the map."""
+    try:
+        nb = course_map.by_id(template.assignment)
+    except KeyError:
+        return
+    want = f"# {nb.number} · {nb.title}"
+    first = next((c for c in template.cells if c.kind == "md"), None)
+    if first is None or first.source.splitlines()[0] != want:
+        raise TemplateError(f"{template.assignment}: the first markdown cell must open with "
+                            f"{want!r} (autograder/course_map.py), got "
+                            f"{first.source.splitlines()[0] if first else None!r}")
+
+
 def _check(template):
+    _check_heading(template)
     ids = [c.args[0] if c.kind == "test" else f"{c.function}_hidden" if c.kind == "hidden"
            else c.function for c in template.cells if c.kind in ("solution", "test", "hidden")]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
