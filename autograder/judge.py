@@ -558,7 +558,7 @@ def judge(spec, result, retry=None):
     own = {}  # function -> first problem over all its cases (None: all passed)
     for test in spec.tests:
         if not test.derived:
-            status = _judge_cases(test.cases, results, index, source, started)
+            status = _judge_cases(test.cases, results, index, source, started, test.public)
             for name in test.functions:
                 if own.get(name) is None:
                     own[name] = None if status == "passed" else status
@@ -572,7 +572,7 @@ def judge(spec, result, retry=None):
                 f"found: {bad[0].removeprefix('failed: ')}")
             seen = status
         else:
-            status = _judge_cases(test.cases, results, index, source, started)
+            status = _judge_cases(test.cases, results, index, source, started, test.public)
             # what the kernel ran: the visible cases (hidden ones never enter the sandbox)
             seen = (_judge_cases(test.cases[:test.public], results, index, source, started)
                     if test.public else status)
@@ -582,8 +582,11 @@ def judge(spec, result, retry=None):
     return verdicts
 
 
-def _judge_cases(cases, results, index, result, started):
-    """"passed", or "failed: <the first failing case and what is wrong with it>"."""
+def _judge_cases(cases, results, index, result, started, public=None):
+    """"passed", or "failed: <the first failing case and what is wrong with it>".
+
+    Cases after the first `public` ones (all of them if None) are hidden: their message names
+    what is wrong but no number derived from their expected output (compare(hidden=True))."""
     if results is None:
         if result.failure:
             where = f" while running {started} on the grader's cases" if started else ""
@@ -599,7 +602,8 @@ def _judge_cases(cases, results, index, result, started):
             return f"failed: {where}: {str(got['error'])[:600]}"
         try:
             value = _unpack_value(got.get("value"))
-            problem = importlib.import_module(module).compare(name, case, value)
+            problem = importlib.import_module(module).compare(
+                name, case, value, hidden=public is not None and number > public)
         except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
             problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted

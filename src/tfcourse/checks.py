@@ -343,8 +343,11 @@ def _hints(found):
     return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
 
 
-def _logits_report(name, got, expected, case):
-    """What differs between the student's logits and the reference's, step by step."""
+def _logits_report(name, got, expected, case, hidden=False):
+    """What differs between the student's logits and the reference's, step by step.
+
+    For a hidden case (`hidden`) it says which step first differs and nothing measured against
+    the reference values (no difference, no count): the feedback must not teach the answer."""
     T, V = expected.shape
     if got.shape != expected.shape:
         extra = ""
@@ -356,14 +359,17 @@ def _logits_report(name, got, expected, case):
         return f"your logits contain NaN or infinity, first at step {t}."
     rows = [t for t in range(T) if not np.allclose(got[t], expected[t], rtol=RTOL, atol=ATOL)]
     t = rows[0]
-    diff = _maxdiff(got[t], expected[t])
     where = f"steps 0-{t - 1} match" if t > 1 else "step 0 matches"
-    if t == 0:
+    if hidden:
+        text = ("the logits differ from the very first step, step 0." if t == 0 else
+                f"step {t} is the first whose logits differ from the reference; {where}.")
+    elif t == 0:
         text = (f"the logits differ from the very first step, step 0 (max |yours - reference| "
-                f"= {diff:.3g}); {len(rows)} of {T} steps differ.")
+                f"= {_maxdiff(got[t], expected[t]):.3g}); {len(rows)} of {T} steps differ.")
     else:
         text = (f"step {t} is the first whose logits differ from the reference (max |yours - "
-                f"reference| = {diff:.3g}); {where}; {len(rows)} of {T} steps differ.")
+                f"reference| = {_maxdiff(got[t], expected[t]):.3g}); {where}; {len(rows)} of {T} "
+                f"steps differ.")
     if t == 0:
         text += (" At step 0 check: input x_0 = decoder_params['start'], initial state h_0 = "
                  "context_vector (c_0 = zeros for an LSTM), the cell's equations, and "
@@ -374,19 +380,25 @@ def _logits_report(name, got, expected, case):
     return text
 
 
-def _state_report(got, expected, label):
+def _state_report(got, expected, label, hidden=False):
     if got.shape != expected.shape:
         return f"{label}: expected shape {expected.shape}, got {got.shape}."
     if not np.all(np.isfinite(got)):
         return f"{label} contains NaN or infinity."
+    if hidden:
+        return f"{label} differs from the reference."
     index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     unit = (f"hidden unit {index[-1]}" + (f" of example {index[0]}" if got.ndim == 2 else ""))
     return (f"{label} differs from the reference (max |yours - reference| = "
             f"{_maxdiff(got, expected):.3g}, at {unit}).")
 
 
-def compare(name, case, got):
-    """Return None if `got` (the student's result) matches the case, else what is wrong."""
+def compare(name, case, got, hidden=False):
+    """Return None if `got` (the student's result) matches the case, else what is wrong.
+
+    `hidden`: the case is a hidden one, so the message names the part, step or shape that is
+    wrong and the known mistake the answer matches, but no number derived from the expected
+    output (a student who reads it and resubmits must not learn the hidden answer)."""
     kind = KINDS[name]
     expected = decode(case["expected"])
     got = _normalise(kind, name, got)
@@ -395,18 +407,21 @@ def compare(name, case, got):
         h_ok, c_ok = (_close(g, np.asarray(e)) for g, e in zip(got, expected))
         if h_ok and c_ok:
             return None
-        report = " ".join(_state_report(g, e, part) for g, e, ok, part in
+        report = " ".join(_state_report(g, e, part, hidden) for g, e, ok, part in
                           zip(got, expected, (h_ok, c_ok), ("h_next", "c_next")) if not ok)
     else:
         expected = np.asarray(expected, dtype=np.float64)
         if _close(got, expected):
             return None
         if kind == "logits":
-            report = _logits_report(name, got, expected, case.get("sizes") or case.get("spec", {}))
+            report = _logits_report(name, got, expected, case.get("sizes") or case.get("spec", {}),
+                                    hidden)
+        elif kind == "number" and hidden:
+            report = f"your eps_i = {float(got):.10g} is not the schedule's value for these arguments."
         elif kind == "number":
             report = f"expected eps_i = {float(expected):.10g}, got {float(got):.10g}."
         else:
-            report = _state_report(got, expected, "h_next")
+            report = _state_report(got, expected, "h_next", hidden)
     return report + _hints(_matching_mistakes(kind, got, mistakes))
 
 
@@ -421,11 +436,11 @@ def _draws(seed, rng_after, limit):
     return None
 
 
-def run_case(name, func, case):
+def run_case(name, func, case, hidden=False):
     """Run one case; return None if the answer is right, else the message saying why not."""
     args, kwargs = case_args(name, case)
     got = call(name, func, args, kwargs)
-    problem = compare(name, case, got)
+    problem = compare(name, case, got, hidden)
     rng = kwargs.get("rng")
     if problem and isinstance(rng, np.random.Generator):
         seed = case["spec"]["rng_seed"] if "spec" in case else case["kwargs"]["rng"]["rng_seed"]
@@ -455,7 +470,8 @@ def check_cases(name, func, cases, what="public"):
     __tracebackhide__ = True
     if name not in KINDS:
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
-    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case))
+    raise_first_failure(name, cases, what,
+                        lambda case: run_case(name, func, case, hidden=what == "hidden"))
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 

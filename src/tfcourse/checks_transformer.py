@@ -261,7 +261,9 @@ def _hints(kind, got, mistakes):
     return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
 
 
-def _first_difference(got, want):
+def _first_difference(got, want, hidden=False):
+    """Where `got` first differs from `want`; for a hidden case (`hidden`) only where, never the
+    expected value or how many entries differ."""
     if got.shape != want.shape:
         return f"expected shape {want.shape}, got {got.shape}."
     if not np.all(np.isfinite(got)):
@@ -269,12 +271,18 @@ def _first_difference(got, want):
     bad = np.argwhere(~np.isclose(got, want, rtol=RTOL, atol=ATOL))
     index = tuple(int(i) for i in bad[0])
     where = (f"row (position) {index[-2]}" if got.ndim >= 2 else f"index {index}")
+    if hidden:
+        return f"the first entry that differs from the reference is at {index}, {where}."
     return (f"{len(bad)} of {got.size} entries differ; the first is at {index}, {where}: "
             f"got {got[index]:.6g}, expected {want[index]:.6g}.")
 
 
-def compare(name, case, got):
-    """Return None if `got` matches the case's expected result, else what is wrong."""
+def compare(name, case, got, hidden=False):
+    """Return None if `got` matches the case's expected result, else what is wrong.
+
+    `hidden`: the message says where the answer first differs (and the known mistake it
+    matches) but no number derived from the expected output; for token ids and masks, whose
+    values a student could guess one by one, not even where."""
     kind = KINDS[name]
     expected = decode(case["expected"])
     if kind == "attention":
@@ -282,7 +290,7 @@ def compare(name, case, got):
         out_ok, w_ok = (_close(g.astype(np.float64), np.asarray(e)) for g, e in zip(got, expected))
         if out_ok and w_ok:
             return None
-        report = " ".join(f"{part}: {_first_difference(g.astype(np.float64), np.asarray(e))}"
+        report = " ".join(f"{part}: {_first_difference(g.astype(np.float64), np.asarray(e), hidden)}"
                           for g, e, ok, part in zip(got, expected, (out_ok, w_ok), ("out", "weights"))
                           if not ok)
     elif kind in ("ids", "mask"):
@@ -294,8 +302,13 @@ def compare(name, case, got):
                 return (f"the values are right but the dtype is {got.dtype}: token ids must be "
                         f"integers, since they index the embedding's rows.")
             return None
-        report = (f"expected {expected.astype(int).tolist() if kind == 'ids' else expected.tolist()}"
-                  f", got {got.tolist()}.")
+        if hidden:
+            report = (f"expected shape {expected.shape}, got {got.shape}."
+                      if got.shape != expected.shape else
+                      f"your {'token ids' if kind == 'ids' else 'mask'} differ from the reference.")
+        else:
+            report = (f"expected {expected.astype(int).tolist() if kind == 'ids' else expected.tolist()}"
+                      f", got {got.tolist()}.")
         if kind == "ids" and got.shape == expected.shape and not np.issubdtype(got.dtype, np.integer):
             report += " Token ids must be integers."
     else:
@@ -303,14 +316,14 @@ def compare(name, case, got):
         expected = np.asarray(expected, dtype=np.float64)
         if _close(got, expected):
             return None
-        report = _first_difference(got, expected)
+        report = _first_difference(got, expected, hidden)
     return report + _hints(kind, got, case.get("mistakes", {}))
 
 
-def run_case(name, func, case):
+def run_case(name, func, case, hidden=False):
     """Run one case; return None if the answer is right, else the message saying why not."""
     args, kwargs = case_args(name, case)
-    problem = compare(name, case, call(name, func, args, kwargs))
+    problem = compare(name, case, call(name, func, args, kwargs), hidden)
     if problem and isinstance(kwargs.get("rng"), np.random.Generator):
         problem += _draw_report(args[0], kwargs, case["spec"]["rng_seed"])
     return problem
@@ -337,7 +350,8 @@ def check_cases(name, func, cases, what="reference"):
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
     if name in PROPERTIES:
         PROPERTIES[name](func)
-    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case))
+    raise_first_failure(name, cases, what,
+                        lambda case: run_case(name, func, case, hidden=what == "hidden"))
     print(f"\u2714 {name} matches the {what} on all {len(cases)} cases.")
 
 
