@@ -1,5 +1,5 @@
 """The grader against students who attack its own handling of their data (issue 12): a student
-who reads the feedback and resubmits learns no hidden value; ..."""
+who reads the feedback and resubmits learns no hidden value."""
 import html
 import json
 import re
@@ -58,14 +58,18 @@ def _lookup_notebook(course, tables):
 
 
 def _learn(page, tables):
-    """What a student reads off the feedback page: for each failed hidden case, the first number
-    after the case's name that is not the value the table returned. Returns how many it learnt."""
+    """What a student reads off the feedback page: for each failed hidden case, the number after
+    "expected", else the first number after the case's name that is not the value the table
+    returned. Returns how many values it learnt."""
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     learnt = 0
     for name, args, message in re.findall(r"hidden case (\w+)\(([^)]*)\)\):([^\n]*)", text):
         own = tables[name].get(args, 0.0)
         seen = [float(t) for t in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", message)]
         seen = [value for value in seen if value != own]
+        after = re.search(r"expected\D*?(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)", message)
+        if after and float(after.group(1)) != own:  # what a reader would try first
+            seen.insert(0, float(after.group(1)))
         if seen:
             tables[name][args] = seen[0]
             learnt += 1
@@ -80,7 +84,7 @@ def test_resubmitting_after_reading_the_feedback_learns_no_hidden_value(course, 
                                             .read_text())["cases"]}
               for name in SCHEDULES}
     scores = []
-    for round_ in range(6):
+    for round_ in range(12):
         folder = tmp_path / "submitted" / "learner" / SCHEDULING
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(_lookup_notebook(course, tables), folder / f"{SCHEDULING}.ipynb")
