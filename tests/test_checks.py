@@ -144,3 +144,41 @@ def test_hidden_cases_cover_every_cell_type_T_1_and_both_ends_of_sampling_prob()
         assert any(s["T"] == 1 for s in specs)
     probs = {c["spec"]["sampling_prob"] for c in HIDDEN["decoder_forward_scheduled_sampling"]}
     assert {0.0, 1.0} <= probs and len(probs) >= 4
+
+
+# --- What the student sees: the verdict first, no course internals ------------------------------
+
+def _rendered(error):
+    import re
+    return [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in error._render_traceback_()]
+
+
+def test_ipython_shows_the_verdict_first_wrapped_to_what_validate_prints_whole():
+    def fed_current_target(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        return MISTAKES["decoder_forward_teacher_forcing"]["fed_current_target"](
+            context_vector, target_seq, decoder_params, cell_type)
+    with pytest.raises(CheckFailed) as error:
+        check("decoder_forward_teacher_forcing", fed_current_target)
+    lines = _rendered(error.value)
+    assert lines[0].startswith("CheckFailed: decoder_forward_teacher_forcing, public case 1 of")
+    assert " ".join(" ".join(lines).split()) == " ".join(f"CheckFailed: {error.value}".split())
+    assert all(len(line) <= checks.RENDER_WIDTH for line in lines), lines
+    assert not any("tfcourse" in line or "File " in line for line in lines)
+
+
+def test_in_a_kernel_the_failing_cell_starts_with_the_verdict_and_names_the_students_line():
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\n"
+                                  "def rnn_step(x, h_prev, params):\n"
+                                  "    a = x @ params['W_h']  # wrong matrix\n"
+                                  "    return np.tanh(a)"),
+        nbformat.v4.new_code_cell("from tfcourse.checks import check\ncheck('rnn_step', rnn_step)"),
+    ])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    error, = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    text = "\n".join(error.traceback)
+    assert text.startswith("\x1b[0;31mCheckFailed\x1b[0m: rnn_step raised ValueError: matmul"), text
+    assert "at line 3 of the cell that defines rnn_step: a = x @ params['W_h']" in text
+    assert "tfcourse" not in text and "Traceback" not in text and "File " not in text

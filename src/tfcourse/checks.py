@@ -19,6 +19,8 @@ import base64
 import copy
 import json
 import math
+import textwrap
+import traceback
 import warnings
 import zlib
 
@@ -126,8 +128,26 @@ MISTAKES = {
 }
 
 
+# nbgrader validate cuts an error line at 83 characters ("..."): the verdict is wrapped to fit.
+RENDER_WIDTH = 82
+
+
 class CheckFailed(AssertionError):
-    """A test cell's verdict: what is wrong with the answer, in the student's terms."""
+    """A test cell's verdict: what is wrong with the answer, in the student's terms.
+
+    IPython shows it as the verdict alone, without a traceback (`_render_traceback_`): the
+    frames would be the course's checking code, which tells a student nothing and pushes the
+    verdict below the fold. The same lines reach JupyterLab, nbgrader's Validate and the
+    feedback, which all show the kernel's error output.
+    """
+
+    def _render_traceback_(self):
+        lines = f"{type(self).__name__}: {self}".splitlines()
+        wrapped = [part for line in lines for part in textwrap.wrap(
+            line, RENDER_WIDTH, subsequent_indent=line[:len(line) - len(line.lstrip())],
+            break_long_words=False, break_on_hyphens=False) or [""]]
+        name = type(self).__name__
+        return [f"\x1b[0;31m{name}\x1b[0m{wrapped[0][len(name):]}", *wrapped[1:]]
 
 
 # ----------------------------------------------------------------------------- cases
@@ -251,8 +271,8 @@ def call(name, func, args, kwargs):
         raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
                           f"with your code, run that cell, then this one.") from None
     except Exception as error:
-        raise CheckFailed(f"{name} raised {type(error).__name__}: {error}\n  called as "
-                          f"{name}({_describe_args(args, kwargs)})") from None
+        raise CheckFailed(f"{name} raised {type(error).__name__}: {error}{_where_in_cell(error)}"
+                          f"\n  called as {name}({_describe_args(args, kwargs)})") from None
     if result is None:
         raise CheckFailed(f"{name} returned None: did you forget `return`?")
     changed = _changed_input(before, (args, kwargs))
@@ -260,6 +280,18 @@ def call(name, func, args, kwargs):
         raise CheckFailed(f"{name} modified its input {changed} in place; compute new arrays "
                           f"instead (the caller's arrays must stay as they were).")
     return result
+
+
+def _where_in_cell(error):
+    """Where in the student's notebook `error` was raised, as a line of the message, or "".
+
+    The innermost frame of code a notebook cell defined (IPython files cells under
+    .../ipykernel_<pid>/ or <ipython-input-...>), since the traceback itself is not shown."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if "ipykernel_" in frame.filename or frame.filename.startswith("<ipython-input"):
+            code = f": {frame.line.strip()}" if frame.line else ""
+            return f"\n  at line {frame.lineno} of the cell that defines {frame.name}{code}"
+    return ""
 
 
 def _changed_input(before, after, path="argument"):
