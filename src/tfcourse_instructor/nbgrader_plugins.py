@@ -1,0 +1,82 @@
+"""Extension points of nbgrader 0.9 that the course's nbgrader_config.py sets.
+
+    c.ExchangeFactory.release_assignment = "tfcourse_instructor.nbgrader_plugins.OrderedRelease"
+    c.Autograde.exporter_class = "tfcourse_instructor.nbgrader_plugins.RefuseAutograde"
+
+Both act inside nbgrader itself, so they hold for `nbgrader release_assignment` and
+`nbgrader autograde` on the command line and for formgrader's Release and Autograde buttons.
+"""
+import os
+from datetime import datetime, timezone
+
+from nbconvert.exporters import NotebookExporter
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters.base import NbGraderException
+from nbgrader.exchange.default import ExchangeReleaseAssignment
+from traitlets import Dict, List, Unicode
+
+
+class OrderedRelease(ExchangeReleaseAssignment):
+    """Release an assignment only after every assignment whose answers it ships is closed.
+
+    From the second assignment on, a release ships `given.py`: the reference answers of the
+    earlier assignments. Releasing it while one of those is unreleased, or released and not yet
+    past its due date, would hand students the answers they are still to write.
+    """
+
+    holds_answers_of = Dict(
+        key_trait=Unicode(), value_trait=List(Unicode()),
+        help="assignment -> the assignments whose reference answers its release holds "
+             "(written by `python -m autograder build`)").tag(config=True)
+
+    def init_src(self):
+        super().init_src()
+        assignment = self.coursedir.assignment_id
+        still_open = [f"{earlier} ({why})" for earlier in self.holds_answers_of.get(assignment, [])
+                      if (why := self.still_open(earlier))]
+        if still_open:
+            self.fail(
+                f"refusing to release {assignment}: its given.py holds the reference answers of "
+                f"{', '.join(still_open)}. Release {assignment} only once every earlier "
+                f"assignment is released and past its due date. Set a due date in formgrader's "
+                f"Manage Assignments or with `nbgrader db assignment add ASSIGNMENT "
+                f"--duedate='YYYY-MM-DD HH:MM UTC'` (docs/USERS.md, Instructors).")
+
+    def still_open(self, earlier):
+        """Why students may still be working on `earlier`, or '' if they can no longer be."""
+        outbound = os.path.join(self.root, self.coursedir.course_id, "outbound", earlier)
+        if not os.path.isdir(outbound):
+            return "not released"
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                due = gb.find_assignment(earlier).duedate
+            except MissingEntry:
+                due = None
+        if due is None:
+            return "released, with no due date"
+        now = datetime.now(timezone.utc).replace(tzinfo=None)  # the gradebook stores naive UTC
+        if due > now:
+            return f"due {due:%Y-%m-%d %H:%M} UTC, not yet past"
+        return ""
+
+
+class RefuseAutograde(NotebookExporter):
+    """Stand in for the exporter of `nbgrader autograde`, and stop it before it touches anything.
+
+    nbgrader builds its converter's exporter before it opens a submission, the gradebook or
+    autograded/, so refusing here writes nothing. Plain autograde runs student code with the
+    instructor's permissions in the kernel that runs the tests; the course grades with its own
+    sandboxed grader, which fills the same gradebook.
+    """
+
+    def __init__(self, *args, parent=None, **kwargs):
+        root = getattr(getattr(parent, "coursedir", None), "root", None) or "COURSE"
+        message = (
+            "nbgrader autograde is turned off for this course: it would run student code with "
+            "your permissions, in the same kernel as the tests, outside any sandbox. Grade with "
+            f"the course's sandboxed grader instead: tfcourse-grade {root}/submitted --out "
+            f"{root}/graded --course {root} (docs/USERS.md, Instructors). It writes this "
+            "gradebook and autograded/, so formgrader shows the scores.")
+        if parent is not None:
+            parent.log.error(message)
+        raise NbGraderException(message)
