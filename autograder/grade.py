@@ -35,6 +35,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.instructor import check_grade_args
 from autograder.judge import (InstructorError, Verdict, assemble, judge, judge_only, judged,
                               load_spec)
 from autograder.sandbox import Limits, run_notebook, sandbox_status
@@ -564,9 +565,10 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=Limits.timeout,
                         help="seconds each notebook may run (default %(default)s)")
     parser.add_argument("--force", action="store_true", help="regrade notebooks already graded")
-    parser.add_argument("--course", default=str(COURSE), help="the nbgrader course folder")
+    parser.add_argument("--course", help="the nbgrader course folder (required)")
     args = parser.parse_args(argv)
     try:
+        check_grade_args(args.submitted, args.course)
         if args.jobs is not None and args.jobs < 1:
             raise InstructorError(f"--jobs: expected an integer >= 1, got {args.jobs}")
         results = grade_class(args.submitted, args.out, args.course, args.jobs,

@@ -1,0 +1,53 @@
+"""The instructor's grading command checked before anything is written.
+
+`python -m autograder grade` and `tfcourse-grade` (src/tfcourse_instructor/cli.py) grade into a
+course's gradebook and autograded/. Each mistake an instructor makes on that command line, if
+it went through, would write into the wrong place: so each one stops here, before anything is
+written, with a message that names the fix.
+"""
+from pathlib import Path
+
+# What only a course folder holds; a submissions folder holds <student>/<assignment>/.
+COURSE_MARKS = ("nbgrader_config.py", "source", "release", "gradebook.db")
+BUILD = "python -m autograder build --course"
+
+
+class UsageError(ValueError):
+    """A command line that would grade the wrong thing or into the wrong place."""
+
+
+def check_course(course):
+    """The built course folder `course` as a Path; UsageError naming the fix if it is not one."""
+    if course is None:
+        raise UsageError(
+            "--course is required: give the course folder you built with "
+            f"`{BUILD} DIR` and collect into (the demo's own is build/course). Nothing was "
+            "graded.")
+    path = Path(course).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"--course {course}: no such folder. Give the folder you built the "
+                         f"course in, or build it there first: {BUILD} {course}")
+    if not (path / "source").is_dir() or not (path / "release").is_dir():
+        raise UsageError(f"--course {course} is not a built course (it has no source/ and "
+                         f"release/ folders). Give the folder you built the course in, or build "
+                         f"it there first: {BUILD} {course}")
+    return path
+
+
+def check_submitted(submitted):
+    """UsageError naming the fix unless `submitted` is a folder of <student>/<assignment>/."""
+    path = Path(submitted).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{submitted}: no such folder of submissions. Collect them first "
+                         f"(cd COURSE && nbgrader collect ASSIGNMENT), then grade COURSE/submitted.")
+    marks = [m for m in COURSE_MARKS if (path / m).exists()]
+    if marks:
+        raise UsageError(f"{submitted} is a course folder (it holds {', '.join(marks)}), not its "
+                         f"submissions: grade {path / 'submitted'} instead. Nothing was graded.")
+
+
+def check_grade_args(submitted, course):
+    """Check the grade command's folders; return the course folder as a Path."""
+    course = check_course(course)
+    check_submitted(submitted)
+    return course
