@@ -6,6 +6,7 @@ from solutions.backprop import (GRUCache, LSTMCache, RNNCache, gru_step_backward
                                 gru_step_forward, lstm_step_backward, lstm_step_forward,
                                 rnn_step_backward, rnn_step_forward)
 from solutions.cells import gru_step, lstm_step, rnn_step
+from tests.torch_reference import WHY
 from tfcourse.gradcheck import check_gradient
 from tfcourse.params import random_cell_params
 
@@ -99,7 +100,7 @@ def test_a_cache_of_another_cell_is_a_named_value_error():
 @pytest.mark.parametrize("cell_type", CELLS)
 def test_step_backward_equals_pytorch_autograd(cell_type):
     """The independent check: PyTorch's cells, with the contract's weight mapping, backpropagated."""
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=WHY)
     x, states, params, douts = _case(cell_type, (3,), seed=5, D=4, H=5)
     module = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}[cell_type]
     cell = module(4, 5, dtype=torch.float64)

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
+from tests.torch_reference import WHY
+
+pytest.importorskip("torch", reason=WHY)
 ROOT = Path(__file__).resolve().parents[1]
 
 

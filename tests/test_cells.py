@@ -9,10 +9,12 @@ import copy
 
 import numpy as np
 import pytest
-import torch
 
 from solutions import (decoder_forward_free_running, decoder_forward_teacher_forcing, gru_step,
                        lstm_step, rnn_step)
+from tests.torch_reference import needs_torch, torch
+
+pytestmark = needs_torch  # every test here compares with PyTorch
 
 CELL_TYPES = ("rnn", "lstm", "gru")
 SIZES = [(1, 1), (1, 4), (5, 1), (3, 2), (6, 5)]  # (D, H), H=1 and D=1 included

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _split(requirement):
-    """'nbgrader>=0.9.6,<0.10' -> ('nbgrader', '>=0.9.6,<0.10'), names normalised as pip does."""
+    """'Foo_Bar>=1.2,<2' -> ('foo-bar', '>=1.2,<2'), names normalised as pip does."""
     name, spec = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", requirement).groups()
     return re.sub(r"[-_.]+", "-", name).lower(), spec.replace(" ", "")
 

@@ -7,6 +7,7 @@ from solutions import decoder_forward_free_running, decoder_forward_teacher_forc
 from solutions.seq2seq import (DecoderCache, decoder_backward_teacher_forcing,
                                decoder_forward_sampling_cache, decoder_forward_teacher_forcing_cache,
                                encoder_backward, encoder_forward_cache, greedy_decode)
+from tests.torch_reference import WHY
 from tfcourse.gradcheck import check_gradient
 from tfcourse.params import random_cell_params, random_decoder_params
 
@@ -61,7 +62,7 @@ def test_the_last_target_row_and_the_embedding_get_no_gradient_under_teacher_for
 
 @pytest.mark.parametrize("cell_type", CELLS)
 def test_bptt_equals_pytorch_autograd_through_the_unrolled_cells(cell_type):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=WHY)
     h0, target_seq, params, dlogits = _decoder_case(cell_type, (2,), T=5, seed=3)
     t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     th0, ttarget = torch.tensor(h0, requires_grad=True), torch.tensor(target_seq, requires_grad=True)

@@ -5,6 +5,7 @@ import pytest
 
 from solutions.training import (Adam, accuracy, init_model, loss_and_grads, masked_cross_entropy,
                                 train)
+from tests.torch_reference import WHY
 from tfcourse.datasets import EOS, PAD, SOS, Batch
 from tfcourse.gradcheck import check_gradient
 
@@ -22,7 +23,7 @@ def _batch(seed=0, B=3, S=5, T=4, V=7):
 
 
 def test_masked_cross_entropy_equals_torch_with_padding_ignored():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=WHY)
     batch = _batch()
     logits = np.random.default_rng(1).normal(size=batch.target.shape + (7,)) * 3
     loss, dlogits = masked_cross_entropy(logits, batch.target, batch.target_mask)
@@ -68,7 +69,7 @@ def test_the_start_input_is_the_sos_embedding_and_trains_with_it():
 
 
 def test_adam_takes_the_same_steps_as_torch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason=WHY)
     rng = np.random.default_rng(0)
     model = {"p": {"w": rng.normal(size=(3, 2))}}
     tw = torch.tensor(model["p"]["w"].copy(), requires_grad=True)

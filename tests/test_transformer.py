@@ -10,13 +10,13 @@ import re
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solutions import (causal_mask, causal_self_attention, positional_encoding, shift_right,
                        transformer_decoder_forward, transformer_decoder_free_running,
                        transformer_decoder_kv_cache, transformer_decoder_step_by_step)
+from tests.torch_reference import needs_torch, torch
 from tfcourse.transformer_params import random_transformer_params
 
 PROPERTY = settings(deadline=None, max_examples=30)
@@ -44,6 +44,7 @@ def message(text):
 
 # ----------------------------------------------------------------------------- shift_right
 
+@needs_torch
 @pytest.mark.parametrize("labels, start, pad, expected", [
     ([[5, 6, 7, 8]], 2, 0, [[2, 5, 6, 7]]),                          # start first, last dropped
     ([[5, 6, -100, -100]], 2, 0, [[2, 5, 6, 0]]),                   # ignore_index -> pad
@@ -59,6 +60,7 @@ def test_shift_right_matches_hugging_face_on_explicit_cases(labels, start, pad, 
     assert ours.tolist() == hf(np.array(labels), start, pad).tolist()
 
 
+@needs_torch
 @PROPERTY
 @given(st.lists(st.lists(st.sampled_from([-100, 0, 1, 2, 3, 7, 50]), min_size=5, max_size=5),
                 min_size=1, max_size=4),
@@ -68,6 +70,7 @@ def test_shift_right_matches_hugging_face_on_random_batches(labels, start, pad):
     assert np.array_equal(shift_right(labels, start, pad), hf(labels, start, pad))
 
 
+@needs_torch
 def test_shift_right_on_one_sequence_is_the_batch_version_of_one_row():
     labels = np.array([4, -100, 6, 7])
     out = shift_right(labels, 1, 0)
@@ -180,6 +183,7 @@ def test_the_first_position_attends_only_to_itself_so_it_outputs_its_own_value()
     assert weights[0, 0] == 1.0 and np.allclose(out[0], x[0] @ W_v, rtol=0, atol=1e-15)
 
 
+@needs_torch
 @pytest.mark.parametrize("batch", [(), (2,)])
 def test_attention_equals_torch_scaled_dot_product_attention(batch):
     x, W_q, W_k, W_v, W_o = attention_case(T=7, D=6, d_k=4, d_v=5, D_out=3, batch=batch, seed=3)
@@ -189,6 +193,7 @@ def test_attention_equals_torch_scaled_dot_product_attention(batch):
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
 
 
+@needs_torch
 def test_attention_equals_torch_multihead_attention_with_one_head():
     D, T = 6, 7
     x, W_q, W_k, W_v, W_o = attention_case(T=T, D=D, d_k=D, d_v=D, D_out=D, batch=(2,), seed=4)
@@ -320,6 +325,7 @@ def torch_decoder(input_ids, p):
         return out(h).numpy()
 
 
+@needs_torch
 @pytest.mark.parametrize("shape", [(9,), (2, 9)])
 def test_decoder_equals_the_same_decoder_built_from_torch_modules(shape):
     p = params(5)
