@@ -2,7 +2,7 @@
 """Write data/reference/: the public cases behind the notebooks' visible tests.
 
     python scripts/make_reference_logits.py            # (re)write data/reference/*.json
-    python scripts/make_reference_logits.py --check    # exit 1 if the files are not up to date
+    python scripts/make_reference_logits.py --check    # exit 1 if a file differs from a fresh run
 
 For each graded function, one JSON file holds small fixed inputs (every cell type), the
 reference solution's output on them, and the output of each known mistake
@@ -11,6 +11,11 @@ without shipping its code. The cases are defined in the case modules the build r
 (autograder/cases.py for 01-04, cases_training.py for 05, cases_transformer.py for 06); the
 output is byte-identical from run to run. Hidden cases are not written here: they never
 reach data/.
+
+Each case is one forward (or backward) computation, never a training run, so its numbers agree
+to 1e-12 across numpy and BLAS builds: --check allows that much (tfcourse.reproduce), and names
+what differs beyond it and how this environment differs from the one recorded in
+data/reference/versions.json.
 """
 import argparse
 import json
@@ -21,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.build import HIDDEN_BACKENDS  # noqa: E402
+from tfcourse import reproduce  # noqa: E402
 
 # Every graded function with public cases, and the case module that defines them.
 CASE_MODULE = {name: module for module, _ in HIDDEN_BACKENDS for name in module.VISIBLE}
@@ -44,14 +50,19 @@ def main(argv=None):
         path = args.out / f"{name}.json"
         text = render(name)
         if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(str(path))
+            found = (reproduce.json_differences(json.loads(path.read_text()), json.loads(text))
+                     if path.is_file() else ["missing"])
+            stale += [f"{path}: {line}" for line in found[:3]]
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         print(f"wrote {path} ({len(text)} bytes)")
+    if not args.check:
+        reproduce.record(args.out, "python scripts/make_reference_logits.py")
     if stale:
-        print("out of date (run python scripts/make_reference_logits.py):\n  " + "\n  ".join(stale))
+        made = reproduce.differences(reproduce.recorded(args.out)) or "the one recorded"
+        print("differ from a fresh run by more than 1e-12 (run python scripts/make_reference_logits.py"
+              f"):\n  " + "\n  ".join(stale) + f"\nenvironment: {made}")
         return 1
     return 0
 

@@ -1,7 +1,10 @@
-"""scripts/make_pretrained.py: retraining reproduces the committed data/pretrained/ files, and
-the models are what notebook 03 needs (decent under teacher forcing, worse when free running)."""
+"""scripts/make_pretrained.py: two runs on one machine are identical, a fresh run reproduces the
+committed data/pretrained/ files as tfcourse.reproduce says (bit for bit where they were made,
+else on the first steps and the accuracies), and the models are what notebook 03 needs
+(decent under teacher forcing, worse when free running)."""
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +13,7 @@ import numpy as np
 import pytest
 
 from solutions import decoder_forward_free_running, decoder_forward_teacher_forcing
+from tfcourse import reproduce
 from tfcourse.pretrained import load_pretrained, same_arrays
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,14 +30,61 @@ def _script():
 SCRIPT = _script()
 
 
-def test_retraining_reproduces_the_committed_files():
-    """The script's own --check, in a fresh process with one BLAS thread as the script sets it;
-    floats must agree to 1e-12 (bit-identical on one machine; room for another CPU's kernels)."""
+def _check():
+    """Start the script's own --check in a fresh process, with one BLAS thread as it sets it."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_pretrained.py"), "--check"],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert proc.stdout.count(": reproduced") == len(SCRIPT.MODELS)
+    return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "make_pretrained.py"), "--check"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+
+
+def test_two_runs_here_are_identical_and_reproduce_the_committed_files():
+    runs = [_check(), _check()]  # at once: two cores
+    outs = [(run.communicate(), run.returncode) for run in runs]
+    for (stdout, stderr), code in outs:
+        assert code == 0, stdout[-2000:] + stderr[-2000:]
+        assert stdout.count(": reproduced") == len(SCRIPT.MODELS)
+    fingerprints = [re.findall(r"fingerprint (\w+)", stdout) for (stdout, _), _ in outs]
+    assert len(fingerprints[0]) == len(SCRIPT.MODELS) and fingerprints[0] == fingerprints[1]
+
+
+@pytest.fixture(scope="module")
+def committed():
+    path = SCRIPT.path_of("dates", "gru")
+    with np.load(path) as stored:
+        return dict(stored), reproduce.recorded(path)
+
+
+def test_every_file_records_the_environment_that_made_it():
+    for task, cell_type in SCRIPT.MODELS:
+        recorded = reproduce.recorded(SCRIPT.path_of(task, cell_type))
+        assert set(recorded) == set(reproduce.environment()), (task, cell_type)
+
+
+def test_where_the_file_was_made_a_fresh_run_must_match_it_bit_for_bit(committed):
+    arrays, _ = committed
+    here = reproduce.environment()
+    assert SCRIPT.problems(arrays, dict(arrays), here) == []
+    nudged = dict(arrays, W_y=arrays["W_y"] + 1e-9)
+    assert "differs by more than 1e-12 in the environment the file was made in" in (
+        SCRIPT.problems(arrays, nudged, here)[0])
+
+
+def test_elsewhere_the_first_steps_and_the_accuracies_are_compared(committed):
+    arrays, _ = committed
+    elsewhere = dict(reproduce.environment(), numpy="0.0")
+    # Another build ends in other weights: fine while the accuracies stay in their bands.
+    other_weights = dict(arrays, W_h=arrays["W_h"] * (1 + 1e-6))
+    assert SCRIPT.problems(arrays, other_weights, elsewhere) == []
+    early = arrays["train_loss"].copy()
+    early[SCRIPT.EXACT_STEPS - 1] += 1e-6
+    assert SCRIPT.problems(arrays, dict(arrays, train_loss=early), elsewhere) == [
+        f"the first {SCRIPT.EXACT_STEPS} training losses differ by 1e-06 > {SCRIPT.LOSS_ATOL}"]
+    late = arrays["train_loss"].copy()
+    late[SCRIPT.EXACT_STEPS:] += 0.1
+    assert SCRIPT.problems(arrays, dict(arrays, train_loss=late), elsewhere) == []
+    worse = SCRIPT.problems(arrays, dict(arrays, W_y=np.zeros_like(arrays["W_y"])), elsewhere)
+    assert [line.split(":")[0] for line in worse] == list(SCRIPT.BANDS)
+    assert SCRIPT.problems(arrays, dict(arrays, seed=np.array(4)), elsewhere) == ["seed differs"]
 
 
 def test_same_arrays_allows_last_bit_differences_only():
