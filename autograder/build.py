@@ -23,7 +23,7 @@ import nbformat
 
 import solutions
 from autograder import inline, template
-from autograder import cases, cases_training, cases_transformer
+from autograder import cases, cases_lm, cases_training, cases_transformer
 from tfcourse.checks import pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +150,8 @@ def solution_source(cell, given):
 # Where each graded function's hidden cases come from, and the student-safe module whose
 # check_hidden runs them in the notebook (each notebook family encodes its results its own way).
 HIDDEN_BACKENDS = ((cases, "tfcourse.checks"), (cases_training, "tfcourse.checks_training"),
-                   (cases_transformer, "tfcourse.checks_transformer"))
+                   (cases_transformer, "tfcourse.checks_transformer"),
+                   (cases_lm, "tfcourse.checks_lm"))
 
 
 def hidden_backend(function):

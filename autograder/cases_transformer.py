@@ -12,6 +12,7 @@ into the hidden-test region of each test cell.
 import numpy as np
 
 import solutions
+from autograder.case_tools import CaseTools
 from autograder.mistakes_transformer import MISTAKES
 from tfcourse.checks_transformer import case_args, encode
 
@@ -96,11 +97,6 @@ HIDDEN = {
 
 # ----------------------------------------------------------------------------- computing them
 
-def reference_result(name, case):
-    args, kwargs = case_args(name, case)
-    return getattr(solutions, name)(*args, **kwargs)
-
-
 def _check_ties(name, case):
     """Reject a two-pass case whose fed predictions sit on a knife edge."""
     if name != "transformer_scheduled_sampling_two_pass":
@@ -121,48 +117,7 @@ def _check_ties(name, case):
                          f"of a tie; pick another seed")
 
 
-def _as_result(value):
-    if isinstance(value, tuple):
-        return tuple(np.asarray(v, dtype=float) for v in value)
-    arr = np.asarray(value)
-    return arr if arr.dtype.kind in "biu" else arr.astype(float)
-
-
-def _same(a, b):
-    if isinstance(b, tuple):
-        return all(_same(x, y) for x, y in zip(a, b))
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype.kind in "biu" or b.dtype.kind in "biu":
-        return a.shape == b.shape and a.dtype.kind == b.dtype.kind and np.array_equal(a, b)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
-
-
-def with_expected(name, case):
-    _check_ties(name, case)
-    return dict(case, expected=encode(_as_result(reference_result(name, case))))
-
-
-def with_mistakes(name, case):
-    """`case` plus each known mistake's output on it, where that output is not the right answer."""
-    expected = _as_result(reference_result(name, case))
-    mistakes = {}
-    for mistake, impl in MISTAKES.get(name, {}).items():
-        args, kwargs = case_args(name, case)
-        with np.errstate(all="ignore"):
-            out = _as_result(impl(*args, **kwargs))
-        if not _same(out, expected):
-            mistakes[mistake] = encode(out)
-    return dict(case, mistakes=mistakes)
-
-
-def public_reference(name):
-    """The JSON-able content of data/reference/<name>.json."""
-    return {"function": name,
-            "generated_by": "python scripts/make_reference_logits.py",
-            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
-            "cases": [with_mistakes(name, with_expected(name, c)) for c in VISIBLE[name]]}
-
-
-def hidden_cases(name):
-    """The hidden cases of `name`, each with its expected result, ready to pack."""
-    return [with_expected(name, c) for c in HIDDEN[name]]
+_tools = CaseTools(MISTAKES, case_args, encode, VISIBLE, HIDDEN, _check_ties)
+reference_result, with_expected = _tools.reference_result, _tools.with_expected
+with_mistakes, public_reference, hidden_cases = (_tools.with_mistakes, _tools.public_reference,
+                                                 _tools.hidden_cases)

@@ -8,7 +8,8 @@ For each graded function, one JSON file holds small fixed inputs (every cell typ
 reference solution's output on them, and the output of each known mistake
 (autograder/mistakes*.py) on the same inputs, so that tfcourse.checks* can name a mistake
 without shipping its code. The cases are defined in the case modules the build registers
-(autograder/cases.py for 01-04, cases_training.py for 05, cases_transformer.py for 06); the
+(autograder/cases.py for 01-04, cases_training.py for 05, cases_transformer.py for 06,
+cases_lm.py for 07); the
 output is byte-identical from run to run. Hidden cases are not written here: they never
 reach data/.
 

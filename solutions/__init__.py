@@ -42,3 +42,8 @@ __all__ += [
     "decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_forcing",
     "masked_cross_entropy",
 ]
+
+# Notebook 07, teacher forcing in language models: the causal-LM loss and generation.
+from solutions.lm import causal_lm_loss, generate  # noqa: E402
+
+__all__ += ["causal_lm_loss", "generate"]

@@ -1,0 +1,288 @@
+"""Checks behind notebook 07's test cells (teacher forcing in language models).
+
+    from tfcourse.checks_lm import check
+    check("causal_lm_loss", causal_lm_loss)        # a visible test cell
+
+Same machinery as tfcourse.checks_transformer: public cases in data/reference/<name>.json
+(`python scripts/make_reference_logits.py`), hidden cases packed into the test cell by the
+build (`check_hidden`), a CheckFailed that says what is wrong, and the name of a known mistake
+when the answer equals what that mistake computes (autograder/mistakes_lm.py; the files hold
+the mistakes' outputs, never their code).
+
+Before the reference cases, property checks that need no reference: the loss is one number,
+finite on huge logits, blind to the last position's logits and to the first label; generation
+returns max_new_tokens integer ids and is seeded by the rng it is given. The relations of the
+notebook (one pass equals the per-step losses; the encoder-decoder and decoder-only forms give
+the same loss) are checked on the student's own function. Student-safe: no solution here.
+"""
+import numpy as np
+
+from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, raise_first_failure, unpack
+from tfcourse.checks_transformer import _array, _close, _first_difference, decode, encode
+from tfcourse.gpt import gpt_forward, random_gpt_params
+from tfcourse.training import masked_cross_entropy
+
+__all__ = ["check", "check_hidden", "check_cases", "CheckFailed", "pack", "unpack",
+           "check_loss_equals_step_losses", "check_two_forms_agree"]
+
+RTOL, ATOL = 1e-6, 1e-9
+
+SIGNATURES = {
+    "causal_lm_loss": "causal_lm_loss(logits, labels, ignore_index=-100)",
+    "generate": "generate(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None)",
+}
+KINDS = {"causal_lm_loss": "scalar", "generate": "ids"}
+
+MISTAKES = {
+    # causal_lm_loss
+    "no_shift": "you scored label t with the logits of position t. In a causal LM the labels are "
+                "the inputs themselves, so position t's logits predict label t + 1: pair "
+                "logits[..., :-1, :] with labels[..., 1:].",
+    "counts_ignored": "you divided by every pair, ignored ones included. The mean runs over the "
+                      "counted pairs only (labels[..., 1:] != ignore_index).",
+    "mean_of_means": "you averaged each sequence's mean loss. PyTorch's mean runs over all counted "
+                     "tokens of the batch at once: sum every counted pair's loss, divide by "
+                     "their number.",
+    "summed": "you returned the sum of the losses; return their mean over the counted pairs.",
+    "hardcoded_minus_100": "you ignored -100 instead of the ignore_index you were given.",
+    # generate
+    "cache_lag": "your cache is one token behind: after choosing a token, feed THAT token "
+                 "(the one just chosen) to gpt_forward_cached with the cache, not the one before.",
+    "cache_reset": "you fed each new token without the cache (or with a fresh one): the model "
+                   "then sees a single token at position 0. Pass the cache returned by the "
+                   "previous call.",
+    "prompt_first_row": "the first new token came from the prompt's first position. The "
+                        "prediction for the next token is in the LAST row: logits[..., -1, :].",
+    "no_temperature": "your samples ignore the temperature: divide the logits by it before the "
+                      "softmax.",
+    "times_temperature": "you multiplied the logits by the temperature; divide them by it "
+                         "(a high temperature flattens the distribution).",
+}
+
+
+# ----------------------------------------------------------------------------- cases
+
+def make_args(name, spec):
+    """Build a graded function's (args, kwargs) from a spec of sizes and seeds."""
+    rng = np.random.default_rng(spec["seed"])
+    batch = () if spec.get("B") is None else (spec["B"],)
+    if name == "causal_lm_loss":
+        T, V, ignore = spec["T"], spec["V"], spec.get("ignore_index", -100)
+        logits = rng.normal(size=batch + (T, V)) * spec.get("scale", 2.0)
+        labels = rng.integers(0, V, size=batch + (T,))
+        for row, keep in zip(labels.reshape(-1, T), spec.get("lengths", [T] * (batch[0] if batch else 1))):
+            row[keep:] = ignore   # padding at the end of each sequence
+        kwargs = {} if "ignore_index" not in spec else {"ignore_index": ignore}
+        return (logits, labels), kwargs
+    if name == "generate":
+        params = random_gpt_params(spec["V"], spec.get("D", 8), spec.get("n_head", 2),
+                                   spec.get("n_layer", 1), spec.get("P", 16), rng,
+                                   spec.get("scale", 0.5))
+        prompt = rng.integers(0, spec["V"], size=batch + (spec["prompt_len"],))
+        return (params, prompt, spec["max_new_tokens"]), {
+            "temperature": spec["temperature"], "rng": np.random.default_rng(spec["rng_seed"])}
+    raise ValueError(f"name: expected a graded function of notebook 07, got {name!r}")
+
+
+def case_args(name, case):
+    """A case's (args, kwargs), fresh each call (generators start from their seed)."""
+    if "spec" in case:
+        return make_args(name, case["spec"])
+    return ([decode(a) for a in case["args"]],
+            {k: decode(v) for k, v in case.get("kwargs", {}).items()})
+
+
+# ----------------------------------------------------------------------------- properties
+
+def _loss(func, logits, labels, **kwargs):
+    value = call("causal_lm_loss", func, (logits, labels), kwargs)
+    arr = _array("causal_lm_loss", value)
+    if arr.size != 1:
+        raise CheckFailed(f"causal_lm_loss returned an array of shape {arr.shape}; it must return "
+                          f"one number, the mean over the counted pairs.")
+    return float(arr.reshape(()))
+
+
+def _loss_properties(func):
+    (logits, labels), _ = make_args("causal_lm_loss", {"seed": 5, "T": 6, "V": 7, "B": 2,
+                                                       "lengths": [6, 4]})
+    loss = _loss(func, logits, labels)
+    if not np.isfinite(loss) or loss <= 0:
+        raise CheckFailed(f"causal_lm_loss returned {loss} on random logits; a cross-entropy is a "
+                          f"positive finite number.")
+    last = logits.copy()
+    last[:, -1, :] += np.random.default_rng(0).normal(size=last[:, -1, :].shape) * 5
+    if not np.isclose(_loss(func, last, labels), loss, rtol=RTOL, atol=ATOL):
+        raise CheckFailed("your loss changed when only the LAST position's logits changed. That "
+                          "position predicts the token after the sequence, which is not there: "
+                          f"it scores nothing. {MISTAKES['no_shift']}")
+    first = labels.copy()
+    first[:, 0] = (first[:, 0] + 1) % 7
+    if not np.isclose(_loss(func, logits, first), loss, rtol=RTOL, atol=ATOL):
+        raise CheckFailed("your loss changed when only the FIRST label changed. No position "
+                          f"predicts the first token. {MISTAKES['no_shift']}")
+    huge = _loss(func, logits * 1e4, labels)
+    if not np.isfinite(huge):
+        raise CheckFailed(f"your loss is {huge} on logits of size 1e4: the softmax overflowed. "
+                          f"Subtract each row's maximum before np.exp (log-sum-exp).")
+
+
+def _generate_properties(func):
+    args, kwargs = make_args("generate", {"seed": 6, "V": 9, "prompt_len": 3, "max_new_tokens": 5,
+                                          "temperature": 0.0, "rng_seed": 0})
+    new = _array("generate", call("generate", func, args, kwargs))
+    if new.shape != (5,):
+        extra = (" It looks like the prompt followed by the new tokens: return only the new ones."
+                 if new.shape == (8,) else "")
+        raise CheckFailed(f"generate with a prompt of shape (3,) and max_new_tokens=5 returned "
+                          f"shape {new.shape}; expected (5,), the new tokens.{extra}")
+    if new.dtype.kind not in "iu":
+        raise CheckFailed(f"generate returned dtype {new.dtype}; token ids must be integers.")
+    sampled = dict(kwargs, temperature=1.0)
+    runs = [_array("generate", call("generate", func, args, dict(sampled, rng=np.random.default_rng(3))))
+            for _ in range(2)]
+    if not np.array_equal(runs[0], runs[1]):
+        raise CheckFailed("generate gave different tokens for two generators with the same seed: "
+                          "draw from the rng you are given (rng.random() or rng.choice), never "
+                          "from np.random.")
+
+
+PROPERTIES = {"causal_lm_loss": _loss_properties, "generate": _generate_properties}
+
+
+# ----------------------------------------------------------------------------- comparing
+
+def _matches(kind, got, output):
+    want = np.asarray(decode(output))
+    if kind == "ids":
+        return got.shape == want.shape and np.array_equal(got, want)
+    return _close(got.astype(np.float64), want.astype(np.float64))
+
+
+def _hints(kind, got, mistakes):
+    found = [m for m, output in mistakes.items() if _matches(kind, got, output)]
+    return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
+
+
+def compare(name, case, got):
+    """Return None if `got` matches the case's expected result, else what is wrong."""
+    kind = KINDS[name]
+    expected = np.asarray(decode(case["expected"]))
+    got = _array(name, got)
+    if kind == "ids":
+        if got.shape == expected.shape and np.array_equal(got, expected):
+            return None if got.dtype.kind in "iu" else f"returned dtype {got.dtype}: return integer ids."
+        if got.shape != expected.shape:
+            report = f"expected shape {expected.shape}, got {got.shape}."
+        else:
+            first = tuple(int(i) for i in np.argwhere(got != expected)[0])
+            report = (f"expected {expected.tolist()}, got {got.tolist()}: the first new token "
+                      f"that differs is number {first[-1]}" + (f" of sequence {first[0]}" if
+                                                                got.ndim == 2 else "") + ".")
+    else:
+        if got.size == 1 and _close(got.reshape(()).astype(np.float64), expected.astype(np.float64)):
+            return None
+        report = (f"expected {float(expected):.10g}, got "
+                  + (f"{float(got.reshape(())):.10g}." if got.size == 1 else f"shape {got.shape}."))
+        got = got.reshape(()) if got.size == 1 else got
+    return report + _hints(kind, got, case.get("mistakes", {}))
+
+
+def run_case(name, func, case):
+    """Run one case; return None if the answer is right, else the message saying why not."""
+    args, kwargs = case_args(name, case)
+    problem = compare(name, case, call(name, func, args, kwargs))
+    if problem and name == "generate":
+        problem += _draw_report(args[1], args[2], kwargs, case["spec"]["rng_seed"])
+    return problem
+
+
+def _draw_report(prompt, max_new_tokens, kwargs, seed):
+    """Say how many numbers the answer drew from rng when that is not the contract's count."""
+    sequences = int(np.prod(np.shape(prompt)[:-1], dtype=int))
+    want = 0 if kwargs["temperature"] == 0 else sequences * max_new_tokens
+    n = _draws(seed, kwargs["rng"], 4 * want + 8)
+    if n == want:
+        return ""
+    drawn = "an unknown number of numbers" if n is None else f"{n} number{'' if n == 1 else 's'}"
+    rule = ("greedy decoding (temperature 0) draws nothing" if want == 0 else
+            "one rng.random() per sequence per new token (rng.random(B) with a batch)")
+    return f"\n  Your function drew {drawn} from rng; the reference draws {want}: {rule}."
+
+
+def check_cases(name, func, cases, what="reference"):
+    """Run the property checks, then every case; raise CheckFailed naming the first failure."""
+    __tracebackhide__ = True
+    if name not in KINDS:
+        raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
+    PROPERTIES[name](func)
+    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case))
+    print(f"\u2714 {name} matches the {what} on all {len(cases)} cases.")
+
+
+def check(name, func):
+    """A visible test: properties, then the public reference cases (data/reference/<name>.json)."""
+    __tracebackhide__ = True
+    check_cases(name, func, load_reference(name)["cases"], "reference")
+
+
+def check_hidden(name, func, packed):
+    """A hidden test: properties, then cases packed into the test cell by the instructor's build."""
+    __tracebackhide__ = True
+    check_cases(name, func, unpack(packed), "hidden")
+
+
+# ----------------------------------------------------------------------------- the relations
+
+def _padded_batch(V=11, T=9, lengths=(9, 6, 2), seed=8):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, V, size=(len(lengths), T))
+    real = np.arange(T)[None, :] < np.array(lengths)[:, None]
+    return np.where(real, ids, 0), real
+
+
+def check_loss_equals_step_losses(causal_lm_loss, V=11):
+    """Your one-pass loss equals the per-step losses of step-by-step decoding, summed and divided
+    by the number of counted tokens (each per-step loss also computed by your function)."""
+    __tracebackhide__ = True
+    params = random_gpt_params(V, D=8, n_head=2, n_layer=2, P=16, rng=9)
+    ids, real = _padded_batch(V)
+    labels = np.where(real, ids, -100)
+    one_pass = _loss(causal_lm_loss, gpt_forward(ids, params), labels)
+    total, count = 0.0, 0
+    for b in range(ids.shape[0]):
+        for t in range(ids.shape[1] - 1):
+            if labels[b, t + 1] == -100:
+                continue
+            step = gpt_forward(ids[b, :t + 1], params)[-1]          # decoder run on the prefix
+            # a two-position input whose only pair is (step's logits, label t + 1)
+            total += _loss(causal_lm_loss, np.stack([step, np.zeros(V)]),
+                           np.array([ids[b, t], labels[b, t + 1]]))
+            count += 1
+    if not np.isclose(one_pass, total / count, rtol=RTOL, atol=ATOL):
+        raise CheckFailed(f"one pass gives {one_pass:.10g}, but the {count} per-step losses of "
+                          f"step-by-step decoding fed the true prefix sum to {total:.10g}, "
+                          f"{total / count:.10g} per counted token. {MISTAKES['mean_of_means']}"
+                          if np.isfinite(one_pass) else f"one pass gives {one_pass}.")
+    print(f"\u2714 one pass: {one_pass:.6f} = sum of {count} per-step losses / {count} "
+          f"= {total / count:.6f}")
+
+
+def check_two_forms_agree(causal_lm_loss, shift_right, start_token_id=1, V=11):
+    """The encoder-decoder form (inputs shift_right(labels), logits t score label t) and the
+    decoder-only form (labels = input_ids, the shift inside the loss) give the same loss."""
+    __tracebackhide__ = True
+    params = random_gpt_params(V, D=8, n_head=2, n_layer=2, P=16, rng=10)
+    ids, real = _padded_batch(V, T=8, lengths=(8, 5, 3))
+    targets = np.where(real, ids, -100)                           # y_0 .. y_{T-1}, padded
+    # encoder-decoder form: the inputs are the labels shifted right, no shift in the loss
+    inputs = shift_right(targets, start_token_id, 0)
+    ed_loss, _ = masked_cross_entropy(gpt_forward(inputs, params), np.where(real, ids, 0), real)
+    # decoder-only form: one sequence [start, y_0 .. y_{T-1}], labels = input_ids
+    full = np.concatenate([np.full((len(ids), 1), start_token_id), np.where(real, ids, 0)], axis=1)
+    labels = np.concatenate([np.full((len(ids), 1), start_token_id), targets], axis=1)
+    do_loss = _loss(causal_lm_loss, gpt_forward(full, params), labels)
+    if not np.isclose(do_loss, ed_loss, rtol=RTOL, atol=ATOL):
+        raise CheckFailed(f"on the same data the decoder-only form gives {do_loss:.10g} with your "
+                          f"causal_lm_loss, the encoder-decoder form {ed_loss:.10g}.")
+    print(f"\u2714 encoder-decoder form {ed_loss:.6f} = decoder-only form {do_loss:.6f}")

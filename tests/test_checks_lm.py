@@ -1,0 +1,98 @@
+"""Notebook 07's checks: right answers pass, every known mistake is named, the relations catch
+a wrong loss, and the student-safe modules never import an answer."""
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import solutions
+from autograder import cases_lm
+from autograder.mistakes_lm import MISTAKES as WRONG
+from tfcourse import checks_lm as checks
+from tfcourse.checks_lm import MISTAKES, CheckFailed
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = list(checks.KINDS)
+
+# Mistakes a property check catches before any reference case, with the words it uses.
+PROPERTY_MESSAGES = {"no_shift": "only the LAST position's logits changed"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reference_solution_passes_the_visible_and_hidden_checks(name, capsys):
+    checks.check(name, getattr(solutions, name))
+    checks.check_hidden(name, getattr(solutions, name), checks.pack(cases_lm.hidden_cases(name)))
+    out, err = capsys.readouterr()
+    assert out.count("\u2714") == 2 and err == ""
+
+
+@pytest.mark.parametrize("name, mistake", [(n, m) for n in WRONG for m in WRONG[n]])
+def test_every_known_mistake_is_named(name, mistake):
+    with pytest.raises(CheckFailed) as failure:
+        checks.check(name, WRONG[name][mistake])
+    text = str(failure.value)
+    assert PROPERTY_MESSAGES.get(mistake, MISTAKES[mistake]) in text, text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_stub_is_reported_as_not_implemented(name):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailed, match="is not implemented yet"):
+        checks.check(name, stub)
+
+
+def test_a_softmax_without_the_max_is_told_it_overflowed():
+    def no_max(logits, labels, ignore_index=-100):
+        e = np.exp(logits[..., :-1, :])
+        p = e / e.sum(-1, keepdims=True)
+        t = labels[..., 1:]
+        keep = t != ignore_index
+        return float(-np.log(np.take_along_axis(p, np.where(keep, t, 0)[..., None], -1)[..., 0])[keep].mean())
+    with pytest.raises(CheckFailed, match="the softmax overflowed"):
+        checks.check("causal_lm_loss", no_max)
+
+
+def test_generate_returning_the_prompt_too_is_told_to_return_only_new_tokens():
+    def with_prompt(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        return np.concatenate([prompt_ids, solutions.generate(params, prompt_ids, max_new_tokens,
+                                                              temperature, rng)], axis=-1)
+    with pytest.raises(CheckFailed, match="return only the new ones"):
+        checks.check("generate", with_prompt)
+
+
+def test_generate_drawing_from_np_random_is_told_to_use_its_rng():
+    def global_random(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        return solutions.generate(params, prompt_ids, max_new_tokens, temperature,
+                                  np.random.randint(1 << 30))
+    with pytest.raises(CheckFailed, match="draw from the rng you are given"):
+        checks.check("generate", global_random)
+
+
+def test_generate_drawing_an_extra_number_is_told_how_many_it_drew():
+    def extra_draw(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        rng.random()
+        return solutions.generate(params, prompt_ids, max_new_tokens, temperature, rng)
+    with pytest.raises(CheckFailed, match="drew 6 numbers from rng; the reference draws 5: one rng"):
+        checks.check("generate", extra_draw)
+
+
+def test_the_relations_pass_for_the_reference_and_catch_a_mean_of_means(capsys):
+    checks.check_loss_equals_step_losses(solutions.causal_lm_loss)
+    checks.check_two_forms_agree(solutions.causal_lm_loss, solutions.shift_right)
+    assert capsys.readouterr().out.count("\u2714") == 2
+    with pytest.raises(CheckFailed, match="per-step losses of step-by-step decoding"):
+        checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"]["mean_of_means"])
+    with pytest.raises(CheckFailed, match="the decoder-only form gives"):
+        checks.check_two_forms_agree(WRONG["causal_lm_loss"]["counts_ignored"], solutions.shift_right)
+
+
+def test_the_checks_never_import_solutions_or_the_autograder():
+    for module in ("checks_lm", "gpt", "char_corpus", "lm_measure"):
+        tree = ast.parse((ROOT / "src" / "tfcourse" / f"{module}.py").read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not any(m.split(".")[0] in ("solutions", "autograder") for m in imported), module
