@@ -3,16 +3,20 @@
 
     python3 tasks.py main   # build the course and grade the sample class
     python3 tasks.py test   # run every test
+    python3 tasks.py ci     # `test` on each end of the supported Python range, each in a clean clone
 
 Each command creates `.venv/` beside this file on first use and installs the
 project into it (again only when pyproject.toml changes), then runs inside it.
-Anything after the command name is passed on (to pytest for `test`).
+Anything after the command name is passed on (to pytest for `test` and `ci`).
 """
+import glob
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -21,7 +25,9 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 # What each command needs installed: the student-facing course, or that plus the test tools.
-EXTRAS = {"main": "", "test": "[test]"}
+EXTRAS = {"main": "", "test": "[test]", "ci": None}
+# The oldest and the newest Python the course supports (README); `ci` proves both ends.
+SUPPORTED_PYTHONS = ("3.11", "3.13")
 # Debian packages the tests need: the grader's sandbox and the browser the end-to-end tests drive.
 SYSTEM_PACKAGES = {"bwrap": "bubblewrap", "chromium": "chromium", "chromedriver": "chromium-driver"}
 
@@ -66,10 +72,47 @@ def _hash(extras):
     return hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
 
 
+def find_python(version):
+    """The path of a working `python<version>`: on PATH, else the newest pyenv install; or None."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    installed = sorted(glob.glob(f"{root}/versions/{version}.*/bin/python{version}"),
+                       key=lambda path: [int(n) for n in path.split("/")[-3].split(".")[:3]
+                                         if n.isdigit()], reverse=True)
+    for candidate in [shutil.which(f"python{version}"), *installed]:
+        if candidate and subprocess.run([candidate, "-c", f"import sys; assert sys.version.startswith('{version}.')"],
+                                        capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def ci(rest):
+    """Run `tasks.py test` in a fresh clone of the committed tree with each supported Python,
+    one after the other; every one must pass, and a missing Python fails too."""
+    if subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout:
+        print("NOTE: uncommitted changes are not tested: ci tests a clone of the last commit", flush=True)
+    folder = Path(tempfile.mkdtemp(prefix="tfcourse-ci-"))
+    results = []
+    for version in SUPPORTED_PYTHONS:
+        python, started = find_python(version), time.monotonic()
+        if python is None:
+            results.append((version, f"FAILED: no python{version} on PATH or under pyenv"))
+            continue
+        clone = folder / f"python{version}"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        print(f"== Python {version} ({python}) in {clone}", flush=True)
+        code = subprocess.run([python, "tasks.py", "test", *rest], cwd=clone).returncode
+        minutes = (time.monotonic() - started) / 60
+        results.append((version, f"{'passed' if code == 0 else f'FAILED (exit {code})'} in {minutes:.1f} min"))
+    print("\n".join(f"Python {version}: {outcome}" for version, outcome in results), flush=True)
+    return 0 if all(outcome.startswith("passed") for _, outcome in results) else 1
+
+
 def main(argv):
     if not argv or argv[0] not in EXTRAS:
         sys.exit(f"usage: python3 tasks.py {{{'|'.join(EXTRAS)}}} [args...]")
     command, rest = argv[0], argv[1:]
+    if command == "ci":
+        return ci(rest)
     ensure_venv(EXTRAS[command])
     # The demo grades in the sandbox too; the tests also drive the browser.
     ensure_system_packages(["bwrap"] if command == "main" else list(SYSTEM_PACKAGES))

@@ -1,9 +1,14 @@
-"""environment.yml (conda) and pyproject.toml (pip) must install the same packages."""
+"""environment.yml (conda) and pyproject.toml (pip) install the same packages, and CI tests the
+Python range they and the README state."""
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import yaml
+
+import tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,3 +39,22 @@ def test_environment_yml_installs_the_course_package_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(dep["pip"] for dep in env["dependencies"] if isinstance(dep, dict))
     assert "-e ." in pip_section
+
+
+def test_ci_runs_both_ends_of_the_python_range_the_readme_and_pyproject_state():
+    oldest, newest = tasks.SUPPORTED_PYTHONS
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={oldest}"
+    readme = (ROOT / "README.md").read_text()
+    assert f"Python {oldest}, 3.12 or {newest} (and nothing else)" in readme
+    assert f"on Python {oldest} and on {newest}, the two ends of the supported range" in readme
+    assert "exec python3 tasks.py ci" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_find_python_finds_this_interpreter_and_nothing_that_is_not_installed():
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    found = tasks.find_python(here)
+    version = subprocess.run([found, "-c", "import sys; print(sys.version)"], capture_output=True,
+                             text=True).stdout
+    assert version.startswith(here + ".")
+    assert tasks.find_python("2.99") is None
