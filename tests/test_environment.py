@@ -58,3 +58,13 @@ def test_find_python_finds_this_interpreter_and_nothing_that_is_not_installed():
                              text=True).stdout
     assert version.startswith(here + ".")
     assert tasks.find_python("2.99") is None
+
+
+def test_no_test_module_needs_torch_to_be_collected():
+    """Where torch is not installed (Python 3.12+, see pyproject.toml) every module must still
+    load, so that only the comparisons with PyTorch skip: they take torch from tests.torch_reference."""
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        top_level = re.findall(r"^(?:import torch|from torch\b)", path.read_text(), re.M)
+        assert path.name == "torch_reference.py" or not top_level, (
+            f"{path.name} imports torch at the top: use `from tests.torch_reference import "
+            "needs_torch, torch` and mark the tests that need it @needs_torch")

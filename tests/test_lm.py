@@ -2,9 +2,9 @@
 its KV cache equals recomputing the prefix, greedy and sampled, and follows the rng rules."""
 import numpy as np
 import pytest
-import torch
 
 from solutions import causal_lm_loss, generate
+from tests.torch_reference import needs_torch, torch
 from tfcourse.gpt import gpt_forward, random_gpt_params
 
 
@@ -15,6 +15,7 @@ def _torch_loss(logits, labels, ignore_index):
         torch.as_tensor(labels[..., 1:]).reshape(-1), ignore_index=ignore_index).item()
 
 
+@needs_torch
 @pytest.mark.parametrize("shape, ignore_index, lengths", [
     ((6, 5), -100, None), ((3, 7, 4), -100, [7, 3, 1]), ((2, 5, 6), -1, [5, 2]),
     ((4, 9, 30), 0, [9, 9, 4, 6])])
