@@ -14,8 +14,8 @@ import sys
 SUBCOMMANDS = {
     "build": ("autograder.build", "build the nbgrader course and the student notebooks"),
     "demo": ("autograder.demo", "build, autograde the sample class, print the scores"),
-    "grade": ("autograder.grade", "grade submissions in sandboxes, in parallel (see GRADING.md)"),
-    "check": ("autograder.check", "grade one notebook of yours and say what is wrong"),
+    "grade": ("autograder.engine.grade", "grade submissions in sandboxes, in parallel (see autograder/engine/GRADING.md)"),
+    "check": ("autograder.engine.check", "grade one notebook of yours and say what is wrong"),
     "map": ("autograder.course_map", "each notebook: what it teaches and the files that make it"),
 }
 

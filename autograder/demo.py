@@ -2,7 +2,7 @@
 
     python -m autograder demo          # what `python3 tasks.py main` runs
 
-Grading is `python -m autograder grade` (autograder/grade.py, autograder/GRADING.md): each
+Grading is `python -m autograder grade` (autograder/engine/grade.py, autograder/engine/GRADING.md): each
 notebook in its own sandboxed kernel, judged outside it, in parallel. Leaves, in build/course/:
     grades.csv, summary.csv             one row per test cell / per student and assignment
     feedback/<student>/<id>/<id>.html   the feedback each student would receive
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from autograder import build, grade, sample_class
+from autograder import build, sample_class
+from autograder.engine import grade
 
 GRADING_FOLDERS = ("submitted", "autograded", "feedback", ".results")
 

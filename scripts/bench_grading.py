@@ -8,7 +8,7 @@ times on the same submissions:
 
 1. plain `nbgrader autograde <assignment>` for every assignment, one notebook at a time
    (student code in the instructor's kernel, no sandbox: the baseline);
-2. `python -m autograder grade` (autograder.grade.grade_class) with --jobs N (default: cores);
+2. `python -m autograder grade` (autograder.engine.grade.grade_class) with --jobs N (default: cores);
 3. a bare kernel start plus execution of the same notebooks (nbclient, no sandbox, no
    nbgrader, no judge) on a sample of --bare notebooks, one at a time.
 
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.build import build, run_nbgrader  # noqa: E402
-from autograder.grade import grade_class  # noqa: E402
-from autograder.sandbox import Limits, sandbox_status  # noqa: E402
+from autograder.engine.grade import grade_class  # noqa: E402
+from autograder.engine.sandbox import Limits, sandbox_status  # noqa: E402
 
 # nbgrader's own exporter, in place of the course's RefuseAutograde (autograder/build.py).
 UNSAFE_AUTOGRADE = "--Autograde.exporter_class=nbconvert.exporters.NotebookExporter"

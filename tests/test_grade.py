@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grade
+from autograder.engine import grade
 from autograder.build import build
-from autograder.sandbox import Limits, sandbox_status
+from autograder.engine.sandbox import Limits, sandbox_status
 from tests.adversarial import ASSIGNMENT, ATTACKS, FUNCTIONS, Context, grade_id
 
 REPO = Path(__file__).resolve().parents[1]

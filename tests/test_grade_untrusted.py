@@ -8,8 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build, grade
-from autograder.sandbox import Limits
+from autograder import build
+from autograder.engine import grade
+from autograder.engine.sandbox import Limits
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEDULING = "04_scheduled_sampling"

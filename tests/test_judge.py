@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import solutions
-from autograder import build, judge
+from autograder import build
+from autograder.engine import judge
 from autograder.cases import hidden_cases
-from autograder.sandbox import RunResult
+from autograder.engine.sandbox import RunResult
 from tests.adversarial import grade_id
 
 ASSIGNMENT = "01_recurrent_cells"

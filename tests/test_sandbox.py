@@ -6,8 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import sandbox
-from autograder.sandbox import Limits, run_notebook, sandbox_status
+from autograder.engine import sandbox
+from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
 
 REPO = Path(__file__).resolve().parents[1]
 

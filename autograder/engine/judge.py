@@ -7,7 +7,7 @@ cells name the cases: `check("rnn_step", rnn_step)` runs the public cases of dat
 
     spec = load_spec(source_nb_path, release_nb_path)
     nb, notes = assemble(student_nb, spec)    # release's cells and metadata, the student's answers
-    result = run_notebook(nb, folder)         # autograder.sandbox
+    result = run_notebook(nb, folder)         # autograder.engine.sandbox
     verdicts = judge(spec, result)            # one Verdict per graded test cell
 
 `assemble` rebuilds the notebook nbgrader-style, trusting nothing the student's metadata claims:

@@ -4,8 +4,8 @@
     python -m autograder check NOTEBOOK
 
 SUBMITTED has nbgrader's layout <student_id>/<assignment>/<notebook>.ipynb. For each student,
-assignment and notebook the grader assembles the notebook from the release (autograder.judge),
-runs it in a fresh sandboxed kernel (autograder.sandbox), judges the graded functions outside the
+assignment and notebook the grader assembles the notebook from the release (autograder.engine.judge),
+runs it in a fresh sandboxed kernel (autograder.engine.sandbox), judges the graded functions outside the
 sandbox, and writes the result at once, atomically, to OUT/.results/ (so an interrupted run loses
 nothing and the next one continues; --force regrades). Then it writes
 
@@ -21,7 +21,6 @@ the students scored; 2 when the instructor's side is broken, with a message sayi
 import argparse
 import csv
 import hashlib
-import html
 import io
 import json
 import os
@@ -36,11 +35,13 @@ from pathlib import Path
 import nbformat
 
 from autograder.instructor import check_grade_args
-from autograder.judge import (InstructorError, Verdict, assemble, judge, judge_only, judged,
-                              load_spec)
-from autograder.sandbox import Limits, run_notebook, sandbox_status
+from autograder.engine.feedback import render_feedback
+from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
+                                     judged, load_spec)
+from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
+from autograder.engine.store import atomic_write, fingerprint, result_path, stored_result
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "build" / "course"
 GRADER_VERSION = "1"  # bump when grading changes, so stored results are regraded
 MAX_FILE = 20 << 20   # a submitted file bigger than this is not copied into the sandbox
@@ -252,42 +253,6 @@ def _all_failed(spec, reason):
     return [Verdict(t.grade_id, 0.0, t.points, f"failed: {reason}") for t in spec.tests]
 
 
-# ----------------------------------------------------------------------------- storage
-
-def _atomic_write(path, data):
-    """Write bytes or text to `path` so that readers see the old file or the new, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _fingerprint(unit, course):
-    digest = hashlib.sha256(course.fingerprint(unit.assignment, unit.notebook).encode())
-    digest.update(unit.note.encode())
-    if unit.path:
-        digest.update(Path(unit.path).read_bytes())
-    return digest.hexdigest()
-
-
-def _result_path(out, unit):
-    return Path(out) / ".results" / unit.student / unit.assignment / f"{unit.notebook}.json"
-
-
-def stored_result(out, unit, course):
-    """The stored result of `unit` if it is complete and of the same inputs, else None."""
-    path = _result_path(out, unit)
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return result if result.get("fingerprint") == _fingerprint(unit, course) else None
-
-
 def _work(unit, course_path, db_url, limits, out):
     """A worker's job: grade, write feedback and the result; return the result (no notebook)."""
     course = Course(course_path, db_url)
@@ -300,47 +265,15 @@ def _work(unit, course_path, db_url, limits, out):
                   "flags": ["grader-error"], "notes": [reason], "kernel_seconds": 0.0,
                   "seconds": 0.0, "executed": None}
     executed = result.pop("executed")
-    result["fingerprint"] = _fingerprint(unit, course)
+    result["fingerprint"] = fingerprint(unit, course)
     feedback = render_feedback(result, executed)
-    _atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
+    atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
                   feedback)
     if executed is not None:
         executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
-        _atomic_write(_result_path(out, unit).with_suffix(".ipynb"), nbformat.writes(executed))
-    _atomic_write(_result_path(out, unit), json.dumps(result, indent=1))
+        atomic_write(result_path(out, unit).with_suffix(".ipynb"), nbformat.writes(executed))
+    atomic_write(result_path(out, unit), json.dumps(result, indent=1))
     return result
-
-
-# ----------------------------------------------------------------------------- feedback
-
-STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
-vertical-align:top}.passed{background:#e6f4e6}.failed{background:#fbe9e9}pre{white-space:pre-wrap}
-.note{background:#fff6d6;padding:.5rem}.input_area pre,.jp-InputArea pre{background:#f6f6f6}"""
-
-
-def render_feedback(result, executed):
-    """One HTML page: the score of each test cell and why, then the executed notebook."""
-    unit = result["unit"]
-    rows = "".join(
-        f"<tr class='{'passed' if v['status'] == 'passed' else 'failed'}'><td>{html.escape(v['grade_id'])}"
-        f"</td><td>{v['score']:g} / {v['max_score']:g}</td><td><pre>{html.escape(v['status'])}"
-        f"</pre></td></tr>" for v in result["verdicts"])
-    total = sum(v["score"] for v in result["verdicts"])
-    top = sum(v["max_score"] for v in result["verdicts"])
-    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
-    body = ""
-    if executed is not None:
-        from nbconvert import HTMLExporter
-        nb = nbformat.from_dict(executed)
-        nb.cells = [c for c in nb.cells if not c.metadata.get("autograder")]
-        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    title = f"{unit['assignment']}/{unit['notebook']} \u2014 {unit['student']}"
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p>Score: <b>{total:g} / {top:g}</b></p><table><tr><th>test</th><th>score</th>"
-            f"<th>result</th></tr>{rows}</table>{notes}<h2>Your notebook, as graded</h2>"
-            f"{body}</body></html>")
 
 
 # ----------------------------------------------------------------------------- the class
@@ -472,8 +405,8 @@ def write_tables(results, out):
     w.writerow(["student_id", "assignment", "score", "max_score", "flags"])
     for (student, assignment), (score, top, flags) in per.items():
         w.writerow([student, assignment, f"{score:g}", f"{top:g}", ";".join(flags)])
-    _atomic_write(Path(out) / "grades.csv", grades.getvalue())
-    _atomic_write(Path(out) / "summary.csv", summary.getvalue())
+    atomic_write(Path(out) / "grades.csv", grades.getvalue())
+    atomic_write(Path(out) / "summary.csv", summary.getvalue())
 
 
 # Files nbgrader's autograde carries from submitted/ to autograded/: release_feedback reads the
@@ -513,7 +446,7 @@ def write_gradebook(results, course, out):
                     grade.auto_score = v["score"]
                     grade.needs_manual_grade = grade.manual_score is not None
                 gb.db.commit()
-                executed = _result_path(out, Unit(**u)).with_suffix(".ipynb")
+                executed = result_path(out, Unit(**u)).with_suffix(".ipynb")
                 if executed.is_file():
                     dest = course.path / "autograded" / u["student"] / u["assignment"]
                     dest.mkdir(parents=True, exist_ok=True)

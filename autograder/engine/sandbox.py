@@ -41,7 +41,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BWRAP = shutil.which("bwrap")
 PRLIMIT = shutil.which("prlimit")
 SETPRIV = shutil.which("setpriv")

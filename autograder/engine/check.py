@@ -1,8 +1,8 @@
 """`python -m autograder check NOTEBOOK`: grade one notebook with the class grader's engine.
 
 For a self-study learner: prints each test's score and, for a failed one, what is wrong.
-See autograder/grade.py and autograder/GRADING.md.
+See grade.py and GRADING.md beside this file.
 """
-from autograder.grade import check_main as main
+from autograder.engine.grade import check_main as main
 
 __all__ = ["main"]

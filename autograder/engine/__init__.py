@@ -1,0 +1,12 @@
+"""The grading engine: everything the grader does with student data, in one folder to review.
+
+    sandbox   run one notebook in a fresh, bounded, network-less kernel (bubblewrap)
+    judge     the grading spec from the instructor's side; assemble the notebook; judge results
+    grade     the class: discover submissions, grade each in isolation, tables and gradebook
+    feedback  the HTML page a student gets
+    store     results on disk: atomic writes, fingerprints, stored results
+    check     `python -m autograder check NOTEBOOK` for a self-study learner
+
+The threat model and the guarantees are in GRADING.md beside this file. The course build
+(templates, inlining, hidden cases, sample class) is the rest of `autograder/`.
+"""
