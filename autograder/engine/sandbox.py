@@ -57,7 +57,9 @@ class Limits:
     """What one notebook run may use. Sizes in bytes, times in seconds."""
     timeout: float = 120.0        # wall clock for the whole notebook
     cpu: int = 120                # CPU seconds per process
-    memory: int = 3 << 30         # address space per process
+    memory: int = 3 << 30         # address space per process; the kernel's own start-up with
+                                  # numpy, matplotlib and tfcourse takes 0.96 GB of it (VmPeak,
+                                  # Python 3.11 and 3.13; tests/test_sandbox.py keeps it under half)
     processes: int = 64           # processes and threads of the sandbox's uid
     file_size: int = 64 << 20     # largest file it may write
     open_files: int = 256
@@ -246,10 +248,21 @@ def _sandbox_uid(uid):
         return uid
     if os.geteuid() != 0 or not SETPRIV:
         return None
-    if not BWRAP and not _usable_by_others(Path(sys.executable).resolve()):
+    if not BWRAP and not _python_usable_by_others():
         return None  # without bwrap the kernel sees the real tree: Python must be reachable
     # unique among live kernels: the worker's pid and a per-process run counter
     return FIRST_UID + (os.getpid() << 8) + next(_RUNS) % 256
+
+
+def _python_usable_by_others():
+    """True if another uid can run this Python: its executable, the shared libpython it loads
+    and its standard library. (A venv's copied executable may be reachable while pyenv's
+    libpython under a 0700 /root is not: the kernel then dies at start, or loads another
+    Python's libpython and standard library of the same minor version.)"""
+    needed = [Path(sys.executable).resolve(), Path(sysconfig.get_paths()["stdlib"])]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        needed.append(Path(sysconfig.get_config_var("LIBDIR")))
+    return all(_usable_by_others(path) for path in needed)
 
 
 def _usable_by_others(path):
