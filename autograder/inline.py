@@ -10,7 +10,8 @@ receive them), so the build copies the code in, taken from the modules with `ins
 - `function_body(func, given)` renders `func`'s body with those helpers defined inside it, so
   that it can replace a stub's body; helpers that an earlier assignment already released (the
   names in `given`) are imported from the generated `given` module instead.
-- `module_source(names)` renders the definitions `names` as a stand-alone module.
+- `module_source(roots, header, exports)` renders the definitions `roots` and what they
+  need as a stand-alone module whose `__all__` is `exports`.
 """
 import ast
 import builtins
@@ -110,10 +111,11 @@ def _lookup(module_name, name):
     return entry
 
 
-def closure(roots):
+def closure(roots, stop=()):
     """Return (definitions, imports) that the Definitions `roots` need, roots included.
 
     Definitions come in dependency-safe order (by module, then line); imports are sorted.
+    A definition named in `stop` is included but not followed (a black box).
     """
     seen, imports, todo = {}, set(), list(roots)
     while todo:
@@ -121,6 +123,8 @@ def closure(roots):
         if (d.module, d.name) in seen:
             continue
         seen[(d.module, d.name)] = d
+        if d.name in stop and d not in roots:
+            continue
         for name in sorted(_used_names(d.source)):
             entry = _lookup(d.module, name)
             if isinstance(entry, Definition):
@@ -218,11 +222,17 @@ def function_body(func, given=(), note=None):
     return textwrap.indent("\n".join(lines), "    ")
 
 
-def module_source(roots, header):
-    """Render the Definitions `roots` and everything they need as one module's source."""
+def module_source(roots, header, exports=None):
+    """Render the Definitions `roots` and everything they need as one module's source.
+
+    `exports`, if given, becomes the module's `__all__`: the names it offers (the rest are
+    what those need)."""
     defs, imports = closure(roots)
     needed = {n for d in defs for n in _used_names(d.source)}
     parts = [f'"""{header}"""', "\n".join(render_imports([i for i in imports if i.alias in needed]))]
+    if exports is not None:
+        parts.append(textwrap.fill("__all__ = [" + ", ".join(map(repr, exports)) + "]", 99,
+                                   subsequent_indent=" " * 11, break_long_words=False))
     parts += [d.source for d in defs]
     return "\n\n\n".join(p for p in parts if p) + "\n"
 

@@ -7,14 +7,15 @@ With teacher forcing every input [start, target_seq[:-1]] is known before the fi
 all T input projections x_t @ W_x + b are one (T, D) @ (D, G*H) matrix product and only the
 recurrence h_{t-1} -> h_t runs step by step. Three ways to get the same T logits:
 
-    hoisted      solutions.decoder_forward_teacher_forcing (one product, then the loop)
-    step loop    a plain loop calling the public rnn_step / lstm_step / gru_step each step,
-                 as a student would write it (each call also validates its arguments)
+    hoisted      one product, then the loop over notebook 05's cells (solutions/backprop.py),
+                 as solutions.seq2seq.decoder_forward_teacher_forcing_cache runs them
+    step loop    solutions.decoder_forward_teacher_forcing, notebook 02's reference: a plain
+                 loop calling the public rnn_step / lstm_step / gru_step each step, as a
+                 student writes it (each call also validates its arguments)
     cell loop    the same loop over the unvalidated cell code, projecting one row per step:
                  the hoist alone, without the per-call validation
 
-All three compute the logits of all T hidden states in one product at the end, and the
-script checks that they agree before timing. Times are the median of --repeats runs,
+The script checks that the three agree before timing. Times are the median of --repeats runs,
 the three variants taking turns within each run.
 """
 import argparse
@@ -31,39 +32,39 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solutions import decoder_forward_teacher_forcing, gru_step, lstm_step, rnn_step  # noqa: E402
-from solutions.cells import advance, initial_state, input_projection  # noqa: E402
+from solutions import decoder_forward_teacher_forcing  # noqa: E402
+from solutions.backprop import cell_forward, input_projection  # noqa: E402
+from tfcourse.contract import check_decoder_params  # noqa: E402
 from tfcourse.params import random_decoder_params  # noqa: E402
 
 CELL_TYPES = ("rnn", "lstm", "gru")
 
 
-def step_loop(h0, target_seq, params, cell_type):
-    """Teacher forcing the plain way: one public step call per input."""
-    inputs = [params["start"], *target_seq[:-1]]
+def _cells(h0, inputs, xw_of, params, cell_type):
+    """Run the cell over the inputs, xw_of(t) giving step t's input projection; return logits."""
     hidden = np.empty((len(inputs), len(h0)))
-    h, c = h0, np.zeros_like(h0)
+    state = (h0, np.zeros_like(h0)) if cell_type == "lstm" else h0
     for t, x in enumerate(inputs):
-        if cell_type == "lstm":
-            h, c = lstm_step(x, h, c, params)
-        else:
-            h = (rnn_step if cell_type == "rnn" else gru_step)(x, h, params)
-        hidden[t] = h
+        hidden[t], state, _ = cell_forward(xw_of(t), x, state, params, cell_type)
     return hidden @ params["W_y"] + params["b_y"]
+
+
+def hoisted(h0, target_seq, params, cell_type):
+    """Teacher forcing with every input projection computed in one product before the loop."""
+    params = check_decoder_params(params, cell_type)
+    inputs = np.vstack([params["start"], target_seq[:-1]])
+    xw = input_projection(inputs, params, cell_type)
+    return _cells(h0, inputs, xw.__getitem__, params, cell_type)
 
 
 def cell_loop(h0, target_seq, params, cell_type):
     """Teacher forcing with the unvalidated cell code, projecting one input row per step."""
-    inputs = [params["start"], *target_seq[:-1]]
-    hidden = np.empty((len(inputs), len(h0)))
-    state = initial_state(h0, cell_type)
-    for t, x in enumerate(inputs):
-        hidden[t], state = advance(input_projection(x, params, cell_type), state, params,
-                                   cell_type)
-    return hidden @ params["W_y"] + params["b_y"]
+    inputs = np.vstack([params["start"], target_seq[:-1]])
+    return _cells(h0, inputs, lambda t: input_projection(inputs[t], params, cell_type), params,
+                  cell_type)
 
 
-VARIANTS = {"hoisted": decoder_forward_teacher_forcing, "step loop": step_loop,
+VARIANTS = {"hoisted": hoisted, "step loop": decoder_forward_teacher_forcing,
             "cell loop": cell_loop}
 
 
@@ -107,7 +108,7 @@ def main(argv=None):
             want = decoder_forward_teacher_forcing(*call)
             for name, fn in VARIANTS.items():
                 if not np.allclose(fn(*call), want, rtol=0, atol=1e-10):
-                    sys.exit(f"{name} disagrees with the hoisted decoder ({cell_type}, T={T})")
+                    sys.exit(f"{name} disagrees with the reference decoder ({cell_type}, T={T})")
             ms = {name: 1e3 * t for name, t in median_times(VARIANTS, call, args.repeats).items()}
             print(f"{cell_type:>5} {T:>6}" + "".join(f"{ms[name]:>14.3f}" for name in VARIANTS)
                   + f"{ms['step loop'] / ms['hoisted']:>18.1f}x"

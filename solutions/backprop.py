@@ -1,8 +1,12 @@
 """Reference forward/backward pairs for one step of an RNN, LSTM or GRU cell.
 
 D is the input size, H the hidden size, B an optional batch size: x is (D,) or (B, D),
-the states (H,) or (B, H), as for the plain steps in solutions/cells.py, whose cell
-code the forwards call (one implementation of each cell).
+the states (H,) or (B, H), as for the plain steps of notebook 01 (solutions/cells.py).
+The cells are written again here, as functions of their input projection that also return
+the gates: notebook 05 asks for exactly that, and its `given.py` holds notebook 01's steps,
+so those may not share a helper with this module (autograder/README.md). Every sequence
+function of solutions/seq2seq.py runs these cells (tests/test_backprop.py proves they equal
+the plain steps).
 
 Each `*_step_forward` returns what the plain step returns plus a cache (a NamedTuple of
 tfcourse.caches); each `*_step_backward` takes the gradient of the loss with respect to the
@@ -17,12 +21,74 @@ of its time loop (as the teacher-forced forward hoists x @ W_x):
   * `projection_backward` turns dxw and dhw into dx, dh_prev and the parameter gradients.
 Both accept any number of leading axes ((B,), (B, T), or none).
 """
+from typing import NamedTuple
+
 import numpy as np
 
-from solutions.cells import (_check_step, gru_cell_gates, input_projection, lstm_cell_gates,
-                             rnn_cell)
 from tfcourse.caches import GRUCache, LSTMCache, RNNCache
+from tfcourse.contract import check_step
 from tfcourse.validate import as_float_array
+
+
+def logistic(a):
+    """Logistic sigmoid, computed without overflow for any finite input."""
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+def input_projection(x, params, cell_type):
+    """Project inputs onto the gate pre-activations: x @ W_x plus the input-side bias.
+
+    x: (..., D). Returns (..., G*H). Rows are independent, so any number of inputs
+    (one step, a batch, or all T steps of a sequence) is one matrix product.
+    """
+    bias = params["b_x"] if cell_type == "gru" else params["b"]
+    return x @ params["W_x"] + bias
+
+
+def rnn_cell(xw, h_prev, params):
+    """Advance a tanh RNN one step from its input projection xw (..., H); return h_next."""
+    return np.tanh(xw + h_prev @ params["W_h"])
+
+
+class LSTMGates(NamedTuple):
+    """An LSTM step's activated gates, each (..., H): input i, forget f, candidate g, output o."""
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+
+
+def lstm_cell_gates(xw, h_prev, c_prev, params):
+    """Advance an LSTM one step from xw (..., 4H); return (h_next, c_next, LSTMGates)."""
+    a = xw + h_prev @ params["W_h"]
+    i, f, g, o = np.split(a, 4, axis=-1)
+    gates = LSTMGates(logistic(i), logistic(f), np.tanh(g), logistic(o))
+    c_next = gates.f * c_prev + gates.i * gates.g
+    h_next = gates.o * np.tanh(c_next)
+    return h_next, c_next, gates
+
+
+class GRUGates(NamedTuple):
+    """A GRU step's gates, each (..., H): reset r, update z, candidate n, and
+    h_n = h_prev @ W_hn + b_hn, the hidden-side term that r scales."""
+    r: np.ndarray
+    z: np.ndarray
+    n: np.ndarray
+    h_n: np.ndarray
+
+
+def gru_cell_gates(xw, h_prev, params):
+    """Advance a GRU one step from xw (..., 3H); return (h_next, GRUGates).
+
+    The reset gate scales h_prev @ W_hn + b_hn, after the product, as PyTorch's GRUCell does.
+    """
+    hw = h_prev @ params["W_h"] + params["b_h"]
+    x_r, x_z, x_n = np.split(xw, 3, axis=-1)
+    h_r, h_z, h_n = np.split(hw, 3, axis=-1)
+    r = logistic(x_r + h_r)
+    z = logistic(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    return (1.0 - z) * n + z * h_prev, GRUGates(r, z, n, h_n)
 
 
 def cell_forward(xw, x, state, params, cell_type):
@@ -120,7 +186,7 @@ def rnn_step_forward(x, h_prev, params):
     x: (D,) or (B, D); h_prev: (H,) or (B, H); params: W_x (D, H), W_h (H, H), b (H,).
     Returns (h_next, cache): h_next shaped like h_prev, cache an RNNCache.
     """
-    x, (h_prev,), params = _check_step(x, {"h_prev": h_prev}, params, "rnn")
+    x, (h_prev,), params = check_step(x, {"h_prev": h_prev}, params, "rnn")
     h_next, _, cache = cell_forward(input_projection(x, params, "rnn"), x, h_prev, params, "rnn")
     return h_next, cache
 
@@ -144,7 +210,7 @@ def lstm_step_forward(x, h_prev, c_prev, params):
     x: (D,) or (B, D); h_prev, c_prev: (H,) or (B, H); params: W_x (D, 4H), W_h (H, 4H),
     b (4H,). Returns (h_next, c_next, cache): states shaped like h_prev, cache an LSTMCache.
     """
-    x, (h_prev, c_prev), params = _check_step(x, {"h_prev": h_prev, "c_prev": c_prev},
+    x, (h_prev, c_prev), params = check_step(x, {"h_prev": h_prev, "c_prev": c_prev},
                                               params, "lstm")
     _, (h_next, c_next), cache = cell_forward(input_projection(x, params, "lstm"), x,
                                               (h_prev, c_prev), params, "lstm")
@@ -170,7 +236,7 @@ def gru_step_forward(x, h_prev, params):
     x: (D,) or (B, D); h_prev: (H,) or (B, H); params: W_x (D, 3H), W_h (H, 3H),
     b_x (3H,), b_h (3H,). Returns (h_next, cache): h_next like h_prev, cache a GRUCache.
     """
-    x, (h_prev,), params = _check_step(x, {"h_prev": h_prev}, params, "gru")
+    x, (h_prev,), params = check_step(x, {"h_prev": h_prev}, params, "gru")
     h_next, _, cache = cell_forward(input_projection(x, params, "gru"), x, h_prev, params, "gru")
     return h_next, cache
 

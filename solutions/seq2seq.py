@@ -3,8 +3,8 @@
 D is the embedding size, H the hidden size, V the vocabulary size, T the number of decoder
 steps, S the number of source tokens, B the batch size. The decoder follows the decoder
 contract: step t consumes x_t, updates the state, and emits logits_t = h_t @ W_y + b_y;
-x_0 = start. Every function runs the cells of solutions/cells.py through
-solutions/backprop.cell_forward (one implementation of each cell), on one sequence
+x_0 = start. Every function runs the cells of solutions/backprop.py through its
+cell_forward (one implementation of each cell in notebook 05's code), on one sequence
 ((T, D), (H,)) or a batch ((B, T, D), (B, H)) alike.
 
 Backpropagation treats the inputs that were fed as constants: under scheduled sampling
@@ -16,10 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from solutions.backprop import cell_backward, cell_forward, outer_sum, param_grads
-from solutions.cells import check_cell_params, initial_state, input_projection
-from solutions.decoders import check_decoder_params
+from solutions.backprop import cell_backward, cell_forward, input_projection, outer_sum, param_grads
 from tfcourse.caches import DecoderCache
+from tfcourse.contract import check_cell_params, check_decoder_params
 from tfcourse.validate import as_float_array, check_count, check_params, check_real, make_rng
 
 
@@ -35,6 +34,11 @@ def _check_batch(context_vector, target_seq, params):
         raise ValueError(f"target_seq: expected at least one step (T >= 1), got shape "
                          f"{target_seq.shape}")
     return context_vector, target_seq
+
+
+def initial_state(h0, cell_type):
+    """The recurrent state a decoder starts from: h0, or (h0, zeros) for an LSTM."""
+    return (h0, np.zeros_like(h0)) if cell_type == "lstm" else h0
 
 
 def _run(h0, inputs, xw, params, cell_type):

@@ -519,13 +519,6 @@ def check_hidden(name, func, packed):
     check_cases(name, func, unpack(packed), "hidden")
 
 
-def softmax(logits):
-    """Row-wise softmax, max-subtracted so exp never overflows."""
-    z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def argmax_gap(logits):
     """Smallest gap, over steps, between the best and second-best logit (inf for V = 1)."""
     z = np.sort(np.asarray(logits, dtype=np.float64), axis=-1)

@@ -52,9 +52,9 @@ MISTAKES = {
     # causal_mask
     "inverted": "your mask is inverted: True must mean 'may attend', which holds for j <= t.",
     "strict": "the mask hides position t from itself: a position attends to itself and its past "
-              "(the diagonal is True), e.g. np.tril(np.ones((T, T), dtype=bool)).",
-    "sees_next": "the mask lets position t see t+1: np.tril(..., k=1) keeps one diagonal above; "
-                 "use k=0.",
+              "(the diagonal is True): a lower-triangular boolean matrix, diagonal included.",
+    "sees_next": "the mask lets position t see t+1: it keeps one diagonal above the main one. "
+                 "Position t may see j <= t only.",
     "additive": "you returned an additive mask (0 and -inf). Return booleans, True = may attend; "
                 "the attention function turns them into -inf scores.",
     # attention
@@ -162,7 +162,7 @@ def _mask_properties(causal_mask):
             raise CheckFailed(f"causal_mask({T}) returned shape {mask.shape}; expected ({T}, {T}).")
         if mask.dtype != bool:
             hint = MISTAKES["additive"] if np.any(np.isinf(mask)) else (
-                "return booleans (True = may attend), e.g. np.tril(np.ones((T, T), dtype=bool)).")
+                "return booleans (True = may attend): a lower-triangular boolean matrix.")
             raise CheckFailed(f"causal_mask({T}) returned dtype {mask.dtype}: {hint}")
         t, j = np.indices((T, T))
         if T > 1 and np.array_equal(mask, j > t):
