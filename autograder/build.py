@@ -55,6 +55,8 @@ c.OrderedRelease.holds_answers_of = {holds_answers_of!r}
 # Plain `nbgrader autograde` (and formgrader's Autograde button) would run student code
 # unsandboxed: it refuses and names the course's grader, tfcourse-grade.
 c.Autograde.exporter_class = "{PLUGINS}.RefuseAutograde"
+# Students' feedback (generate_feedback, release_feedback, fetch_feedback) is the grader's page.
+c.GenerateFeedback.exporter_class = "{PLUGINS}.CourseFeedback"
 
 load_subconfig("{INSTRUCTOR_CONFIG}")
 '''

@@ -8,17 +8,20 @@ the browser (the instructor's through nbgrader's exchange, the self-study `check
 """
 import csv
 import fcntl
-import getpass
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
+from nbgrader.utils import parse_utc
 
 from autograder import build, sample_class
 from autograder.mistakes import MISTAKES
@@ -290,46 +293,114 @@ def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_cou
                          for student in sample_class.STUDENTS}
 
 
-# --- The instructor's path in docs/USERS.md, end to end with nbgrader's exchange. ----------------
+# --- The instructor's term in docs/USERS.md, end to end with nbgrader's exchange. -----------------
 
-def test_instructor_path_releases_collects_grades_and_returns_feedback(course, tmp_path):
-    """release -> a student fetches and submits -> collect -> autograder grade -> feedback -> export."""
+TFCOURSE_GRADE = Path(sys.executable).parent / "tfcourse-grade"
+TERM_STUDENTS = {"ontime": "wrong", "late": "reference"}  # student id -> sample answers they submit
+
+
+@pytest.fixture(scope="module")
+def term(course, tmp_path_factory):
+    """A term as docs/USERS.md gives it: release, two students fetch and submit through nbgrader's
+    exchange (`late` after the due date, with a late penalty in instructor_config.py), collect
+    (timestamp.txt and all), tfcourse-grade, generate/release/fetch feedback, export."""
+    tmp = tmp_path_factory.mktemp("term")
     assignment = next(p.parent.name for p in NOTEBOOKS if p.stem.startswith("01"))
-    mine = tmp_path / "course"
+    mine = tmp / "course"
     shutil.copytree(course, mine, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback", "gradebook.db"))
     # Another worker may be grading into the shared gradebook: copy a consistent snapshot of it.
     with sqlite3.connect(course / "gradebook.db") as source, sqlite3.connect(mine / "gradebook.db") as copy:
         source.backup(copy)
-    exchange, home = tmp_path / "exchange", tmp_path / "student"
+    with open(mine / build.INSTRUCTOR_CONFIG, "a") as settings:
+        settings.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
+    exchange = tmp / "exchange"
     exchange.mkdir()
-    home.mkdir()
-    course_id = f"--course={build.COURSE_ID}"
-    on = f"--Exchange.root={exchange}"
+    on, course_id = f"--Exchange.root={exchange}", f"--course={build.COURSE_ID}"
     build.run_nbgrader(mine, "release_assignment", assignment, on)
-    build.run_nbgrader(home, "fetch_assignment", assignment, course_id, on)
-    # The student answers as the sample class's `wrong` student does.
-    shutil.copyfile(course / "submitted" / "wrong" / assignment / f"{assignment}.ipynb",
-                    home / assignment / f"{assignment}.ipynb")
-    build.run_nbgrader(home, "submit", assignment, course_id, on)
+    homes = {}
+    for student, answers in TERM_STUDENTS.items():
+        if student == "late":  # the due date passes between the two submissions
+            time.sleep(1.1)
+            due = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            build.run_nbgrader(mine, "db", "assignment", "add", assignment, f"--duedate={due}")
+            time.sleep(1.1)
+        home = homes[student] = tmp / student
+        home.mkdir()
+        as_student = (course_id, on, f"--Exchange.cache={home / 'cache'}", f"--student={student}")
+        build.run_nbgrader(home, "fetch_assignment", assignment, *as_student)
+        shutil.copyfile(course / "submitted" / answers / assignment / f"{assignment}.ipynb",
+                        home / assignment / f"{assignment}.ipynb")
+        build.run_nbgrader(home, "submit", assignment, *as_student)
     build.run_nbgrader(mine, "collect", assignment, on)
-    student = getpass.getuser()
-    assert (mine / "submitted" / student / assignment / f"{assignment}.ipynb").is_file()
-
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(mine / "submitted"),
-                          "--out", str(tmp_path / "graded"), "--course", str(mine)],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout + run.stderr
+    graded = subprocess.run([str(TFCOURSE_GRADE), mine / "submitted", "--out", mine / "graded", "--course", mine],
+                            cwd=tmp, capture_output=True, text=True)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
     build.run_nbgrader(mine, "generate_feedback", assignment)
     build.run_nbgrader(mine, "release_feedback", assignment, on)
-    build.run_nbgrader(home, "fetch_feedback", assignment, course_id, on)
-    feedback = list((home / assignment / "feedback").rglob(f"{assignment}.html"))
-    assert len(feedback) == 1 and "Known mistake" in feedback[0].read_text()
-
+    for student, home in homes.items():
+        build.run_nbgrader(home, "fetch_feedback", assignment, course_id, on,
+                           f"--Exchange.cache={home / 'cache'}", f"--student={student}")
     build.run_nbgrader(mine, "export")
-    grades = csv.DictReader((mine / "grades.csv").read_text().splitlines())
-    rows = {r["assignment"]: r for r in grades if r["student_id"] == student}
-    expected = sample_class.expected_scores([assignment])["wrong"][assignment]
-    assert float(rows[assignment]["score"]) == sum(expected.values())
+    export = {r["student_id"]: r for r in csv.DictReader((mine / "grades.csv").read_text().splitlines())}
+    return SimpleNamespace(course=mine, assignment=assignment, homes=homes, export=export, due=due)
+
+
+def term_score(student, assignment):
+    return sum(sample_class.expected_scores([assignment])[TERM_STUDENTS[student]][assignment].values())
+
+
+def test_term_collects_timestamps_and_grades_each_submission_with_its_timestamp(term):
+    for student in TERM_STUDENTS:
+        stamp = (term.course / "submitted" / student / term.assignment / "timestamp.txt").read_text().strip()
+        row = term.export[student]
+        assert row["timestamp"] and parse_utc(row["timestamp"]) == parse_utc(stamp), (student, row)
+        assert float(row["raw_score"]) == term_score(student, term.assignment)
+
+
+def test_term_penalises_the_late_submission_by_the_configured_method(term):
+    ontime, late = term.export["ontime"], term.export["late"]
+    assert parse_utc(ontime["timestamp"]) < parse_utc(term.due) < parse_utc(late["timestamp"])
+    assert float(ontime["late_submission_penalty"]) == 0 and float(ontime["score"]) == term_score("ontime", term.assignment)
+    # penalty_method "zero": the late submission's whole score is taken off
+    assert float(late["late_submission_penalty"]) == term_score("late", term.assignment) > 0
+    assert float(late["score"]) == 0
+
+
+def test_term_students_fetch_the_courses_feedback_page(term):
+    for student, home in term.homes.items():
+        fetched = list((home / term.assignment / "feedback").rglob(f"{term.assignment}.html"))
+        assert len(fetched) == 1, fetched
+        page = (term.course / "graded" / "feedback" / student / term.assignment / f"{term.assignment}.html")
+        assert fetched[0].read_bytes() == page.read_bytes(), "the student gets the grader's page"
+    wrong = (next(iter(term.homes["ontime"].glob(f"{term.assignment}/feedback/*/{term.assignment}.html")))).read_text()
+    assert "Known mistake" in wrong and "BEGIN HIDDEN TESTS" not in wrong
+
+
+@browser_test
+def test_term_formgrader_shows_each_submission_graded_with_its_score(term, page):
+    with JupyterLab(term.course) as lab:
+        got = {s["student"]: s for s in lab.api(f"formgrader/api/submissions/{term.assignment}")}
+        assert sorted(got) == sorted(TERM_STUDENTS)
+        for student, submission in got.items():
+            assert submission["autograded"] and submission["timestamp"], submission
+        assert got["ontime"]["score"] == term_score("ontime", term.assignment)
+        page.goto(lab.page_url(f"formgrader/manage_submissions/{term.assignment}"))
+        page.locator("#main-table td.status span").first.wait_for(timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "formgrader_term_submissions.png"))
+        shown = {row[0]: row[1:] for row in page.evaluate("""() => [...document.querySelectorAll('#main-table tr')]
+            .filter(row => row.querySelector('td.student-id'))
+            .map(row => ['student-id', 'status', 'score'].map(c => row.querySelector('td.' + c).innerText.trim()))""")}
+        top = sum(sample_class.expected_scores([term.assignment])["reference"][term.assignment].values())
+        assert shown == {"ontime": ["graded", f"{term_score('ontime', term.assignment):g} / {top:g}"],
+                         "late": ["graded", f"{term_score('late', term.assignment):g} / {top:g}"]}, shown
+        # Autograde would run student code unsandboxed: it refuses, says why, and changes nothing.
+        page.locator("#main-table tr td.autograde a").first.click()
+        dialog = page.locator("#error-modal .modal-dialog")
+        dialog.wait_for(timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "formgrader_term_autograde_refused.png"))
+        assert "nbgrader autograde is turned off for this course" in words(dialog.inner_text())
+        after = {s["student"]: s for s in lab.api(f"formgrader/api/submissions/{term.assignment}")}
+        assert after == got
 
 
 def test_self_study_check_names_the_mistake_and_the_score(course):

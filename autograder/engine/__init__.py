@@ -5,6 +5,7 @@
     grade     the class: discover submissions, grade each in isolation, tables and gradebook
     feedback  the HTML page a student gets
     store     results on disk: atomic writes, fingerprints, stored results
+    records   what nbgrader records beside the scores: timestamp, late penalty, the feedback page
     check     `python -m autograder check NOTEBOOK` for a self-study learner
 
 The threat model and the guarantees are in GRADING.md beside this file. The course build

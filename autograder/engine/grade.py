@@ -34,12 +34,13 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.instructor import check_grade_args
+from autograder.engine import records
 from autograder.engine.feedback import render_feedback
 from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
                                      judged, load_spec)
 from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
 from autograder.engine.store import atomic_write, fingerprint, result_path, stored_result
+from autograder.instructor import check_course, check_grade_args
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "build" / "course"
@@ -71,13 +72,15 @@ class Course:
         release = self.path / "release"
         if not release.is_dir() or not (self.path / "source").is_dir():
             raise InstructorError(f"{self.path} has no release/ and source/ folders: build the "
-                                  f"course first (python -m autograder build)")
+                                  f"course there (python -m autograder build --course "
+                                  f"{self.path}), or give the folder you built it in")
         self.notebooks = {a.name: sorted(p.stem for p in a.glob("*.ipynb"))
                           for a in sorted(release.iterdir()) if a.is_dir()}
         self.notebooks = {a: n for a, n in self.notebooks.items() if n}
         if not self.notebooks:
             raise InstructorError(f"{release} holds no assignment with notebooks: build the "
-                                  f"course first (python -m autograder build)")
+                                  f"course there (python -m autograder build --course "
+                                  f"{self.path})")
 
     def spec(self, assignment, notebook):
         return load_spec(self.path / "source" / assignment / f"{notebook}.ipynb",
@@ -427,6 +430,7 @@ def write_gradebook(results, course, out):
     """Record the trusted scores in nbgrader's gradebook and the notebooks under autograded/."""
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
+    config = records.course_config(course.path)
     try:
         with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
             warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own session use
@@ -439,19 +443,32 @@ def write_gradebook(results, course, out):
                                           f"{u['assignment']!r}: run nbgrader generate_assignment "
                                           f"(python -m autograder build)") from None
                 gb.update_or_create_student(u["student"])
-                gb.update_or_create_submission(u["assignment"], u["student"])
+                folder = Path(u["path"]).parent if u["path"] else None
+                # formgrader counts a submission graded only if this equals its timestamp.txt
+                submission = gb.update_or_create_submission(
+                    u["assignment"], u["student"],
+                    timestamp=records.submission_timestamp(folder) if folder else None)
                 for v in r["verdicts"]:
                     grade = gb.find_grade(v["grade_id"], u["notebook"], u["assignment"],
                                           u["student"])
                     grade.auto_score = v["score"]
                     grade.needs_manual_grade = grade.manual_score is not None
+                gb.find_submission_notebook(u["notebook"], u["assignment"],
+                                            u["student"]).late_submission_penalty = None
                 gb.db.commit()
+                if submission.total_seconds_late > 0:  # by the course's method, as nbgrader does
+                    records.assign_late_penalty(config, course.db_url, u["student"],
+                                                u["assignment"], u["notebook"])
                 executed = result_path(out, Unit(**u)).with_suffix(".ipynb")
                 if executed.is_file():
                     dest = course.path / "autograded" / u["student"] / u["assignment"]
                     dest.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(executed, dest / f"{u['notebook']}.ipynb")
                     _copy_submission_stamps(u, dest)
+                    page = records.course_page(dest, u["notebook"])
+                    page.parent.mkdir(exist_ok=True)
+                    shutil.copyfile(Path(out) / "feedback" / u["student"] / u["assignment"]
+                                    / f"{u['notebook']}.html", page)
     except InstructorError:
         raise
     except Exception as exc:
@@ -509,9 +526,46 @@ def main(argv=None):
     except (InstructorError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"graded {len(results)} notebooks into {args.out}: grades.csv, summary.csv, "
+    print(class_table(results))
+    print(f"\ngraded {len(results)} notebooks into {args.out}: grades.csv, summary.csv, "
           f"feedback/, grading.log")
     return 0
+
+
+def class_table(results):
+    """The score table of graded results: students by assignments, then each one's flags."""
+    points, tops, flags = {}, {}, {}
+    for r in results:
+        u = r["unit"]
+        mine = points.setdefault(u["student"], {})
+        mine[u["assignment"]] = mine.get(u["assignment"], 0.0) + _score(r)
+        key = (u["student"], u["assignment"])
+        tops[key] = tops.get(key, 0.0) + _max(r)
+        flags.setdefault(u["student"], set()).update(r["flags"])
+    maxima = {}
+    for (_, assignment), top in tops.items():
+        maxima[assignment] = max(maxima.get(assignment, 0.0), top)
+    marked = [f"{s}: {', '.join(sorted(f))}" for s, f in sorted(flags.items()) if f]
+    return score_table(points, maxima) + (
+        "\nflags (see summary.csv): " + "; ".join(marked) if marked else "")
+
+
+def score_table(points, maxima):
+    """One row per student, one column per assignment, then the total; a legend of the ids.
+
+    points: {student: {assignment: score}} ("-" where a student submitted nothing);
+    maxima: {assignment: max score}."""
+    ids = sorted(maxima)
+    rows = [["student"] + [a[:2] for a in ids] + ["total"]]
+    for student in sorted(points):
+        got = points[student]
+        rows.append([student] + [f"{got[a]:g}/{maxima[a]:g}" if a in got else "-" for a in ids]
+                    + [f"{sum(got.values()):g}/{sum(maxima.values()):g}"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in
+                       enumerate(zip(row, widths))) for row in rows]
+    legend = "  ".join(f"{a[:2]}={a}" for a in ids)
+    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:] + ["", legend])
 
 
 def check_main(argv=None):
@@ -523,6 +577,7 @@ def check_main(argv=None):
     parser.add_argument("--timeout", type=float, default=Limits.timeout)
     args = parser.parse_args(argv)
     try:
+        check_course(args.course)
         check_notebook(args.notebook, args.course, Limits(timeout=args.timeout))
     except (InstructorError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

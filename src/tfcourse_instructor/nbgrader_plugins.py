@@ -2,14 +2,17 @@
 
     c.ExchangeFactory.release_assignment = "tfcourse_instructor.nbgrader_plugins.OrderedRelease"
     c.Autograde.exporter_class = "tfcourse_instructor.nbgrader_plugins.RefuseAutograde"
+    c.GenerateFeedback.exporter_class = "tfcourse_instructor.nbgrader_plugins.CourseFeedback"
 
-Both act inside nbgrader itself, so they hold for `nbgrader release_assignment` and
-`nbgrader autograde` on the command line and for formgrader's Release and Autograde buttons.
+They act inside nbgrader itself, so they hold for `nbgrader release_assignment`, `autograde` and
+`generate_feedback` on the command line and for formgrader's buttons of the same names.
 """
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 
-from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters import HTMLExporter, NotebookExporter
+from nbconvert.exporters.exporter import ResourcesDict
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters.base import NbGraderException
 from nbgrader.exchange.default import ExchangeReleaseAssignment
@@ -80,3 +83,33 @@ class RefuseAutograde(NotebookExporter):
         if parent is not None:
             parent.log.error(message)
         raise NbGraderException(message)
+
+
+# Where the course's grader leaves its feedback page of each notebook, inside the submission's
+# autograded/<student>/<assignment>/ folder. nbgrader never copies a folder of this name from
+# there (it is in CourseDirectory.ignore), so the page reaches students only as below.
+COURSE_PAGES = "feedback"
+
+
+class CourseFeedback(HTMLExporter):
+    """The exporter of `nbgrader generate_feedback`: the course grader's page for each notebook.
+
+    nbgrader's own page shows the executed notebook and its cell scores; the grader's page says,
+    for each test, why it failed, with hidden values withheld. nbgrader still writes it to
+    feedback/ and release_feedback/fetch_feedback deliver it as usual.
+    """
+
+    def from_notebook_node(self, nb, resources=None, **kwargs):
+        where = (resources or {}).get("nbgrader", {})
+        coursedir = self.parent.coursedir
+        page = Path(coursedir.format_path(coursedir.autograded_directory, where["student"],
+                                          where["assignment"])) / COURSE_PAGES / f"{where['notebook']}.html"
+        if not page.is_file() or page.is_symlink():
+            message = (f"no feedback page of the course's grader for {where['student']}'s "
+                       f"{where['assignment']}/{where['notebook']}: grade the submission with "
+                       f"tfcourse-grade first (docs/USERS.md, Instructors)")
+            self.parent.log.error(message)
+            raise NbGraderException(message)
+        resources = ResourcesDict() if resources is None else resources
+        resources["output_extension"] = ".html"
+        return page.read_text(encoding="utf-8"), resources
