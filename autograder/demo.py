@@ -53,17 +53,8 @@ def scores(course):
 def table(got, ids):
     """The score table: one row per student, one column per assignment, then the total."""
     maxima = {a: sum(sample_class.expected_scores([a])["reference"][a].values()) for a in ids}
-    head = ["student"] + [a[:2] for a in ids] + ["total"]
-    rows = [head]
-    for student in sorted(got):
-        points = [sum(got[student].get(a, {}).values()) for a in ids]
-        rows.append([student] + [f"{p:g}/{maxima[a]:g}" for p, a in zip(points, ids)]
-                    + [f"{sum(points):g}/{sum(maxima.values()):g}"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in
-                       enumerate(zip(row, widths))) for row in rows]
-    legend = "  ".join(f"{a[:2]}={a}" for a in ids)
-    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:] + ["", legend])
+    points = {student: {a: sum(cells.values()) for a, cells in got[student].items()} for student in got}
+    return grade.score_table(points, maxima)
 
 
 def run(course=build.COURSE):

@@ -77,6 +77,9 @@ def test_grade_runs_from_the_course_folder_itself(sample_course):
     summary = (course / "graded" / "summary.csv").read_text().splitlines()
     top = sum(sample_class.expected_scores([ids[0]])["reference"][ids[0]].values())
     assert summary[1].startswith(f"reference,{ids[0]},{top:g},{top:g},"), summary
+    table = {line.split()[0]: line.split() for line in run.stdout.splitlines() if line.strip()}
+    assert table["student"] == ["student", ids[0][:2], "total"], "grade prints the score table"
+    assert table["reference"] == ["reference", f"{top:g}/{top:g}", f"{top:g}/{top:g}"]
 
 
 def test_an_install_without_the_clone_says_where_the_grader_is(tmp_path):
