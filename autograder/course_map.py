@@ -81,9 +81,11 @@ NOTEBOOKS = (
              ("src/tfcourse/checks_transformer.py",), ("autograder/cases_transformer.py",),
              ("autograder/mistakes_transformer.py",)),
     Notebook("language_models", "07_teacher_forcing_in_language_models",
-             "Teacher forcing in language models",
-             "a GPT-style language model trained on every position in parallel",
-             planned=True),
+             "Teacher forcing in GPT-style language models",
+             "labels = input_ids and the shift inside the loss; a tiny trained GPT; generation "
+             "is free running, with a KV cache; exposure bias in an LM, measured",
+             ("solutions/lm.py",), ("src/tfcourse/checks_lm.py",), ("autograder/cases_lm.py",),
+             ("autograder/mistakes_lm.py",)),
 )
 
 

@@ -8,10 +8,10 @@ import pytest
 
 import solutions
 from autograder import build, course_map, template
-from autograder import mistakes, mistakes_transformer
+from autograder import mistakes, mistakes_lm, mistakes_transformer
 
 ROOT = Path(__file__).resolve().parents[1]
-MISTAKE_MODULES = (mistakes, mistakes_transformer)
+MISTAKE_MODULES = (mistakes, mistakes_transformer, mistakes_lm)
 
 
 def _rel(path):

@@ -1,0 +1,160 @@
+"""Measurements of notebook 07: the cost of a new token, and exposure bias in a language model.
+
+    times = time_per_new_token(params, lengths)   # KV cache vs recomputing the prefix, live
+    results = load_exposure_bias()                # made by scripts/lm_exposure_bias.py
+    print(describe_exposure_bias(results))        # sentences that say no more than the intervals
+
+Exposure bias is measured with the protocol of He et al. (2021), "Exposure bias versus
+self-recovery: are distortions really incremental for autoregressive text generation?"
+(EMNLP 2021): continue a prefix of length L taken from the data
+(M|D) and a prefix of the same length that the model wrote itself (M|M), and compare how far
+the model's next-token distributions along the continuation are from the data's, here
+exactly, since the corpus's source is known (tfcourse.char_corpus). Their ratio is EB-M(L):
+above 1 means the model does worse after its own prefix, i.e. errors compound.
+Student-safe: no graded function is computed here.
+"""
+import json
+import time
+
+import numpy as np
+
+from tfcourse.gpt import gpt_forward, gpt_forward_cached
+from tfcourse.paths import data_dir
+
+RESULTS = "lm_exposure_bias.json"
+
+
+# ----------------------------------------------------------------------------- cost per token
+
+def time_per_new_token(params, lengths=(8, 16, 32, 63), repeats=20, seed=0):
+    """Seconds to get the logits of ONE new token after a prefix of each length: with a KV cache
+    (feed the new token only) and without (run the whole prefix + token again). The best of
+    `repeats` runs. Returns {"T": prefix lengths, "KV cache": s, "recompute the prefix": s}."""
+    V, P = params["wte"].shape[0], params["wpe"].shape[0]
+    ids = np.random.default_rng(seed).integers(0, V, size=max(lengths) + 1)
+    cached, full = [], []
+    for T in lengths:
+        if T + 1 > P:
+            raise ValueError(f"lengths: the model reads at most P={P} positions, got {T} + 1")
+        _, cache = gpt_forward_cached(ids[:T], params)
+        cached.append(_best(lambda: gpt_forward_cached(ids[T:T + 1], params, cache), repeats))
+        full.append(_best(lambda: gpt_forward(ids[:T + 1], params)[-1], repeats))
+    return {"T": np.array(lengths), "KV cache": np.array(cached),
+            "recompute the prefix": np.array(full)}
+
+
+def _best(fn, repeats):
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def format_token_times(times):
+    lines = [f"{'prefix':>7}{'KV cache (ms)':>16}{'recompute (ms)':>17}{'ratio':>8}"]
+    for i, T in enumerate(times["T"]):
+        c, f = times["KV cache"][i], times["recompute the prefix"][i]
+        lines.append(f"{T:>7}{1e3 * c:>16.3f}{1e3 * f:>17.3f}{f / c:>8.1f}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- exposure bias
+
+def mean_ci(values, z=1.96):
+    """Mean and its normal-approximation 95% interval (n is in the hundreds here)."""
+    values = np.asarray(values, dtype=float)
+    half = z * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+
+
+def ratio_ci(model_prefix, data_prefix, n_boot=2000, seed=0):
+    """mean(model_prefix) / mean(data_prefix), paired by prefix, with a 95% bootstrap interval."""
+    a, b = np.asarray(model_prefix, float), np.asarray(data_prefix, float)
+    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    boot = a[idx].mean(axis=1) / b[idx].mean(axis=1)
+    return float(a.mean() / b.mean()), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
+
+
+def load_exposure_bias(path=None):
+    path = data_dir() / "experiments" / RESULTS if path is None else path
+    return json.loads(open(path).read())
+
+
+def _compare(low, high):
+    """'higher', 'lower' or 'no detectable difference' for an interval of (model - data)."""
+    if low > 0:
+        return "higher"
+    if high < 0:
+        return "lower"
+    return None
+
+
+def describe_exposure_bias(results):
+    """Sentences for the notebook, each bounded by its interval (no claim past a 95% CI)."""
+    lines = []
+    for row in results["rows"]:
+        L = row["prefix_length"]
+        d_mean, d_lo, d_hi = row["diff_kl"]
+        r, r_lo, r_hi = row["ratio_kl"]
+        way = _compare(d_lo, d_hi)
+        if way is None:
+            verdict = (f"no detectable difference: the gap (own minus data prefix) is "
+                       f"{d_mean:+.4f} nats per token, 95% CI [{d_lo:+.4f}, {d_hi:+.4f}], which "
+                       f"includes 0")
+        else:
+            verdict = (f"the continuation is further from the data after the model's own prefix "
+                       f"by {d_mean:+.4f} nats per token, 95% CI [{d_lo:+.4f}, {d_hi:+.4f}]"
+                       if way == "higher" else
+                       f"the continuation is closer to the data after the model's own prefix, "
+                       f"by {-d_mean:.4f} nats per token, 95% CI [{-d_hi:.4f}, {-d_lo:.4f}]")
+        lines.append(f"L = {L:2d}: EB-M = {r:.3f} (95% CI {r_lo:.3f}-{r_hi:.3f}); {verdict}.")
+    rows = results["rows"]
+    above = [row["prefix_length"] for row in rows if row["ratio_kl"][1] > 1]
+    below = [row["prefix_length"] for row in rows if row["ratio_kl"][2] < 1]
+    n, k = results["n_prefixes"], len(rows)
+    chance = 1 - 0.95 ** k
+    listed = lambda lengths: ", ".join(map(str, lengths))  # noqa: E731
+    if not above and not below:
+        lines.append(f"Over {n} prefixes per length, every interval includes EB-M = 1: these data "
+                     f"show no measurable effect of the model's own prefix (an effect smaller "
+                     f"than the intervals is not ruled out).")
+    elif below and not above:
+        lines.append(f"Over {n} prefixes per length, the model does measurably better after its "
+                     f"own prefix at L = {listed(below)}; elsewhere the intervals include 1.")
+    elif above and not below and len(above) == k:
+        lines.append(f"Over {n} prefixes per length, the model's own prefix measurably worsens "
+                     f"what follows at every length measured.")
+    elif above and not below:
+        lines.append(f"Over {n} prefixes per length, the model's own prefix measurably worsens "
+                     f"what follows at L = {listed(above)} only (the interval of EB-M lies above "
+                     f"1 there); at the other lengths the intervals include 1. With {k} intervals "
+                     f"at 95%, at least one would miss 1 by chance with probability up to "
+                     f"{chance:.0%} even with no effect anywhere: read this as evidence at "
+                     f"L = {listed(above)}, not as proof that errors grow with L.")
+    else:
+        lines.append(f"Over {n} prefixes per length, the effect is not one-directional: the "
+                     f"model's own prefix hurts at L = {listed(above)} and helps at "
+                     f"L = {listed(below)}.")
+    return "\n".join(lines)
+
+
+def plot_exposure_bias(results, ax=None):
+    """Per-token KL(P_data || P_model) along the continuation, after data vs own prefixes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    L = [row["prefix_length"] for row in results["rows"]]
+    for key, label, shift in (("kl_data_prefix", "data prefix (M|D)", -0.4),
+                              ("kl_model_prefix", "model's own prefix (M|M)", 0.4)):
+        mean = np.array([row[key][0] for row in results["rows"]])
+        err = np.array([[row[key][0] - row[key][1], row[key][2] - row[key][0]]
+                        for row in results["rows"]]).T
+        ax.errorbar(np.array(L) + shift, mean, yerr=err, fmt="o-", capsize=3, label=label)
+    ax.set_xlabel("prefix length L")
+    ax.set_ylabel("KL(data || model) per token")
+    ax.set_title(f"Continuations of {results['continuation_length']} tokens, 95% CIs")
+    ax.legend()
+    return ax

@@ -1,0 +1,71 @@
+"""tfcourse.lm_measure and scripts/lm_exposure_bias.py: the sentences never claim more than
+their intervals, the intervals are right, and the committed results are what the script computes."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tfcourse.gpt import random_gpt_params
+from tfcourse.lm_measure import (describe_exposure_bias, load_exposure_bias, mean_ci, ratio_ci,
+                                 time_per_new_token)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _row(L, ratio, diff):
+    return {"prefix_length": L, "ratio_kl": list(ratio), "diff_kl": list(diff)}
+
+
+def _results(*rows):
+    return {"n_prefixes": 100, "rows": list(rows)}
+
+
+def test_an_interval_including_no_effect_is_never_called_an_effect():
+    text = describe_exposure_bias(_results(_row(8, (1.2, 0.9, 1.5), (0.01, -0.01, 0.03)),
+                                           _row(16, (0.9, 0.7, 1.1), (-0.01, -0.03, 0.01))))
+    assert "no measurable effect" in text and "compound" not in text and "worsens" not in text
+    assert text.count("which includes 0") == 2
+
+
+def test_one_interval_above_one_of_several_comes_with_the_chance_of_a_false_alarm():
+    text = describe_exposure_bias(_results(_row(8, (1.0, 0.8, 1.2), (0.0, -0.01, 0.01)),
+                                           _row(48, (1.4, 1.1, 1.7), (0.02, 0.01, 0.03))))
+    assert "at L = 48 only" in text and "probability up to 10%" in text
+    assert "further from the data after the model's own prefix by +0.0200" in text
+
+
+def test_every_interval_above_one_is_reported_at_every_length():
+    text = describe_exposure_bias(_results(_row(8, (1.4, 1.1, 1.7), (0.02, 0.01, 0.03)),
+                                           _row(16, (1.5, 1.2, 1.9), (0.03, 0.01, 0.04))))
+    assert "at every length measured" in text
+
+
+def test_mean_ci_and_ratio_ci_contain_their_estimates():
+    x = np.random.default_rng(0).normal(1.0, 1.0, size=400)
+    mean, low, high = mean_ci(x)
+    assert low < mean < high and high - low == pytest.approx(2 * 1.96 * x.std(ddof=1) / 20)
+    ratio, low, high = ratio_ci(x + 2, np.full(400, 3.0))
+    assert low < ratio < high and ratio == pytest.approx((x + 2).mean() / 3)
+
+
+def test_time_per_new_token_measures_both_ways_at_each_length():
+    times = time_per_new_token(random_gpt_params(5, P=16, rng=0), lengths=(2, 8), repeats=2)
+    assert list(times["T"]) == [2, 8]
+    assert all(np.all(times[k] > 0) for k in ("KV cache", "recompute the prefix"))
+    with pytest.raises(ValueError, match="lengths: the model reads at most P=16"):
+        time_per_new_token(random_gpt_params(5, P=16, rng=0), lengths=(16,))
+
+
+def test_the_first_row_of_the_committed_results_is_what_the_script_computes():
+    """The whole run takes minutes; its first prefix length depends only on the seed, so it is
+    recomputed here and must equal the committed numbers (rounded to 12 digits)."""
+    spec = importlib.util.spec_from_file_location("lm_eb", ROOT / "scripts" / "lm_exposure_bias.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    settings = dict(script.SETTINGS, prefix_lengths=script.SETTINGS["prefix_lengths"][:1])
+    row = script.run(**settings)["rows"][0]
+    committed = load_exposure_bias()
+    assert committed["n_prefixes"] == script.SETTINGS["n_prefixes"]
+    for key, value in committed["rows"][0].items():
+        assert row[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
