@@ -36,6 +36,7 @@ from solutions.lm import generate  # noqa: E402
 from tfcourse.char_corpus import ORDER, char_source, load_corpus  # noqa: E402
 from tfcourse.gpt import gpt_forward, load_gpt  # noqa: E402
 from tfcourse.lm_measure import RESULTS, mean_ci, ratio_ci  # noqa: E402
+from tfcourse.reproduce import record  # noqa: E402
 
 OUT = ROOT / "data" / "experiments" / RESULTS
 SETTINGS = dict(prefix_lengths=[8, 16, 32, 48], n_prefixes=1000, continuation_length=16, seed=0)
@@ -105,6 +106,7 @@ def main(argv=None):
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
+    record(args.out, "python scripts/lm_exposure_bias.py")
     print(text)
     return 0
 

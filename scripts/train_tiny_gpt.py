@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from tfcourse.char_corpus import char_source, load_corpus  # noqa: E402
+from tfcourse.reproduce import record  # noqa: E402
 
 OUT = ROOT / "data" / "pretrained" / "tiny_gpt.npz"
 SETTINGS = dict(D=48, n_head=4, n_layer=2, P=64, batch_size=32, steps=1500, lr=3e-3, seed=0)
@@ -159,6 +160,7 @@ def main(argv=None):
     model, val_loss = train(**settings)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save(model, args.out, settings, val_loss)
+    record(args.out, f"python scripts/train_tiny_gpt.py (torch {torch.__version__})")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
 
 
