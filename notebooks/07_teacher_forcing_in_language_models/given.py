@@ -8,41 +8,24 @@ after the deadlines of 01_recurrent_cells, 02_teacher_forcing, 03_free_running_a
 import math
 import numpy as np
 from tfcourse.caches import DecoderCache, GRUCache, LSTMCache, RNNCache
+from tfcourse.contract import check_context, check_decoder_params, check_step, check_target
 from tfcourse.transformer_params import check_integer, check_token_ids, check_transformer_params
-from tfcourse.validate import GATES, _describe, as_float_array, check_cell_type, check_count, check_params, check_real, make_rng
+from tfcourse.validate import as_float_array, check_count, check_real, make_rng
 from typing import NamedTuple
 
 
-def sigmoid(a):
+__all__ = ['rnn_step', 'lstm_step', 'gru_step', 'decoder_forward_teacher_forcing',
+           'decoder_forward_free_running', 'decoder_forward_scheduled_sampling', 'linear_schedule',
+           'exponential_schedule', 'inverse_sigmoid_schedule', 'gru_step_forward',
+           'gru_step_backward', 'decoder_forward_teacher_forcing_cache',
+           'decoder_backward_teacher_forcing', 'shift_right', 'causal_mask',
+           'causal_self_attention', 'positional_encoding', 'transformer_decoder_forward',
+           'transformer_decoder_step_by_step', 'transformer_scheduled_sampling_two_pass']
+
+
+def logistic(a):
     """Logistic sigmoid, computed without overflow for any finite input."""
     return np.exp(-np.logaddexp(0.0, -a))
-
-
-def cell_param_shapes(cell_type, D, H):
-    """Return the shape spec of each parameter `cell_type` needs (key -> shape)."""
-    G = GATES[check_cell_type(cell_type)]
-    shapes = {"W_x": (("D", D), ("G*H", G * H)), "W_h": (("H", H), ("G*H", G * H))}
-    if cell_type == "gru":
-        shapes.update(b_x=(("3H", 3 * H),), b_h=(("3H", 3 * H),))
-    else:
-        shapes["b"] = (("G*H", G * H),)
-    return shapes
-
-
-def check_cell_params(name, params, cell_type, D=None, H=None):
-    """Validate the parameters of a `cell_type` cell; return them as float64 arrays.
-
-    D and H are taken from W_x and W_h when not given.
-    """
-    G = GATES[check_cell_type(cell_type)]
-    probe = check_params(name, params, {"W_x": (("D", D), ("G*H", None)),
-                                        "W_h": (("H", H), ("G*H", None))})
-    D = probe["W_x"].shape[0]
-    H = probe["W_h"].shape[0]
-    if probe["W_h"].shape[1] != G * H:
-        raise ValueError(f"{name}['W_h']: expected shape (H={H}, G*H={G * H}) for a {cell_type} "
-                         f"cell (G={G}), got {probe['W_h'].shape}")
-    return check_params(name, params, cell_param_shapes(cell_type, D, H))
 
 
 def input_projection(x, params, cell_type):
@@ -69,31 +52,13 @@ class LSTMGates(NamedTuple):
 
 
 def lstm_cell_gates(xw, h_prev, c_prev, params):
-    """Advance an LSTM one step from xw (..., 4H); return (h_next, c_next, LSTMGates).
-
-    The gates are what backpropagation needs; lstm_cell is this without them.
-    """
+    """Advance an LSTM one step from xw (..., 4H); return (h_next, c_next, LSTMGates)."""
     a = xw + h_prev @ params["W_h"]
     i, f, g, o = np.split(a, 4, axis=-1)
-    gates = LSTMGates(sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o))
+    gates = LSTMGates(logistic(i), logistic(f), np.tanh(g), logistic(o))
     c_next = gates.f * c_prev + gates.i * gates.g
     h_next = gates.o * np.tanh(c_next)
     return h_next, c_next, gates
-
-
-def lstm_cell(xw, h_prev, c_prev, params):
-    """Advance an LSTM one step from its input projection xw (..., 4H); return (h_next, c_next)."""
-    h_next, c_next, _ = lstm_cell_gates(xw, h_prev, c_prev, params)
-    return h_next, c_next
-
-
-def gru_cell(xw, h_prev, params):
-    """Advance a GRU one step from its input projection xw (..., 3H); return h_next.
-
-    The reset gate scales the hidden side's candidate term *after* W_hn and b_hn are
-    applied, as PyTorch's GRUCell does (not before, as in Cho et al. 2014).
-    """
-    return gru_cell_gates(xw, h_prev, params)[0]
 
 
 class GRUGates(NamedTuple):
@@ -108,79 +73,15 @@ class GRUGates(NamedTuple):
 def gru_cell_gates(xw, h_prev, params):
     """Advance a GRU one step from xw (..., 3H); return (h_next, GRUGates).
 
-    The gates are what backpropagation needs; gru_cell is this without them.
+    The reset gate scales h_prev @ W_hn + b_hn, after the product, as PyTorch's GRUCell does.
     """
     hw = h_prev @ params["W_h"] + params["b_h"]
     x_r, x_z, x_n = np.split(xw, 3, axis=-1)
     h_r, h_z, h_n = np.split(hw, 3, axis=-1)
-    r = sigmoid(x_r + h_r)
-    z = sigmoid(x_z + h_z)
+    r = logistic(x_r + h_r)
+    z = logistic(x_z + h_z)
     n = np.tanh(x_n + r * h_n)
     return (1.0 - z) * n + z * h_prev, GRUGates(r, z, n, h_n)
-
-
-def _check_step(x, states, params, cell_type):
-    """Validate one step's input, states and parameters; return them as float64 arrays."""
-    params = check_cell_params("params", params, cell_type)
-    D, H = params["W_x"].shape[0], params["W_h"].shape[0]
-    try:
-        ndim = np.ndim(x)
-    except ValueError:  # ragged nested lists
-        raise ValueError(f"x: expected a real-valued array of shape (D={D},) or (B, D={D}), "
-                         f"got {_describe(x)}") from None
-    if ndim not in (1, 2):
-        raise ValueError(f"x: expected shape (D={D},) or (B, D={D}), got {np.shape(x)}")
-    batch = (("B", None),) if ndim == 2 else ()
-    x = as_float_array("x", x, batch + (("D", D),))
-    B = (("B", x.shape[0]),) if batch else ()
-    states = [as_float_array(name, value, B + (("H", H),)) for name, value in states.items()]
-    return x, states, params
-
-
-def rnn_step(x, h_prev, params):
-    """Run one step of a tanh RNN: h_next = tanh(x @ W_x + h_prev @ W_h + b).
-
-    x: (D,) or (B, D); h_prev: (H,) or (B, H); params: W_x (D, H), W_h (H, H), b (H,).
-    Returns h_next, shaped like h_prev.
-    """
-    x, (h_prev,), params = _check_step(x, {"h_prev": h_prev}, params, "rnn")
-    return rnn_cell(input_projection(x, params, "rnn"), h_prev, params)
-
-
-def lstm_step(x, h_prev, c_prev, params):
-    """Run one step of an LSTM (gate blocks i, f, g, o).
-
-    x: (D,) or (B, D); h_prev, c_prev: (H,) or (B, H);
-    params: W_x (D, 4H), W_h (H, 4H), b (4H,). Returns (h_next, c_next), shaped like h_prev.
-    """
-    x, (h_prev, c_prev), params = _check_step(x, {"h_prev": h_prev, "c_prev": c_prev},
-                                              params, "lstm")
-    return lstm_cell(input_projection(x, params, "lstm"), h_prev, c_prev, params)
-
-
-def gru_step(x, h_prev, params):
-    """Run one step of a GRU (gate blocks r, z, n), PyTorch's GRUCell.
-
-    x: (D,) or (B, D); h_prev: (H,) or (B, H);
-    params: W_x (D, 3H), W_h (H, 3H), b_x (3H,), b_h (3H,). Returns h_next, shaped like h_prev.
-    """
-    x, (h_prev,), params = _check_step(x, {"h_prev": h_prev}, params, "gru")
-    return gru_cell(input_projection(x, params, "gru"), h_prev, params)
-
-
-def initial_state(h0, cell_type):
-    """The recurrent state a decoder starts from: h0, or (h0, zeros) for an LSTM."""
-    return (h0, np.zeros_like(h0)) if cell_type == "lstm" else h0
-
-
-def advance(xw, state, params, cell_type):
-    """Advance any cell one step from its input projection; return (h_next, state_next)."""
-    if cell_type == "lstm":
-        state = lstm_cell(xw, *state, params)
-        return state[0], state
-    cell = rnn_cell if cell_type == "rnn" else gru_cell
-    h_next = cell(xw, state, params)
-    return h_next, h_next
 
 
 def cell_forward(xw, x, state, params, cell_type):
@@ -278,7 +179,7 @@ def gru_step_forward(x, h_prev, params):
     x: (D,) or (B, D); h_prev: (H,) or (B, H); params: W_x (D, 3H), W_h (H, 3H),
     b_x (3H,), b_h (3H,). Returns (h_next, cache): h_next like h_prev, cache a GRUCache.
     """
-    x, (h_prev,), params = _check_step(x, {"h_prev": h_prev}, params, "gru")
+    x, (h_prev,), params = check_step(x, {"h_prev": h_prev}, params, "gru")
     h_next, _, cache = cell_forward(input_projection(x, params, "gru"), x, h_prev, params, "gru")
     return h_next, cache
 
@@ -296,48 +197,50 @@ def gru_step_backward(dh_next, cache):
     return dx, dh_prev, dparams
 
 
-CELL_KEYS = {"rnn": ("W_x", "W_h", "b"), "lstm": ("W_x", "W_h", "b"),
-             "gru": ("W_x", "W_h", "b_x", "b_h")}
+def sigmoid(a):
+    """Logistic sigmoid, computed without overflow for any finite input."""
+    return np.exp(-np.logaddexp(0.0, -a))
 
 
-OUTPUT_KEYS = ("W_y", "b_y", "embedding", "start")
+def rnn_step(x, h_prev, params):
+    """Run one step of a tanh RNN: h_next = tanh(x @ W_x + h_prev @ W_h + b).
+
+    x: (D,) or (B, D); h_prev: (H,) or (B, H); params: W_x (D, H), W_h (H, H), b (H,).
+    Returns h_next, shaped like h_prev.
+    """
+    x, (h_prev,), params = check_step(x, {"h_prev": h_prev}, params, "rnn")
+    return np.tanh(x @ params["W_x"] + params["b"] + h_prev @ params["W_h"])
 
 
-def check_decoder_params(decoder_params, cell_type):
-    """Validate a decoder's parameters; return them as float64 arrays (key -> array)."""
-    check_cell_type(cell_type)
-    check_params("decoder_params", decoder_params, {})  # is it a dict at all?
-    expected = CELL_KEYS[cell_type] + OUTPUT_KEYS
-    missing = [k for k in expected if k not in decoder_params]
-    if missing:
-        raise ValueError(f"decoder_params: missing key(s) {', '.join(map(repr, missing))}; "
-                         f"expected keys {', '.join(map(repr, expected))} for a {cell_type} "
-                         f"decoder, got {sorted(map(str, decoder_params))}")
-    embedding = as_float_array("decoder_params['embedding']", decoder_params["embedding"],
-                               (("V", None), ("D", None)))
-    V, D = embedding.shape
-    params = check_cell_params("decoder_params", decoder_params, cell_type, D=D)
-    H = params["W_h"].shape[0]
-    params.update(check_params("decoder_params", decoder_params, {
-        "W_y": (("H", H), ("V", V)), "b_y": (("V", V),),
-        "embedding": (("V", V), ("D", D)), "start": (("D", D),)}))
-    return params
+def lstm_step(x, h_prev, c_prev, params):
+    """Run one step of an LSTM (gate blocks i, f, g, o).
+
+    x: (D,) or (B, D); h_prev, c_prev: (H,) or (B, H);
+    params: W_x (D, 4H), W_h (H, 4H), b (4H,). Returns (h_next, c_next), shaped like h_prev.
+    """
+    x, (h_prev, c_prev), params = check_step(x, {"h_prev": h_prev, "c_prev": c_prev},
+                                             params, "lstm")
+    a = x @ params["W_x"] + params["b"] + h_prev @ params["W_h"]
+    i, f, g, o = np.split(a, 4, axis=-1)
+    c_next = sigmoid(f) * c_prev + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c_next), c_next
 
 
-def _check_context(context_vector, params):
-    H = params["W_h"].shape[0]
-    return as_float_array("context_vector", context_vector, (("H", H),))
+def gru_step(x, h_prev, params):
+    """Run one step of a GRU (gate blocks r, z, n), PyTorch's GRUCell.
 
-
-def _check_target(target_seq, params):
-    D = params["W_x"].shape[0]
-    return as_float_array("target_seq", target_seq, (("T", None), ("D", D)))
-
-
-def _require_steps(target_seq):
-    if target_seq.shape[0] < 1:
-        raise ValueError(f"target_seq: expected at least one step (T >= 1), got shape "
-                         f"{target_seq.shape}")
+    x: (D,) or (B, D); h_prev: (H,) or (B, H);
+    params: W_x (D, 3H), W_h (H, 3H), b_x (3H,), b_h (3H,). Returns h_next, shaped like h_prev.
+    The reset gate scales the hidden side's candidate term *after* W_hn and b_hn are
+    applied, as PyTorch's GRUCell does (not before, as in Cho et al. 2014).
+    """
+    x, (h_prev,), params = check_step(x, {"h_prev": h_prev}, params, "gru")
+    x_r, x_z, x_n = np.split(x @ params["W_x"] + params["b_x"], 3, axis=-1)
+    h_r, h_z, h_n = np.split(h_prev @ params["W_h"] + params["b_h"], 3, axis=-1)
+    r = sigmoid(x_r + h_r)
+    z = sigmoid(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    return (1.0 - z) * n + z * h_prev
 
 
 def decoder_forward_teacher_forcing(context_vector, target_seq, decoder_params, cell_type='rnn'):
@@ -352,55 +255,18 @@ def decoder_forward_teacher_forcing(context_vector, target_seq, decoder_params, 
         np.ndarray: Output logits for each step (seq_len x output_dim)
     """
     params = check_decoder_params(decoder_params, cell_type)
-    h0 = _check_context(context_vector, params)
-    target_seq = _check_target(target_seq, params)
-    _require_steps(target_seq)
-    xw = _teacher_projections(target_seq, params, cell_type)
-    hidden = np.empty((len(xw), params["W_h"].shape[0]))
-    state = initial_state(h0, cell_type)
-    for t in range(len(xw)):
-        hidden[t], state = advance(xw[t], state, params, cell_type)
-    return hidden @ params["W_y"] + params["b_y"]
-
-
-def _teacher_projections(target_seq, params, cell_type):
-    """Input projections (T, G*H) of the teacher-forced inputs [start, target_seq[:-1]].
-
-    Every input is known before the loop starts, so the T-1 projections of target_seq[:-1]
-    are one matrix product; only the recurrence h_{t-1} -> h_t has to run step by step.
-    The start row is projected on its own, exactly as free running projects it, so that
-    no decoder's step 0 differs from another's by floating-point rounding.
-    """
-    xw = np.empty((len(target_seq), params["W_h"].shape[1]))
-    xw[0] = input_projection(params["start"], params, cell_type)
-    xw[1:] = input_projection(target_seq[:-1], params, cell_type)
-    return xw
-
-
-def _decode(h0, params, cell_type, teacher_xw, feed_prediction):
-    """Run T steps, feeding the model's greedy token at steps t where feed_prediction[t].
-
-    teacher_xw: (T, G*H) input projections from _teacher_projections, or None when
-    every step after the first feeds a prediction. feed_prediction: (T,) bool.
-    Returns logits (T, V).
-
-    A fed prediction is projected row by row, as in free running, so scheduled sampling
-    with sampling_prob = 1 computes bit for bit what free running does: a rounding
-    difference could otherwise flip an argmax between two nearly tied logits.
-    """
-    n_steps = len(feed_prediction)
-    logits = np.empty((n_steps, params["W_y"].shape[1]))
-    state = initial_state(h0, cell_type)
-    for t in range(n_steps):
-        if t == 0:
-            xw = input_projection(params["start"], params, cell_type)
-        elif feed_prediction[t]:
-            token = np.argmax(logits[t - 1])  # ties go to the lowest id
-            xw = input_projection(params["embedding"][token], params, cell_type)
+    h = check_context(context_vector, params)
+    target_seq = check_target(target_seq, params)
+    c = np.zeros_like(h)  # an LSTM's cell state starts at zeros
+    logits = np.empty((len(target_seq), params["W_y"].shape[1]))
+    x = params["start"]
+    for t in range(len(target_seq)):
+        if cell_type == "lstm":
+            h, c = lstm_step(x, h, c, params)
         else:
-            xw = teacher_xw[t]
-        h, state = advance(xw, state, params, cell_type)
+            h = (gru_step if cell_type == "gru" else rnn_step)(x, h, params)
         logits[t] = h @ params["W_y"] + params["b_y"]
+        x = target_seq[t]  # the true token y_t is step t+1's input
     return logits
 
 
@@ -416,9 +282,19 @@ def decoder_forward_free_running(context_vector, decoder_params, seq_len, cell_t
         np.ndarray: Output logits for each step (seq_len x output_dim)
     """
     params = check_decoder_params(decoder_params, cell_type)
-    h0 = _check_context(context_vector, params)
+    h = check_context(context_vector, params)
     seq_len = check_count("seq_len", seq_len, minimum=1)
-    return _decode(h0, params, cell_type, None, np.ones(seq_len, dtype=bool))
+    c = np.zeros_like(h)
+    logits = np.empty((seq_len, params["W_y"].shape[1]))
+    x = params["start"]
+    for t in range(seq_len):
+        if cell_type == "lstm":
+            h, c = lstm_step(x, h, c, params)
+        else:
+            h = (gru_step if cell_type == "gru" else rnn_step)(x, h, params)
+        logits[t] = h @ params["W_y"] + params["b_y"]
+        x = params["embedding"][np.argmax(logits[t])]  # ties go to the lowest id
+    return logits
 
 
 def decoder_forward_scheduled_sampling(context_vector, target_seq, decoder_params, sampling_prob,
@@ -437,17 +313,24 @@ def decoder_forward_scheduled_sampling(context_vector, target_seq, decoder_param
         np.ndarray: Output logits for each step (seq_len x output_dim)
     """
     params = check_decoder_params(decoder_params, cell_type)
-    h0 = _check_context(context_vector, params)
-    target_seq = _check_target(target_seq, params)
-    _require_steps(target_seq)
+    h = check_context(context_vector, params)
+    target_seq = check_target(target_seq, params)
     sampling_prob = check_real("sampling_prob", sampling_prob, 0.0, 1.0)
-    rng = make_rng(rng)
     # u < 0 never holds and u < 1 always does (u is in [0, 1)), so the two ends are
     # exactly teacher forcing and free running.
-    coins = rng.random(len(target_seq) - 1)
-    feed_prediction = np.concatenate([[False], coins < sampling_prob])
-    teacher_xw = _teacher_projections(target_seq, params, cell_type)
-    return _decode(h0, params, cell_type, teacher_xw, feed_prediction)
+    feed_prediction = make_rng(rng).random(len(target_seq) - 1) < sampling_prob
+    c = np.zeros_like(h)
+    logits = np.empty((len(target_seq), params["W_y"].shape[1]))
+    x = params["start"]
+    for t in range(len(target_seq)):
+        if cell_type == "lstm":
+            h, c = lstm_step(x, h, c, params)
+        else:
+            h = (gru_step if cell_type == "gru" else rnn_step)(x, h, params)
+        logits[t] = h @ params["W_y"] + params["b_y"]
+        if t + 1 < len(target_seq):  # step t+1's input: the coin drawn for step t+1
+            x = params["embedding"][np.argmax(logits[t])] if feed_prediction[t] else target_seq[t]
+    return logits
 
 
 def linear_schedule(i, k, c, eps_min):
@@ -489,6 +372,11 @@ def _check_batch(context_vector, target_seq, params):
         raise ValueError(f"target_seq: expected at least one step (T >= 1), got shape "
                          f"{target_seq.shape}")
     return context_vector, target_seq
+
+
+def initial_state(h0, cell_type):
+    """The recurrent state a decoder starts from: h0, or (h0, zeros) for an LSTM."""
+    return (h0, np.zeros_like(h0)) if cell_type == "lstm" else h0
 
 
 def _run(h0, inputs, xw, params, cell_type):
