@@ -38,8 +38,10 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from autograder.engine.capped import MAX_MESSAGE, CappedClient, client_context
+from autograder.engine.cgroup import MemoryGroup
 
 REPO = Path(__file__).resolve().parents[2]
 BWRAP = shutil.which("bwrap")
@@ -57,14 +59,15 @@ class Limits:
     """What one notebook run may use. Sizes in bytes, times in seconds."""
     timeout: float = 120.0        # wall clock for the whole notebook
     cpu: int = 120                # CPU seconds per process
-    memory: int = 3 << 30         # address space per process; the kernel's own start-up with
+    memory: int = 3 << 30         # memory of all its processes together (cgroup), and address
+                                  # space per process (rlimit); the kernel's own start-up with
                                   # numpy, matplotlib and tfcourse takes 0.96 GB of it (VmPeak,
                                   # Python 3.11 and 3.13; tests/test_sandbox.py keeps it under half)
     processes: int = 64           # processes and threads of the sandbox's uid
     file_size: int = 64 << 20     # largest file it may write
     open_files: int = 256
     scratch: int = 256 << 20      # the tmpfs holding /tmp
-    output: int = 2 << 20         # cell output kept; the rest is dropped with a note
+    output: int = 2 << 20         # output kept, every kind of message counted (engine.capped)
 
     def __post_init__(self):
         for name, value in vars(self).items():
@@ -81,6 +84,8 @@ class RunResult:
     seconds: float = 0.0
     sandboxed: bool = True
     truncated: bool = False                      # output beyond Limits.output was dropped
+    grouped: bool = False                        # Limits.memory held for all its processes
+    peak_memory: int = 0                         # their most memory at once (0: unknown)
 
 
 def sandbox_status():
@@ -137,35 +142,14 @@ class SandboxKernelManager(AsyncKernelManager):
         if self._uid is not None:  # the kernel's uid must read its connection file
             os.chown(self.connection_file, self._uid, self._uid)
 
+    def client(self, **kwargs):
+        """A client whose sockets refuse oversized messages (autograder.engine.capped)."""
+        self._client_context = client_context()
+        return super().client(context=self._client_context, **kwargs)
+
     def format_kernel_cmd(self, extra_arguments=None):
         return [*self._sandbox_argv, sys.executable, "-m", "ipykernel_launcher",
                 "-f", self.connection_file]
-
-
-class _CappedClient(NotebookClient):
-    """nbclient, keeping at most `max_output` bytes of output in the notebook."""
-
-    def __init__(self, nb, max_output, kernel_manager, **kwargs):
-        super().__init__(nb, **kwargs)
-        self._room = max_output
-        self._kernel_manager = kernel_manager
-        self.truncated = False
-
-    def create_kernel_manager(self):
-        self.km = self._kernel_manager
-        return self.km
-
-    def output(self, outs, msg, display_id, cell_index):
-        size = len(str(msg.get("content", "")))
-        if self._room - size < 0:
-            if not self.truncated:
-                self.truncated = True
-                outs.append(nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text="\n[autograder: output limit reached; further output dropped]\n"))
-            return None
-        self._room -= size
-        return super().output(outs, msg, display_id, cell_index)
 
 
 def _bwrap_argv(limits, submission, ipc_dir, uid):
@@ -288,14 +272,16 @@ async def _run(nb, submission_dir, limits, uid):
             argv, cwd = _bwrap_argv(limits, submission, ipc_dir, uid), tmp
         else:
             argv, cwd = _plain_argv(limits, uid), submission
+        group = MemoryGroup.create(limits.memory)
+        argv = (group.enter_argv() if group else []) + argv
         km = SandboxKernelManager(sandbox_argv=argv, uid=uid, transport="ipc", ip=str(ipc_dir / "k"),
                                   connection_file=str(ipc_dir / "kernel.json"))
-        client = _CappedClient(nb, limits.output, km, allow_errors=True,
+        client = CappedClient(nb, limits.output, km, allow_errors=True,
                                timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
                                startup_timeout=max(5.0, min(60.0, limits.timeout)),
                                resources={"metadata": {"path": str(cwd)}},
                                record_timing=False, shutdown_kernel="immediate")
-        result = RunResult(nb=nb, sandboxed=BWRAP is not None)
+        result = RunResult(nb=nb, sandboxed=BWRAP is not None, grouped=group is not None)
         try:
             await asyncio.wait_for(_execute(client, km, ipc_dir, uid, limits, result),
                                    timeout=limits.timeout + 15)
@@ -303,8 +289,20 @@ async def _run(nb, submission_dir, limits, uid):
             result.failure = f"the notebook did not finish within {limits.timeout:g} s"
         finally:
             atexit.unregister(client._cleanup_kernel)
+            client.stop_watching()
             await _stop(km)
-        result.truncated = client.truncated
+            out_of_memory = group is not None and group.oom_killed()
+            if group:
+                result.peak_memory = group.peak()
+                group.remove()
+        if out_of_memory:
+            result.failure = (f"the kernel died: the notebook used more than "
+                              f"{limits.memory / 2**30:g} GiB of memory, all its processes together")
+        elif client.oversized:
+            result.failure = (f"the notebook was stopped: it sent one message (an output, a display "
+                              f"update or a widget message) of more than {MAX_MESSAGE >> 20} MB, "
+                              f"more than the grader reads, or closed its connection to the grader")
+        result.truncated = client.truncated or client.oversized
         result.seconds = time.monotonic() - start
         result.errors = cell_errors(nb)
         return result
@@ -344,6 +342,9 @@ async def _stop(km):
         await km._async_cleanup_resources()
     except Exception:
         pass
+    context = getattr(km, "_client_context", None)
+    if context is not None:
+        context.destroy(linger=0)
 
 
 def cell_errors(nb):
