@@ -1,5 +1,8 @@
-"""The grader against students who attack its own handling of their data (issue 12): a student
-who reads the feedback and resubmits learns no hidden value."""
+"""The grader against students who attack its own handling of their data (issue 12): floods of
+every kind of kernel message and escape codes cost them output, never the grader's memory or
+time; scripts in their outputs never reach the score table; a student who reads the feedback
+and resubmits learns no hidden value. Each attack of tests/adversarial/untrusted_output.py gets
+exactly its score and flags, in one run that finishes."""
 import html
 import json
 import re
@@ -11,11 +14,13 @@ import pytest
 from autograder import build
 from autograder.engine import grade
 from autograder.engine.sandbox import Limits
+from tests.adversarial import ASSIGNMENT, FUNCTIONS, Context, grade_id
+from tests.adversarial.untrusted_output import ATTACKS
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEDULING = "04_scheduled_sampling"
 SCHEDULES = ("linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule")
-LIMITS = Limits(timeout=30)
+LIMITS = Limits(timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +29,84 @@ def course(tmp_path_factory):
     build.write_sources(path)
     build.generate_release(path, ["01_recurrent_cells", SCHEDULING])
     return path
+
+
+@pytest.fixture(scope="module")
+def context(course, tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    reference = {grade_id(c): c.source for c in source.cells if grade_id(c) in FUNCTIONS}
+    ctx = Context(release, reference, REPO, course, root / "submitted", root / "out", root / "probe")
+    for attack in ATTACKS:
+        attack.write(ctx, ctx.submitted / attack.student / ASSIGNMENT)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def graded(context):
+    results = grade.grade_class(context.submitted, context.out, context.course, jobs=2,
+                                limits=LIMITS, quiet=True)
+    return {r["unit"]["student"]: r for r in results}
+
+
+def _files(ctx, student):
+    """(feedback page, stored executed notebook, formgrader's copy) of one student."""
+    feedback = ctx.out / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    stored = ctx.out / ".results" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    autograded = ctx.course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return feedback.read_text(), stored.read_text(), autograded.read_text()
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.student for a in ATTACKS])
+def test_each_attack_gets_exactly_its_score_and_flags(attack, graded, context):
+    result = graded[attack.student]
+    scores = {v["grade_id"]: v["score"] for v in result["verdicts"]}
+    want = {v["grade_id"]: 0.0 if v["grade_id"].rsplit("_", 1)[0] in attack.failed
+            else v["max_score"] for v in result["verdicts"]}
+    assert scores == want, result["notes"]
+    assert set(result["flags"]) == set(attack.flags), result["notes"]
+    summary = (context.out / "summary.csv").read_text()
+    assert f"{attack.student},{ASSIGNMENT},{sum(want.values()):g}," in summary
+    page, stored, autograded = _files(context, attack.student)
+    assert f"Score: <b>{sum(want.values()):g} / " in page
+    assert len(stored) < 3 << 20 and stored == autograded
+    for text in attack.outputs:
+        assert text in stored, f"{attack.student}: the attempt left no trace"
+
+
+def test_a_message_too_big_to_read_stops_the_notebook_and_its_functions_are_judged_clean(graded):
+    notes = " ".join(graded["one_huge_message"]["notes"])
+    assert "more than 8 MB" in notes and "again in a fresh kernel" in notes
+
+
+def test_escape_codes_beyond_the_budget_are_dropped_before_the_page_is_made(graded, context):
+    page, stored, _ = _files(context, "ansi_escape_flood")
+    assert "end of the colours" in page and stored.count("\u001b") <= 2000
+
+
+def test_student_outputs_never_reach_the_score_table_or_formgrader(graded, context):
+    page, stored, autograded = _files(context, "scripts_in_outputs")
+    grader_part, frame = page.split("<iframe", 1)
+    assert "alert(" not in grader_part and "forged" not in grader_part
+    assert "default-src 'none'" in grader_part  # the page's policy: nothing loads or runs
+    tag = frame.split(">", 1)[0]
+    assert "sandbox=''" in tag and "allow-" not in tag
+    shown = html.unescape(tag.split("srcdoc=", 1)[1])  # the framed document's HTML
+    assert "default-src 'none'" in shown
+    for active in ("<script", "<style>table", "onerror=", "onload=", "<svg", "<base",
+                   "<meta http-equiv='refresh'",
+                   'href="javascript', 'src="http'):
+        assert active not in shown, active
+    assert "alert(6)" in shown  # the printed text is still shown, as text
+    for saved in (stored, autograded):
+        nb = nbformat.reads(saved, as_version=4)
+        kinds = {k for c in nb.cells for o in c.get("outputs", []) for k in o.get("data", {})}
+        assert kinds <= {"text/plain", "image/png", "image/jpeg"}, kinds
+        markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        assert all("<" not in m and "](javascript" not in m and "](http" not in m
+                   for m in markdown)
+        assert any("alert(7)" in m for m in markdown)
 
 
 def _gid(cell):

@@ -1,12 +1,66 @@
-"""The feedback page a student gets: the score of each test cell and why, then the notebook."""
+"""The feedback page a student gets: the score of each test cell and why, then the notebook.
+
+The page is the grader's; the notebook, every byte of it the student's, is sanitised and shown
+in a frame that runs and loads nothing, laid out by nbconvert within a time and memory limit
+(else shown as text)."""
 import html
 
 import nbformat
+
+from autograder.engine.bounded import bounded
+from autograder.engine.sanitize import ANSI, sanitize_notebook
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
 vertical-align:top}.passed{background:#e6f4e6}.failed{background:#fbe9e9}pre{white-space:pre-wrap}
 .note{background:#fff6d6;padding:.5rem}.input_area pre,.jp-InputArea pre{background:#f6f6f6}"""
+
+
+# Student content never shares a document with the grader's: sanitised (engine.sanitize), it is
+# shown in an iframe without allow-scripts or allow-same-origin, under a policy that loads and
+# runs nothing; the page around it holds only the grader's table and notes, under that policy too.
+POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+          "form-action 'none'")
+FRAME = "width:100%;height:80vh;border:1px solid #ccc"
+RENDER_SECONDS = 30.0      # nbconvert's time for one notebook's page; then the plain page
+RENDER_MEMORY = 1 << 30    # and its memory, above what the worker maps
+
+
+def _document(title, body):
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv="
+            f"'Content-Security-Policy' content=\"{POLICY}\"><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+
+
+def _notebook_html(nb):
+    """nbconvert's basic HTML of a sanitised notebook (run under engine.bounded)."""
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    return body
+
+
+def _plain_html(nb):
+    """The notebook as escaped text in one linear pass: when nbconvert cannot lay it out."""
+    parts = ["<p class='note'>Your notebook could not be laid out within the grader's time "
+             "limit; here is its text.</p>"]
+    for cell in nb.cells:
+        parts.append(f"<pre>{html.escape(cell.source)}</pre>")
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain") or "\n".join(
+                out.get("traceback", []))
+            parts.append(f"<pre>{html.escape(ANSI.sub('', text))}</pre>")
+    return "".join(parts)
+
+
+def notebook_frame(executed):
+    """The executed notebook, sanitised and laid out within limits, in a sandboxed iframe."""
+    nb = sanitize_notebook(executed)
+    body = bounded(_notebook_html, nb, seconds=RENDER_SECONDS, memory=RENDER_MEMORY)
+    if body is None:
+        body = _plain_html(nb)
+    doc = _document("your notebook", body)
+    return (f"<iframe title='your notebook' sandbox='' referrerpolicy='no-referrer' "
+            f"style='{FRAME}' srcdoc=\"{html.escape(doc, quote=True)}\"></iframe>")
 
 
 def render_feedback(result, executed):
@@ -19,15 +73,12 @@ def render_feedback(result, executed):
     total = sum(v["score"] for v in result["verdicts"])
     top = sum(v["max_score"] for v in result["verdicts"])
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result["notes"])
-    body = ""
+    frame = ""
     if executed is not None:
-        from nbconvert import HTMLExporter
         nb = nbformat.from_dict(executed)
         nb.cells = [c for c in nb.cells if not c.metadata.get("autograder")]
-        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+        frame = notebook_frame(nb)
     title = f"{unit['assignment']}/{unit['notebook']} \u2014 {unit['student']}"
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
-            f"<p>Score: <b>{total:g} / {top:g}</b></p><table><tr><th>test</th><th>score</th>"
-            f"<th>result</th></tr>{rows}</table>{notes}<h2>Your notebook, as graded</h2>"
-            f"{body}</body></html>")
+    return _document(title, f"<h1>{html.escape(title)}</h1><p>Score: <b>{total:g} / {top:g}</b>"
+                            f"</p><table><tr><th>test</th><th>score</th><th>result</th></tr>"
+                            f"{rows}</table>{notes}<h2>Your notebook, as graded</h2>{frame}")

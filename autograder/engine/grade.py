@@ -36,6 +36,7 @@ import nbformat
 
 from autograder.engine import records
 from autograder.engine.feedback import render_feedback
+from autograder.engine.sanitize import sanitize_notebook
 from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
                                      judged, load_spec)
 from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
@@ -238,7 +239,8 @@ def grade_unit(unit, course, limits):
             executed = result.nb
             if result.failure:
                 notes.append(result.failure)
-                flags.append("timeout" if "time limit" in result.failure else "kernel-died"
+                flags.append("output-truncated" if result.oversized else "timeout"
+                             if "time limit" in result.failure else "kernel-died"
                              if "died" in result.failure else "kernel-failed")
             if result.truncated:
                 flags.append("output-truncated")
@@ -272,9 +274,10 @@ def _work(unit, course_path, db_url, limits, out):
     feedback = render_feedback(result, executed)
     atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
                   feedback)
-    if executed is not None:
+    if executed is not None:  # what formgrader opens: only what cannot run or load anything
         executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
-        atomic_write(result_path(out, unit).with_suffix(".ipynb"), nbformat.writes(executed))
+        atomic_write(result_path(out, unit).with_suffix(".ipynb"),
+                     nbformat.writes(sanitize_notebook(executed)))
     atomic_write(result_path(out, unit), json.dumps(result, indent=1))
     return result
 

@@ -84,6 +84,7 @@ class RunResult:
     seconds: float = 0.0
     sandboxed: bool = True
     truncated: bool = False                      # output beyond Limits.output was dropped
+    oversized: bool = False                      # stopped: a message over capped.MAX_MESSAGE
     grouped: bool = False                        # Limits.memory held for all its processes
     peak_memory: int = 0                         # their most memory at once (0: unknown)
 
@@ -299,6 +300,7 @@ async def _run(nb, submission_dir, limits, uid):
             result.failure = (f"the kernel died: the notebook used more than "
                               f"{limits.memory / 2**30:g} GiB of memory, all its processes together")
         elif client.oversized:
+            result.oversized = True
             result.failure = (f"the notebook was stopped: it sent one message (an output, a display "
                               f"update or a widget message) of more than {MAX_MESSAGE >> 20} MB, "
                               f"more than the grader reads, or closed its connection to the grader")
