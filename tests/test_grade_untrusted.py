@@ -6,6 +6,8 @@ exactly its score and flags, in one run that finishes."""
 import html
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -13,6 +15,7 @@ import pytest
 
 from autograder import build
 from autograder.engine import grade
+from autograder.engine.capped import WORKER_MEMORY
 from autograder.engine.sandbox import Limits
 from tests.adversarial import ASSIGNMENT, FUNCTIONS, Context, grade_id
 from tests.adversarial.untrusted_output import ATTACKS
@@ -73,6 +76,32 @@ def test_each_attack_gets_exactly_its_score_and_flags(attack, graded, context):
     assert len(stored) < 3 << 20 and stored == autograded
     for text in attack.outputs:
         assert text in stored, f"{attack.student}: the attempt left no trace"
+
+
+PEAK = """\
+import resource, sys
+from autograder.engine import grade
+from autograder.engine.capped import WORKER_MEMORY
+from autograder.engine.sandbox import Limits
+grade.grade_class(sys.argv[1], sys.argv[2], sys.argv[3], jobs=1, limits=Limits(timeout=60),
+                  gradebook=False, quiet=True)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_a_worker_flooded_with_every_message_type_stays_under_its_stated_memory(context, tmp_path):
+    """One process grades the flood alone (jobs=1: it is the worker): its peak resident memory."""
+    flood = next(a for a in ATTACKS if a.student == "flood_every_message")
+    flood.write(context, tmp_path / "submitted" / flood.student / ASSIGNMENT)
+    run = subprocess.run([sys.executable, "-c", PEAK, str(tmp_path / "submitted"),
+                          str(tmp_path / "out"), str(context.course)], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    peak = int(run.stdout.split()[-1])
+    summary = (tmp_path / "out" / "summary.csv").read_text()
+    assert "flood_every_message" in summary and "output-truncated" in summary
+    print(f"peak resident memory of the flooded worker: {peak >> 20} MB")
+    assert peak < WORKER_MEMORY, f"{peak >> 20} MB"
 
 
 def test_a_message_too_big_to_read_stops_the_notebook_and_its_functions_are_judged_clean(graded):

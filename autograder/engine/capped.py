@@ -24,6 +24,10 @@ from nbformat.v4 import output_from_msg
 
 MAX_MESSAGE = 8 << 20   # largest message part the grader receives; the harness's is < 0.5 MB
 QUEUED = 16             # messages waiting per channel, so at most QUEUED * MAX_MESSAGE queued
+# A grading worker's peak memory while its kernel floods every kind of message (GRADING.md):
+# the interpreter with numpy, nbclient, nbconvert and nbgrader (~150 MB), two channels' queues
+# (2 * QUEUED * MAX_MESSAGE) and the one message being parsed; the kept output is Limits.output.
+WORKER_MEMORY = 640 << 20
 OUTPUTS = ("stream", "display_data", "execute_result", "error", "update_display_data")
 NOTE = "\n[autograder: output limit reached; further output dropped]\n"
 

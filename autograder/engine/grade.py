@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.engine import records
+from autograder.engine import cgroup, records
 from autograder.engine.feedback import render_feedback
 from autograder.engine.sanitize import sanitize_notebook
 from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
@@ -332,6 +332,11 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
               "Only CPU, memory, file-size and process limits apply: student code can read and "
               "write\nwhatever this user can (solutions, the gradebook, other submissions).\n"
               + "!" * 78, file=sys.stderr, flush=True)
+    memory = cgroup.status()
+    if memory and not quiet:
+        print("!" * 78 + f"\nWARNING: no memory cgroup for the notebooks: {memory}.\nThe memory "
+              f"limit ({limits.memory / 2**30:g} GiB) then holds per process, not for all of a "
+              f"notebook's processes together.\n" + "!" * 78, file=sys.stderr, flush=True)
     units = discover(submitted, course, log)
     results, todo = {}, []
     for unit in units:
@@ -347,7 +352,8 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
     progress = Progress(len(todo), stream=sys.stderr if not quiet else io.StringIO())
     with open(out / "grading.log", "a") as timing:
         timing.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} grading {len(todo)} notebooks "
-                     f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}\n")
+                     f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}; memory: "
+                     f"{memory or 'one cgroup per notebook'}\n")
         for line in log_lines:
             timing.write(line + "\n")
         for result in _run_all(todo, course, limits, out, jobs):

@@ -51,9 +51,10 @@ def _huge(ctx):
     return nb
 
 
-# 250,000 colour codes: 1.7 MB, inside the output cap; nbconvert's ANSI filter alone would take
-# many minutes on them (quadratic: 200,000 took 39 s).
-ANSI = "print('\\x1b[1;31m' * 250_000 + 'end of the colours')"
+# 150,000 escape codes: 1.4 MB as stored, inside the output cap; nbconvert's ANSI filter alone
+# takes tens of seconds on them (quadratic: 100,000 took 10 s, 200,000 39 s), a few such pages
+# minutes.
+ANSI = "print('\\x1b[1m' * 150_000 + 'end of the colours')"
 
 
 def _ansi(ctx):
