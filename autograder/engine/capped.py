@@ -76,10 +76,12 @@ class CappedClient(NotebookClient):
         stop the notebook there."""
         try:
             await monitor.recv_multipart()
-            await asyncio.sleep(0.5)  # a kernel that died (OOM, exit) is gone by now
-            if await self.km.is_alive():
-                self.oversized = True
-                await self.km._async_kill_kernel()
+            for _ in range(20):  # a kernel that died (OOM, exit, kill) is gone within 2 s
+                await asyncio.sleep(0.1)
+                if not await self.km.is_alive():
+                    return
+            self.oversized = True
+            await self.km._async_kill_kernel()
         except (asyncio.CancelledError, zmq.ZMQError):
             pass
         finally:

@@ -9,15 +9,24 @@ rlimits are per process: 64 processes of 3 GiB each are 192 GiB. A cgroup counts
 cgroup v2 (`memory.max`) is used when the grader's own cgroup delegates the memory controller;
 cgroup v1's memory controller (`memory.limit_in_bytes`) otherwise, when its hierarchy is
 writable (as root it usually is). `status()` says why neither is usable; the grader then prints
-it loudly and flags each notebook `no-cgroup` (only the per-process rlimits hold).
+it loudly and only the per-process rlimits hold.
+
+A grading worker (a pool process, never the main one) gets a group of its own too, of
+WORKER_LIMIT: a kernel can make its worker buffer a message of endless parts (zmq limits the size
+of each part, not their number); past the limit the kernel's OOM killer stops that worker, which
+costs only the notebook it was grading.
 """
 import itertools
+import multiprocessing
 import os
 import signal
 import time
 from pathlib import Path
 
 _NAMES = itertools.count()
+# A worker's own memory: its peak while flooded (capped.WORKER_MEMORY, 640 MB), the feedback
+# page's forked child (feedback.RENDER_MEMORY, 1 GiB) and room to spare.
+WORKER_LIMIT = 2 << 30
 
 
 def _own_groups():
@@ -158,3 +167,32 @@ class MemoryGroup:
                 return
             except OSError:
                 time.sleep(0.02)
+
+
+_CONFINED = []
+
+
+def confine_worker(limit=WORKER_LIMIT):
+    """Move this process, if it is a pool's worker, into a memory group of its own (once)."""
+    if _CONFINED or multiprocessing.parent_process() is None or status():
+        return
+    version, parent = _PARENT  # notebooks' groups stay beside the worker's, not inside it
+    group = MemoryGroup(version, parent / f"autograder-worker-{os.getppid()}-{os.getpid()}")
+    try:
+        group.folder.mkdir()
+        group._write("memory.max" if version == 2 else "memory.limit_in_bytes", limit)
+        group._write("cgroup.procs", os.getpid())
+        _CONFINED.append(group)
+    except OSError:
+        pass
+
+
+def remove_worker_groups():
+    """Remove the groups of this process's workers, empty once the pool has finished."""
+    if status():
+        return
+    for folder in _PARENT[1].glob(f"autograder-worker-{os.getpid()}-*"):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass

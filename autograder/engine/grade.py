@@ -260,6 +260,7 @@ def _all_failed(spec, reason):
 
 def _work(unit, course_path, db_url, limits, out):
     """A worker's job: grade, write feedback and the result; return the result (no notebook)."""
+    cgroup.confine_worker()
     course = Course(course_path, db_url)
     try:
         result = grade_unit(unit, course, limits)
@@ -364,6 +365,7 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
                          f"\t{_score(result):g}/{_max(result):g}\t{outcome}\n")
             timing.flush()
             progress.step(unit.key)
+    cgroup.remove_worker_groups()
     ordered = [results[u.key] for u in units]
     write_tables(ordered, out)
     if gradebook:

@@ -322,6 +322,7 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
                     os.chmod(ipc_dir, 0o755)
                 for index, cell in enumerate(client.nb.cells):
                     await client.async_execute_cell(cell, index, execution_count=index + 1)
+                client.stop_watching()  # the shutdown that follows drops the links too
     except CellTimeoutError:
         result.failure = (f"time limit: cell {index + 1} was still running when the notebook's "
                           f"{limits.timeout:g} s ran out")
