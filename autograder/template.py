@@ -8,8 +8,9 @@ A line starting with `%%` opens a cell; everything up to the next such line is i
     %% solution FUNCTION           the graded exercise: a stub whose body holds the line
                                    `### SOLUTION`, where the build inlines solutions.FUNCTION
     %% test GRADE_ID POINTS        a visible test cell (locked, graded)
-    %% hidden FUNCTION POINTS      a graded cell: its source (what students see), then the
-                                   hidden tests of FUNCTION, added by the build
+    %% hidden FUNCTION POINTS      a graded cell: comments saying what runs there at grading;
+                                   the build adds a line failing on the unanswered stub and
+                                   the hidden tests of FUNCTION
 
 Lines starting with `%%#` are comments for template authors and never reach a notebook.
 Cross-references are written `{{notebook:KEY}}` (see autograder/course_map.py), never by hand,
@@ -102,6 +103,11 @@ def _check_heading(template):
                             f"{first.source.splitlines()[0] if first else None!r}")
 
 
+def _only_comments(source):
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith("#") for line in lines)
+
+
 def _check(template):
     _check_heading(template)
     ids = [c.args[0] if c.kind == "test" else f"{c.function}_hidden" if c.kind == "hidden"
@@ -113,6 +119,10 @@ def _check(template):
         if cell.kind == "solution" and cell.source.count(SOLUTION_MARK) != 1:
             raise TemplateError(f"{template.assignment}:{cell.line}: a solution cell needs exactly "
                                 f"one line `{SOLUTION_MARK}` where the reference body goes")
+        if cell.kind == "hidden" and not _only_comments(cell.source):
+            raise TemplateError(f"{template.assignment}:{cell.line}: a hidden cell holds only "
+                                f"comments saying what runs there at grading (the build adds "
+                                f"the code; the visible test cell runs the public cases once)")
         if cell.kind == "hidden" and cell.function not in template.graded_functions:
             raise TemplateError(f"{template.assignment}:{cell.line}: hidden tests for "
                                 f"{cell.function!r}, which this notebook does not grade")

@@ -182,3 +182,23 @@ def test_in_a_kernel_the_failing_cell_starts_with_the_verdict_and_names_the_stud
     assert text.startswith("\x1b[0;31mCheckFailed\x1b[0m: rnn_step raised ValueError: matmul"), text
     assert "at line 3 of the cell that defines rnn_step: a = x @ params['W_h']" in text
     assert "tfcourse" not in text and "Traceback" not in text and "File " not in text
+
+
+def test_a_hidden_cell_in_the_release_fails_on_the_stub_and_runs_nothing_of_an_answer(capfd):
+    namespace = {}
+    exec("def rnn_step(x, h_prev, params):\n    \"\"\"doc\"\"\"\n    # YOUR CODE HERE\n"
+         "    raise NotImplementedError()", namespace)
+    with pytest.raises(CheckFailed, match="rnn_step is not implemented yet"):
+        checks.graded_here("rnn_step", namespace["rnn_step"], hidden_cases=6)
+    calls = []
+
+    def answered(x, h_prev, params):
+        calls.append(x)
+        raise NotImplementedError("only for cell_type='gru'")  # a raise among other code
+    checks.graded_here("rnn_step", answered, hidden_cases=6)
+    assert calls == []
+    out, err = capfd.readouterr()
+    assert out == ("rnn_step: 6 hidden cases run in this cell when your notebook is graded "
+                   "(the test cell above ran the public ones).\n") and err == ""
+    with pytest.raises(CheckFailed, match="not a function"):
+        checks.graded_here("rnn_step", None, hidden_cases=6)

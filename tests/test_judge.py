@@ -57,7 +57,8 @@ def test_the_spec_lists_graded_functions_and_test_cells_from_the_release(spec):
                                                 for k in ("visible", "hidden")]
     visible, hidden = spec.tests[0], spec.tests[1]
     assert {n for n, _c, _m in visible.cases} == {"rnn_step"}
-    assert len(hidden.cases) == len(visible.cases) + len(hidden_cases("rnn_step")) > 2
+    # each test is said once: the hidden cell judges the hidden cases, the visible one the public
+    assert len(hidden.cases) == len(hidden_cases("rnn_step")) > 2 and hidden.public == 0
     assert sum(t.points for t in spec.tests) == 8
 
 
@@ -156,7 +157,13 @@ def test_only_a_disagreement_on_the_cases_the_kernel_ran_counts(spec):
     nb.cells[-1] = judge.harness_cell(spec, nb)
     verdicts = {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
     assert not verdicts["gru_step_visible"].kernel_agrees
-    assert not verdicts["gru_step_hidden"].kernel_agrees
+    # the release's hidden cell runs no case (graded_here only fails on the stub): its pass in
+    # the kernel says nothing about the answer; its failure on an answer the judge passes does
+    assert verdicts["gru_step_hidden"].kernel_agrees
+    cell = nb.cells[[grade_id(c) for c in nb.cells].index("lstm_step_hidden")]
+    cell.outputs = [nbformat.v4.new_output("error", ename="CheckFailed", evalue="", traceback=[])]
+    verdicts = {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+    assert verdicts["lstm_step_hidden"].score == 2 and not verdicts["lstm_step_hidden"].kernel_agrees
 
 
 def test_a_cell_without_cases_is_judged_by_the_functions_it_names(course, tmp_path):

@@ -573,10 +573,13 @@ def judge(spec, result, retry=None):
             seen = status
         else:
             status = _judge_cases(test.cases, results, index, source, started, test.public)
-            # what the kernel ran: the visible cases (hidden ones never enter the sandbox)
+            # what the kernel ran: the visible cases (hidden ones never enter the sandbox); a
+            # hidden cell's release runs no case, only graded_here, which fails on the stub alone
             seen = (_judge_cases(test.cases[:test.public], results, index, source, started)
-                    if test.public else status)
-        agrees = kernel_score is None or (kernel_score == test.points) == (seen == "passed")
+                    if test.public else None)
+        agrees = kernel_score is None or (
+            (kernel_score == test.points) == (seen == "passed") if seen is not None
+            else kernel_score == test.points or status != "passed")
         verdicts.append(Verdict(test.grade_id, test.points if status == "passed" else 0.0,
                                 test.points, status, kernel_score, kernel_status, agrees))
     return verdicts

@@ -268,8 +268,7 @@ def call(name, func, args, kwargs):
             warnings.simplefilter("ignore")
             result = func(*args, **kwargs)
     except NotImplementedError:
-        raise CheckFailed(f"{name} is not implemented yet: replace `raise NotImplementedError()` "
-                          f"with your code, run that cell, then this one.") from None
+        raise CheckFailed(_not_implemented(name)) from None
     except Exception as error:
         raise CheckFailed(f"{name} raised {type(error).__name__}: {error}{_where_in_cell(error)}"
                           f"\n  called as {name}({_describe_args(args, kwargs)})") from None
@@ -280,6 +279,33 @@ def call(name, func, args, kwargs):
         raise CheckFailed(f"{name} modified its input {changed} in place; compute new arrays "
                           f"instead (the caller's arrays must stay as they were).")
     return result
+
+
+def _not_implemented(name):
+    return (f"{name} is not implemented yet: replace `raise NotImplementedError()` with your "
+            f"code, run that cell, then this one.")
+
+
+def _is_stub(func):
+    """True for nbgrader's unanswered stub: a body that names nothing but NotImplementedError."""
+    code = getattr(func, "__code__", None)
+    return code is not None and code.co_names == ("NotImplementedError",)
+
+
+def graded_here(name, func, hidden_cases):
+    """A hidden test cell as the student has it: say what runs here at grading, run nothing.
+
+    The visible test cell above already ran the public cases; repeating them here would only
+    print the same verdict twice. This fails while `func` is still the unanswered stub, so that
+    `nbgrader validate --invert` sees every graded cell of an unanswered notebook fail."""
+    __tracebackhide__ = True
+    if not callable(func):
+        raise CheckFailed(f"{name} is not a function (got {type(func).__name__}); run the cell "
+                          f"that defines it.")
+    if _is_stub(func):
+        raise CheckFailed(_not_implemented(name))
+    print(f"{name}: {hidden_cases} hidden cases run in this cell when your notebook is graded "
+          f"(the test cell above ran the public ones).")
 
 
 def _where_in_cell(error):

@@ -379,17 +379,18 @@ ATTACKS = [
     Attack("duplicate_cells", "cells", notebook(_duplicate), flags=("tampered",)),
     Attack("retype_cells", "cells", notebook(_retype), flags=("tampered",)),
     Attack("strip_metadata", "cells", notebook(_strip_metadata), flags=("tampered",)),
-    # changing how later cells run, patching checks and builtins, faking objects
+    # changing how later cells run, patching checks and builtins, faking objects (a hidden
+    # cell's release runs no case, so only the visible cell's pass can be a disagreement)
     Attack("skip_test_cells", "later cells", _early(SKIP_CHECKS, rnn_step=WRONG["rnn_step"]),
            failed=("rnn_step",),
-           flags=("tampered", "disagrees:rnn_step_visible", "disagrees:rnn_step_hidden")),
+           flags=("tampered", "disagrees:rnn_step_visible")),
     Attack("patch_checks", "patching", _early(PATCH_CHECKS, **WRONG), failed=FUNCTIONS,
-           flags=tuple(f"disagrees:{f}_{k}" for f in FUNCTIONS for k in ("visible", "hidden"))),
+           flags=tuple(f"disagrees:{f}_visible" for f in FUNCTIONS)),
     Attack("hide_errors", "patching", _early(HIDE_ERRORS, **WRONG), failed=FUNCTIONS,
-           flags=tuple(f"disagrees:{f}_{k}" for f in FUNCTIONS for k in ("visible", "hidden"))),
+           flags=tuple(f"disagrees:{f}_visible" for f in FUNCTIONS)),
     # the ndarray subclass whose == is always True fools the in-kernel check, not the judge
     Attack("fake_objects", "fakes", notebook(_fakes), failed=FUNCTIONS,
-           flags=("disagrees:gru_step_visible", "disagrees:gru_step_hidden")),
+           flags=("disagrees:gru_step_visible",)),
     Attack("forge_result", "fakes", notebook(_forge), failed=FUNCTIONS, flags=("tampered",)),
     # reading, writing, network
     Attack("read_instructor_files", "reading", notebook(_reader), failed=("rnn_step",),
