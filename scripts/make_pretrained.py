@@ -40,7 +40,7 @@ from solutions.seq2seq import encoder_forward_cache  # noqa: E402
 from solutions.training import decoder_params, init_model, train  # noqa: E402
 from tfcourse import reproduce  # noqa: E402
 from tfcourse.datasets import PAD, batch_pairs, load_task, load_vocab  # noqa: E402
-from tfcourse.pretrained import DECODER_KEYS, OUTPUT_KEYS, same_arrays  # noqa: E402
+from tfcourse.pretrained import DECODER_KEYS, OUTPUT_KEYS  # noqa: E402
 
 # (task, cell_type) -> training settings. Chosen so that the GRU reaches about 90% token
 # accuracy under teacher forcing on the validation set in about ten seconds of training.
@@ -98,22 +98,10 @@ def summary(arrays):
 
 def problems(stored, fresh, versions):
     """Why the committed arrays `stored`, made in the environment `versions`, are not what a
-    fresh run made here (`fresh`): [] if they are. Bit for bit (1e-12) in the recorded
-    environment; elsewhere the settings and data exactly, the rest as EXACT_STEPS and BANDS say."""
-    if sorted(stored) != sorted(fresh):
-        return [f"fields differ: {', '.join(sorted(set(stored) ^ set(fresh)))}"]
-    if versions and not reproduce.differences(versions):
-        return [] if same_arrays(stored, fresh) else [
-            "a fresh run differs by more than 1e-12 in the environment the file was made in: "
-            "the script, its data or the code it trains changed"]
+    fresh run made here (`fresh`): [] if they are (tfcourse.reproduce.problems)."""
     trained = {"val_context", "train_loss", *DECODER_KEYS[str(fresh["cell_type"])], *OUTPUT_KEYS}
-    out = [f"{key} differs" for key in sorted(fresh)
-           if key not in trained and not np.array_equal(stored[key], fresh[key])]
-    first = slice(0, EXACT_STEPS)
-    gap = np.max(np.abs(stored["train_loss"][first] - fresh["train_loss"][first]))
-    if not gap <= LOSS_ATOL:
-        out.append(f"the first {EXACT_STEPS} training losses differ by {gap:.3g} > {LOSS_ATOL}")
-    return out + reproduce.outside_bands(summary(stored), summary(fresh), BANDS)
+    return reproduce.problems(stored, fresh, versions, trained, "train_loss", summary, BANDS,
+                              EXACT_STEPS, LOSS_ATOL)
 
 
 def path_of(task, cell_type, out=OUT):
@@ -133,16 +121,7 @@ def main(argv=None):
         arrays = build(task, cell_type, **settings)
         path = path_of(task, cell_type, args.out)
         if args.check:
-            print(f"fresh run: fingerprint {reproduce.fingerprint(arrays)}")
-            with np.load(path) as stored:
-                found = problems(dict(stored), arrays, reproduce.recorded(path))
-            made = reproduce.differences(reproduce.recorded(path)) or "the one recorded"
-            if found:
-                print(f"{path}: DIFFERS from a fresh run.\n  " + "\n  ".join(found) +
-                      f"\n  environment: {made}")
-            else:
-                print(f"{path}: reproduced (environment: {made})")
-            failed += [path] if found else []
+            failed += [] if reproduce.check_file(path, arrays, problems) else [path]
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez_compressed(path, **arrays)

@@ -2,49 +2,20 @@
 committed data/pretrained/ files as tfcourse.reproduce says (bit for bit where they were made,
 else on the first steps and the accuracies), and the models are what notebook 03 needs
 (decent under teacher forcing, worse when free running)."""
-import importlib.util
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from solutions import decoder_forward_free_running, decoder_forward_teacher_forcing
+from tests.reproduction import check_twice, load_script
 from tfcourse import reproduce
 from tfcourse.pretrained import load_pretrained, same_arrays
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("make_pretrained",
-                                                  ROOT / "scripts" / "make_pretrained.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCRIPT = _script()
-
-
-def _check():
-    """Start the script's own --check in a fresh process, with one BLAS thread as it sets it."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    return subprocess.Popen([sys.executable, str(ROOT / "scripts" / "make_pretrained.py"), "--check"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+SCRIPT = load_script("make_pretrained.py")
 
 
 def test_two_runs_here_are_identical_and_reproduce_the_committed_files():
-    runs = [_check(), _check()]  # at once: two cores
-    outs = [(run.communicate(), run.returncode) for run in runs]
-    for (stdout, stderr), code in outs:
-        assert code == 0, stdout[-2000:] + stderr[-2000:]
-        assert stdout.count(": reproduced") == len(SCRIPT.MODELS)
-    fingerprints = [re.findall(r"fingerprint (\w+)", stdout) for (stdout, _), _ in outs]
-    assert len(fingerprints[0]) == len(SCRIPT.MODELS) and fingerprints[0] == fingerprints[1]
+    stdout = check_twice("make_pretrained.py")
+    assert stdout.count(": reproduced") == stdout.count("fingerprint") == len(SCRIPT.MODELS)
 
 
 @pytest.fixture(scope="module")

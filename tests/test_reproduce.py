@@ -67,3 +67,19 @@ def test_json_differences_allow_1e12_in_floats_and_nothing_else():
     inf, nan = float("inf"), float("nan")
     assert reproduce.json_differences([-inf, nan, inf], [-inf, nan, inf]) == []
     assert len(reproduce.json_differences([-inf, nan, 1.0], [inf, 0.0, nan])) == 3
+
+
+def test_check_file_prints_the_fingerprint_why_it_differs_and_which_versions_differ(tmp_path, capsys):
+    artifact = tmp_path / "run.npz"
+    arrays = {"w": np.arange(3.0)}
+    np.savez(artifact, **arrays)
+    reproduce.record(artifact, "python scripts/x.py")
+    assert reproduce.check_file(artifact, arrays, lambda stored, fresh, env: [])
+    out = capsys.readouterr().out
+    assert f"fingerprint {reproduce.fingerprint(arrays)}" in out
+    assert f"{artifact}: reproduced (environment: the one recorded)" in out
+    env = json.loads(reproduce.versions_path(artifact).read_text())
+    reproduce.versions_path(artifact).write_text(json.dumps(dict(env, numpy="1.0")))
+    assert not reproduce.check_file(artifact, arrays, lambda stored, fresh, env: ["w moved"])
+    assert (f"{artifact}: DIFFERS from a fresh run.\n  w moved\n  environment: numpy 1.0 then, "
+            f"{np.__version__} here") in capsys.readouterr().out

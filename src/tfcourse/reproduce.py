@@ -11,6 +11,7 @@ at step 200). So each script that commits a trained artifact records its environ
   within stated bands; the message then says which versions differed.
 
 Two runs on one machine must be identical whatever the environment: fingerprint() tells.
+problems() is that comparison for a dict of arrays.
 """
 import ctypes
 import hashlib
@@ -20,6 +21,8 @@ import platform
 from pathlib import Path
 
 import numpy as np
+
+from tfcourse.pretrained import same_arrays
 
 
 def _openblas_runtime():
@@ -131,3 +134,40 @@ def json_differences(stored, fresh, tol=1e-12, where=""):
         return [line for i, (a, b) in enumerate(zip(stored, fresh))
                 for line in json_differences(a, b, tol, f"{where}[{i}]")]
     return [] if stored == fresh else [f"{where or 'value'}: {str(stored)[:80]} vs {str(fresh)[:80]}"]
+
+
+def problems(stored, fresh, recorded_env, trained, losses, summary, bands, exact_steps=50,
+             loss_atol=1e-9):
+    """Why the committed arrays `stored`, made in `recorded_env`, are not what a fresh run made
+    here (`fresh`): [] if they are. In the recorded environment every number to 1e-12.
+    Elsewhere, keys not in `trained` (settings, data) exactly, the first `exact_steps` entries
+    along the last axis of the `losses` array to `loss_atol`, and the statistics `summary(arrays)`
+    returns within `bands` (see outside_bands)."""
+    if sorted(stored) != sorted(fresh):
+        return [f"fields differ: {', '.join(sorted(set(stored) ^ set(fresh)))}"]
+    if recorded_env and not differences(recorded_env):
+        return [] if same_arrays(stored, fresh) else [
+            "a fresh run differs by more than 1e-12 in the environment the file was made in: "
+            "the script, its data or the code it runs changed"]
+    out = [f"{key} differs" for key in sorted(fresh)
+           if key not in trained and not np.array_equal(stored[key], fresh[key])]
+    first = (..., slice(0, exact_steps))
+    gap = np.max(np.abs(stored[losses][first] - fresh[losses][first]))
+    if not gap <= loss_atol:
+        out.append(f"the first {exact_steps} training losses differ by {gap:.3g} > {loss_atol}")
+    return out + outside_bands(summary(stored), summary(fresh), bands)
+
+
+def check_file(path, fresh, problems_of):
+    """A script's --check of one artifact: print the fresh run's fingerprint, compare the file
+    at `path` with the fresh arrays by problems_of(stored, fresh, recorded environment), print
+    'reproduced' or 'DIFFERS' with the reasons and the versions that differ; True if reproduced."""
+    print(f"fresh run: fingerprint {fingerprint(fresh)}")
+    with np.load(path) as stored:
+        found = problems_of(dict(stored), fresh, recorded(path))
+    made = differences(recorded(path)) or "the one recorded"
+    if found:
+        print(f"{path}: DIFFERS from a fresh run.\n  " + "\n  ".join(found) + f"\n  environment: {made}")
+    else:
+        print(f"{path}: reproduced (environment: {made})")
+    return not found

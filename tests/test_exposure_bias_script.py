@@ -1,17 +1,12 @@
 """scripts/exposure_bias.py --save: the logged run that notebook 05 plots reproduces, and the
 claims the notebook's prose makes about it hold."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from solutions.experiment import SETTINGS
+from tests.reproduction import check_twice, load_script
+from tfcourse import reproduce
 from tfcourse.experiment_logs import load_experiment
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -19,14 +14,28 @@ def logged():
     return load_experiment(SETTINGS["task"], SETTINGS["cell_type"])
 
 
-def test_rerunning_the_experiment_reproduces_every_logged_number():
-    """The script's own --check (six trainings of 700 steps, about half a minute on one core),
-    in a fresh process with one BLAS thread; floats must agree to 1e-12."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "exposure_bias.py"), "--check",
-                           "--quiet"], capture_output=True, text=True, env=env, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert "exposure_bias_reverse_gru.npz: reproduced" in proc.stdout
+def test_two_reruns_here_are_identical_and_reproduce_the_logged_run():
+    """The script's own --check (six trainings of 700 steps, about half a minute on one core)
+    twice at once: to 1e-12 where the log was made, else as tfcourse.reproduce says."""
+    assert "exposure_bias_reverse_gru.npz: reproduced" in check_twice("exposure_bias.py", "--quiet")
+
+
+def test_the_log_records_its_environment_and_elsewhere_only_what_reproduces_is_compared():
+    script = load_script("exposure_bias.py")
+    path = script.path_of(SETTINGS)
+    assert set(reproduce.recorded(path)) == set(reproduce.environment())
+    with np.load(path) as stored:
+        arrays = dict(stored)
+    elsewhere = dict(reproduce.environment(), numpy="0.0")
+    later = dict(arrays, loss=arrays["loss"] + np.where(np.arange(arrays["loss"].shape[1]) < 50, 0, 0.1))
+    assert script.problems(arrays, later, elsewhere) == []
+    assert script.problems(arrays, later, reproduce.recorded(path)) != []  # where it was made: 1e-12
+    early = dict(arrays, loss=arrays["loss"] + 1e-6)
+    assert script.problems(arrays, early, elsewhere) == [
+        f"the first 50 training losses differ by {1e-6:.3g} > {script.LOSS_ATOL}"]
+    worse = dict(arrays, test_exact=arrays["test_exact"] - np.eye(len(arrays["regimes"]))[0] * 0.5)
+    assert [line.split(":")[0] for line in script.problems(arrays, worse, elsewhere)] == [
+        f"{arrays['regimes'][0]} test exact"]
 
 
 def test_the_notebooks_reading_of_the_run_is_true(logged):
