@@ -1,6 +1,7 @@
 """tfcourse.reproduce: the recorded environment, what differs from it, fingerprints, bands."""
 import json
 import platform
+from pathlib import Path
 
 import numpy as np
 
@@ -83,3 +84,12 @@ def test_check_file_prints_the_fingerprint_why_it_differs_and_which_versions_dif
     assert not reproduce.check_file(artifact, arrays, lambda stored, fresh, env: ["w moved"])
     assert (f"{artifact}: DIFFERS from a fresh run.\n  w moved\n  environment: numpy 1.0 then, "
             f"{np.__version__} here") in capsys.readouterr().out
+
+
+def test_every_trained_or_computed_artifact_in_data_records_the_environment_that_made_it():
+    data = Path(__file__).resolve().parents[1] / "data"
+    artifacts = [path for folder in ("pretrained", "experiments") for path in sorted((data / folder).iterdir())
+                 if path.suffix in (".npz", ".json") and not path.name.endswith(".versions.json")]
+    assert len(artifacts) >= 4
+    for artifact in [*artifacts, data / "reference"]:
+        assert set(reproduce.recorded(artifact)) == set(reproduce.environment()), artifact.name
