@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbclient.exceptions import CellExecutionComplete
 
-from autograder.engine.capped import NOTE, CappedClient
+from autograder.engine.capped import MAX_SHOWN, NOTE, CappedClient
 
 ROOM = 20000
 
@@ -140,3 +140,12 @@ def test_re_displays_with_one_id_count_every_copy(kind):
     text = "r" * (ROOM // 4)
     _feed(client, [(0, _display(text, "same", kind)) for _ in range(10)])
     assert client.truncated and _kept(client) <= ROOM + 200
+
+
+def test_at_most_max_shown_outputs_share_an_id_so_each_update_is_bounded_work():
+    client = _client(cells=1, room=10 << 20)
+    _feed(client, [(0, _display(str(i), "same")) for i in range(3 * MAX_SHOWN)])
+    assert len(client.nb.cells[0].outputs) == MAX_SHOWN + 1 and client.truncated  # + the note
+    _feed(client, [(0, _msg("update_display_data", {"data": {"text/plain": "last"}, "metadata": {},
+                                                     "transient": {"display_id": "same"}}))])
+    assert {o.data["text/plain"] for o in client.nb.cells[0].outputs[:MAX_SHOWN]} == {"last"}

@@ -10,6 +10,8 @@ their size. `CappedClient` takes over `process_message` so that one rule covers 
 - outputs (stream, display_data, execute_result, error), display updates and re-displays by id
   are counted at their stored size against one room of Limits.output bytes; what does not fit
   is dropped with a note and `truncated` set; `clear_output` gives the room of what it clears back;
+  at most MAX_SHOWN outputs share a display_id, so no message makes the grader do more than a
+  bounded amount of work;
 - `execute_input`, comm and widget messages, and anything else, are read and forgotten: no
   widget state, no Output-widget emulation.
 """
@@ -29,6 +31,7 @@ QUEUED = 16             # messages waiting per channel, so at most QUEUED * MAX_
 # (2 * QUEUED * MAX_MESSAGE) and the one message being parsed; the kept output is Limits.output.
 WORKER_MEMORY = 640 << 20
 OUTPUTS = ("stream", "display_data", "execute_result", "error", "update_display_data")
+MAX_SHOWN = 100         # outputs sharing one display_id (an update rewrites every one of them)
 NOTE = "\n[autograder: output limit reached; further output dropped]\n"
 
 
@@ -55,6 +58,7 @@ class CappedClient(NotebookClient):
         self._room, self._kept = room, 0
         self._displays = {}                 # display_id -> outputs shown with it
         self._cell_displays = {}            # cell index -> display_ids shown in it
+        self._sizes = {}                    # display_id -> stored size of one of its outputs
         self._pending_clear = None          # cell index of a clear_output(wait=True)
         self._watchers = []
         self.truncated = False
@@ -126,31 +130,33 @@ class CappedClient(NotebookClient):
             out = output_from_msg(msg)
         except Exception:  # a malformed message: nothing to keep
             return None
+        size = _size(out)
         if display_id in self._displays:  # an update, or a re-display: every earlier one changes
             shown = self._displays[display_id]
-            grow = sum(_size(out) - _size(old) for old in shown)
-            if self._kept + grow > self._room:
+            grow = len(shown) * (size - self._sizes[display_id])
+            if self._kept + grow > self._room or (not update and len(shown) >= MAX_SHOWN):
                 return self._drop(cell)
-            for old in shown:
+            for old in shown:  # at most MAX_SHOWN: each message costs the same bounded work
                 old["data"], old["metadata"] = out.get("data", {}), out.get("metadata", {})
             self._kept += grow
+            self._sizes[display_id] = size
         if update:
             return None
         if self._pending_clear == cell_index:
             self._clear(cell, cell_index)
-        size = _size(out)
         if self._kept + size > self._room:
             return self._drop(cell)
         self._kept += size
         cell.outputs.append(out)
         if display_id:
             self._displays.setdefault(display_id, []).append(out)
+            self._sizes[display_id] = size
             self._cell_displays.setdefault(cell_index, set()).add(display_id)
         return out
 
     def _clear(self, cell, cell_index):
         gone = {id(o) for o in cell.outputs}
-        self._kept -= sum(_size(o) for o in cell.outputs)
+        self._kept = max(0, self._kept - sum(_size(o) for o in cell.outputs))
         for display_id in self._cell_displays.pop(cell_index, ()):
             self._displays[display_id] = [o for o in self._displays[display_id]
                                           if id(o) not in gone]
