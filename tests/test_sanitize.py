@@ -49,7 +49,8 @@ def test_metadata_attachments_and_widget_state_are_dropped():
 
 
 def test_markdown_renders_its_text_but_no_html_and_no_link():
-    source = f"a < b {SCRIPT} [x](javascript:alert(1)) ![i](http://host/t.png)\n[r]: javascript:1"
+    source = (f"a < b {SCRIPT} [x](javascript:alert(1)) ![i](http://host/t.png)\n[r]: javascript:1"
+              "\n\n<base href='http://evil/'>[y](javascript:2) see https://evil.org and www.evil.com")
     safe = safe_markdown(source)
     assert "<" not in safe and "](javascript" not in safe and "](http" not in safe
     assert "]:" not in safe
@@ -57,6 +58,7 @@ def test_markdown_renders_its_text_but_no_html_and_no_link():
     rendered = markdown2html(safe)
     assert "<script" not in rendered and "a &lt; b" in rendered
     assert 'href="javascript' not in rendered and 'src="http' not in rendered
+    assert 'href="http' not in rendered and "https://evil.org" in rendered  # shown, not linked
     # without it, nbconvert's Markdown links to javascript: as the student wrote
     assert 'href="javascript' in markdown2html(source)
 

@@ -13,7 +13,8 @@ run for hours (it is quadratic). The grader keeps only what cannot act:
 - no output or cell metadata, no attachments, no widget state;
 - markdown and raw cells with `<`, `>` and `&` escaped (Markdown shows them as the same
   characters, but never as HTML), and every link or image target turned into an in-page anchor
-  (`](x` becomes `](#x`, a `[ref]: x` definition plain text), so nothing is loaded or run.
+  (`](x` becomes `](#x`, a `[ref]: x` definition plain text, a bare URL is not linked), so
+  nothing is loaded or run.
 
 Every step is one pass of a regular expression without backtracking, or a copy.
 """
@@ -90,7 +91,8 @@ def _output(out):
 
 def safe_markdown(source):
     """Markdown that renders as the same text but holds no HTML and links nowhere."""
-    return html.escape(source, quote=False).replace("](", "](#").replace("]:", "]\\:")
+    text = html.escape(source, quote=False).replace("](", "](#").replace("]:", "]\\:")
+    return text.replace("://", "\\://").replace("www.", "www\\.")  # no bare-URL autolinks
 
 
 def sanitize_notebook(nb):
