@@ -8,6 +8,7 @@ the browser (the instructor's through nbgrader's exchange, the self-study `check
 """
 import csv
 import fcntl
+import importlib
 import os
 import re
 import shutil
@@ -23,7 +24,10 @@ import nbformat
 import pytest
 from nbgrader.utils import parse_utc
 
-from autograder import build, sample_class
+from autograder import build, course_map, inline, sample_class
+from autograder import mistakes as known_mistakes
+from autograder import mistakes_lm as known_mistakes_lm
+from autograder import mistakes_transformer as known_mistakes_transformer
 from autograder.mistakes import MISTAKES
 from tfcourse.checks import MISTAKES as HINTS
 from tfcourse.checks import CheckFailed, check
@@ -225,6 +229,68 @@ def test_student_sees_the_visible_tests_diagnostic_for_a_wrong_answer(assignment
     assert words(f"CheckFailed: {expected_diagnostic(function, mistake)}") in shown
     assert words(HINTS[mistake]) in shown, "the message names the mistake and says how to fix it"
     assert not cells[test_cell + 1].executed, "Run All stops at the failing test"
+
+
+# --- The message first: one wrong answer in every notebook, as the student sees it. -------------
+
+KNOWN_MISTAKES = [m.MISTAKES for m in (known_mistakes, known_mistakes_transformer, known_mistakes_lm)]
+
+
+def one_wrong_answer(path):
+    """(graded function, mistake id or None, wrong function): the notebook's first exercise,
+    answered with its first known mistake, or with a body that returns None if it has none."""
+    function = next(c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, as_version=4).cells
+                    if c.metadata.get("nbgrader", {}).get("solution"))
+    for table in KNOWN_MISTAKES:
+        if function in table:
+            mistake = sample_class.WRONG_ANSWERS.get(function, next(iter(table[function])))
+            return function, mistake, table[function][mistake]
+    return function, None, None
+
+
+def checks_module(assignment):
+    """The module whose check(...) the notebook's visible test cells run (from the course map)."""
+    module = course_map.by_id(assignment).checks[0].removeprefix("src/").removesuffix(".py")
+    return importlib.import_module(module.replace("/", "."))
+
+
+@pytest.fixture(scope="session")
+def one_wrong_lab(course, tmp_path_factory):
+    """JupyterLab over a copy of each release whose first exercise holds a wrong answer."""
+    root = tmp_path_factory.mktemp("one_wrong")
+    owner = build.ownership(build.templates())
+    for path in NOTEBOOKS:
+        assignment = path.parent.name
+        shutil.copytree(course / "release" / assignment, root / assignment)
+        function, _, wrong = one_wrong_answer(path)
+        body = ("    return None\n" if wrong is None else
+                inline.function_body(wrong, build.given_names(assignment, owner)))
+        nb = nbformat.read(root / assignment / path.name, as_version=4)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == function)
+        cell.source = sample_class.fill_stub(cell.source, body)
+        nbformat.write(nb, root / assignment / path.name)
+    with JupyterLab(root) as lab:
+        yield lab, root
+
+
+@browser_test
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_the_first_lines_of_a_failing_test_are_the_courses_message(path, one_wrong_lab, page):
+    lab, root = one_wrong_lab
+    assignment = path.parent.name
+    function, _, wrong = one_wrong_answer(path)
+    notebook = NotebookPage(page, lab).open(f"{assignment}/{path.name}")
+    cells = notebook.run_all()
+    notebook.screenshot(ARTIFACTS / f"{assignment}_message_first.png")
+    with pytest.raises(CheckFailed) as failure:
+        checks_module(assignment).check(function, wrong or (lambda *args, **kwargs: None))
+    test_cell = visible_test_cell(nbformat.read(root / assignment / path.name, as_version=4), function)
+    failing = [c.index for c in cells if c.stderr]
+    assert failing == [test_cell], f"expected only the visible test of {function} to fail, got {failing}"
+    shown = cells[test_cell].stderr.strip()
+    assert shown.startswith("CheckFailed: "), shown[:300]
+    assert words(shown) == words(f"CheckFailed: {failure.value}"), "the message and nothing else"
+    assert "Traceback" not in shown and 'File "' not in shown and "site-packages" not in shown
 
 
 # --- nbgrader's extensions: Validate for students, formgrader for instructors. -----------------
