@@ -450,6 +450,8 @@ def test_term_formgrader_shows_each_submission_graded_with_its_score(term, page)
         for student, submission in got.items():
             assert submission["autograded"] and submission["timestamp"], submission
         assert got["ontime"]["score"] == term_score("ontime", term.assignment)
+        # The page's own calls to formgrader's API need the token too (a URL token sets no cookie).
+        page.set_extra_http_headers({"Authorization": f"token {lab.token}"})
         page.goto(lab.page_url(f"formgrader/manage_submissions/{term.assignment}"))
         page.locator("#main-table td.status span").first.wait_for(timeout=120_000)
         page.screenshot(path=str(ARTIFACTS / "formgrader_term_submissions.png"))

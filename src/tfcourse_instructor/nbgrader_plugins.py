@@ -8,6 +8,7 @@ They act inside nbgrader itself, so they hold for `nbgrader release_assignment`,
 `generate_feedback` on the command line and for formgrader's buttons of the same names.
 """
 import os
+import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -80,6 +81,9 @@ class RefuseAutograde(NotebookExporter):
             f"the course's sandboxed grader instead: tfcourse-grade {root}/submitted --out "
             f"{root}/graded --course {root} (docs/USERS.md, Instructors). It writes this "
             "gradebook and autograded/, so formgrader shows the scores.")
+        # formgrader shows the log in a <pre>: short lines, no word or command split
+        message = "\n".join(textwrap.wrap(message, 88, break_on_hyphens=False,
+                                           break_long_words=False))
         if parent is not None:
             parent.log.error(message)
         raise NbGraderException(message)
