@@ -192,3 +192,11 @@ def test_each_public_check_runs_once_in_a_release_and_hidden_cells_say_what_runs
             assert re.fullmatch(rf"graded_here\('{function}', {function}, hidden_cases=\d+\)",
                                 code[1]), cell.source
             assert len(code) == 2 and "When your notebook is graded" in cell.source, cell.source
+
+
+def test_markdown_never_puts_latex_in_backticks():
+    """`x W_{x\\cdot}` shows raw; $x W_{x\\cdot}$ is typeset."""
+    found = [(a, span) for a, tpl in build.templates().items() for c in tpl.cells
+             if c.kind == "md" for span in re.findall(r"`([^`\n]*)`", c.source)
+             if re.search(r"\\[a-zA-Z]{2,}", span)]
+    assert not found, found

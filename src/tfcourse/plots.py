@@ -41,9 +41,10 @@ def plot_shift_table(input_labels, target_labels, title="teacher forcing"):
         if t + 1 < T:
             ax.annotate("", xy=(t + 1.1, 0.95), xytext=(t + 0.75, 0.05),
                         arrowprops=dict(arrowstyle="->", color="gray", lw=0.8))
-    ax.text(-1.5, 1, "fed in x_t", va="center", fontsize=10)
-    ax.text(-1.5, 0, "scored y_t", va="center", fontsize=10)
-    ax.set_title(title, fontsize=11)
+    ax.text(-1.5, 1, "fed in $x_t$", va="center", fontsize=10)
+    ax.text(-1.5, 0, "scored $y_t$", va="center", fontsize=10)
+    ax.set_title(title, fontsize=11, pad=18)  # above the "step t" labels, not across them
+    fig.tight_layout()
     return fig
 
 
