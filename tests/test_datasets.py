@@ -135,6 +135,15 @@ def test_addition_targets_are_the_sums():
             assert target == str(int(target))  # no leading zeros
 
 
+def test_keysum_targets_add_the_next_key_digit_to_the_previous_output_digit():
+    for pairs in all_pairs("keysum").values():
+        for key, target in pairs:
+            assert len(key) == 4 and key.isdigit() and len(target) == 20, key
+            digits = [0] + [int(c) for c in target]
+            for t in range(20):
+                assert digits[t + 1] == (digits[t] + int(key[t % 4])) % 10, (key, t)
+
+
 @pytest.mark.parametrize("name", TASKS)
 def test_vocab_file_reserves_pad_sos_eos_then_sorted_characters(name):
     vocab = load_vocab(name, root=REPO_DATA)
@@ -232,10 +241,10 @@ BAD_INPUTS = [
     (lambda: batch_pairs([("1", 2)], VOCAB), r"pairs: expected .* str pairs, got list \[\('1', 2\)\]"),
     (lambda: format_date("1979-05-03", "lowercase"), r"day: expected a datetime.date, got str '1979-05-03'"),
     (lambda: format_date(date(1979, 5, 3), "iso"), r"style: expected one of 'lowercase', 'month_first', 'numeric', 'ordinal', 'weekday', got 'iso'"),
-    (lambda: generate_task("date"), r"name: expected one of 'dates', 'reverse', 'addition', got 'date'"),
+    (lambda: generate_task("date"), r"name: expected one of 'dates', 'reverse', 'addition', 'keysum', got 'date'"),
     (lambda: generate_task("dates", seed=-1), r"seed: expected an integer >= 0, got int -1"),
     (lambda: task_vocab(["dates"]), r"name: expected one of .*, got \['dates'\]"),
-    (lambda: task_vocab(None), r"name: expected one of 'dates', 'reverse', 'addition', got None"),
+    (lambda: task_vocab(None), r"name: expected one of 'dates', 'reverse', 'addition', 'keysum', got None"),
     (lambda: load_task("dates", "training"), r"split: expected one of 'train', 'val', 'test', got 'training'"),
     (lambda: format_date(date(1979, 5, 3), ["weekday"]), r"style: expected one of .*, got \['weekday'\]"),
     (lambda: load_task("dates", ["train"]), r"split: expected one of .*, got \['train'\]"),

@@ -63,7 +63,7 @@ def test_nothing_found_says_how_to_fix(no_repo, tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError) as error:
         data_dir()
     message = str(error.value)
-    assert message.startswith("cannot find the course's data/ folder (one holding dates, reverse, addition)")
+    assert message.startswith("cannot find the course's data/ folder (one holding dates, reverse, addition, keysum)")
     assert str(tmp_path) in message
     assert "set TFCOURSE_DATA=/path/to/course/data" in message
     assert "`python -m tfcourse.datasets --out data`" in message

@@ -38,7 +38,7 @@ def test_available_lists_the_committed_models():
 
 
 @pytest.mark.parametrize("task,cell_type,message", [
-    ("calendar", "gru", r"task: expected one of 'dates', 'reverse', 'addition', got str 'calendar'"),
+    ("calendar", "gru", r"task: expected one of 'dates', 'reverse', 'addition', 'keysum', got str 'calendar'"),
     ("dates", "transformer", r"cell_type: expected one of 'rnn', 'lstm', 'gru', got str 'transformer'"),
     (3, "gru", r"task: expected one of .* got int 3"),
 ])

@@ -7,6 +7,7 @@ Regenerate every file under data/ (deterministic, no network, about a second):
     dates     "Thursday 3 May 1979" -> "1979-05-03"   (five surface formats, DATE_STYLES)
     reverse   "40213"               -> "31204"        (3 to 10 digits)
     addition  "123+489"             -> "612"          (addends 100 to 999)
+    keysum    "3170"                -> "346..." (24)  (running sum mod 10 of the repeated key)
 
 Tokens are characters. Each task has one vocabulary, shared by source and target: ids 0, 1, 2
 are PAD, SOS, EOS, then the task's characters in code-point order. B is the batch size, L a
@@ -44,6 +45,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 DATE_STYLES = ("lowercase", "month_first", "numeric", "ordinal", "weekday")
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
 REVERSE_LENGTHS = (3, 10)
+KEYSUM_KEY, KEYSUM_OUT = 4, 20
 DIGITS = "0123456789"
 
 
@@ -218,6 +220,21 @@ def _addition_example(rng):
     return (min(a, b), max(a, b)), f"{a}+{b}", str(a + b)  # a+b and b+a share a key
 
 
+def keysum_target(key, length=KEYSUM_OUT):
+    """The running sum mod 10 of `key` repeated: y_t = (y_{t-1} + key[t mod len(key)]) mod 10,
+    y_-1 = 0. Every output digit is the previous one plus a key digit: it depends on the prefix."""
+    out, total = [], 0
+    for t in range(length):
+        total = (total + int(key[t % len(key)])) % 10
+        out.append(str(total))
+    return "".join(out)
+
+
+def _keysum_example(rng):
+    key = "".join(DIGITS[_pick(rng, 10)] for _ in range(KEYSUM_KEY))
+    return key, key, keysum_target(key)
+
+
 class _Task(NamedTuple):
     example: object  # rng -> (key, source, target); a key is drawn into one split only
     chars: str       # every character a source or target can hold
@@ -236,6 +253,11 @@ _TASKS = {
     "addition": _Task(_addition_example, DIGITS + "+",
                       "Add two 3-digit numbers (uniform over 100 .. 999) and write the sum in decimal. "
                       "a+b and b+a are one item: at most one of them is drawn."),
+    "keysum": _Task(_keysum_example, DIGITS,
+                    f"From a key of {KEYSUM_KEY} digits, write {KEYSUM_OUT} digits: the running sum "
+                    f"mod 10 of the key repeated, y_t = (y_(t-1) + key[t mod {KEYSUM_KEY}]) mod 10 "
+                    f"(`3170` -> `{keysum_target('3170')}`). Each output digit depends on the one "
+                    f"before, so a model may learn to read its own previous output."),
 }
 
 

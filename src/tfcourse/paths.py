@@ -14,7 +14,7 @@ from pathlib import Path
 
 ENV_VAR = "TFCOURSE_DATA"
 # The folders `python -m tfcourse.datasets --out data` writes; they mark a folder as the course's data/.
-TASKS = ("dates", "reverse", "addition")
+TASKS = ("dates", "reverse", "addition", "keysum")
 # Where an editable install or a repo checkout keeps data/ (a module attribute so tests can move it).
 REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
