@@ -202,3 +202,32 @@ def test_a_hidden_cell_in_the_release_fails_on_the_stub_and_runs_nothing_of_an_a
                    "(the test cell above ran the public ones).\n") and err == ""
     with pytest.raises(CheckFailed, match="not a function"):
         checks.graded_here("rnn_step", None, hidden_cases=6)
+
+
+def _hint_snippets():
+    """Every slice or split of the gate pre-activations `a` that a hint spells out."""
+    import re
+    from tfcourse import checks_lm, checks_transformer
+    hints = [h for m in (checks, checks_transformer, checks_lm) for h in m.MISTAKES.values()]
+    return sorted({s for h in hints for s in re.findall(r"\ba\[[^\]]*\]|np\.split\(a,[^)]*\)", h)})
+
+
+@pytest.mark.parametrize("snippet", _hint_snippets())
+def test_every_hint_snippet_works_on_one_example_and_on_a_batch(snippet):
+    import re
+    H, B = 3, 2
+    code = re.sub(r"(\d)H", r"\1*H", snippet)
+    one = np.arange(4.0 * H)
+    batch = np.stack([one, one + 100.0])
+    got_one = eval(code, {"np": np, "a": one, "H": H})
+    got_batch = eval(code, {"np": np, "a": batch, "H": H})
+    parts_one = got_one if isinstance(got_one, list) else [got_one]
+    parts_batch = got_batch if isinstance(got_batch, list) else [got_batch]
+    for p1, pb in zip(parts_one, parts_batch):
+        assert p1.shape == (H,) or p1.shape[-1] == pb.shape[-1], snippet
+        np.testing.assert_array_equal(pb[0], p1)
+        np.testing.assert_array_equal(pb[1], p1 + 100.0)
+
+
+def test_hints_spell_out_snippets():
+    assert len(_hint_snippets()) >= 3

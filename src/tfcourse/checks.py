@@ -62,8 +62,8 @@ MISTAKES = {
     "ignored_h_prev": "you ignored h_prev: the new state needs h_prev @ W_h as well as x @ W_x.",
     "returned_h_prev": "you returned h_prev unchanged: the hidden state was never updated.",
     "gates_ifog": "your LSTM gate blocks are in the order i, f, o, g (CS231n's order). This "
-                  "course uses PyTorch's order i, f, g, o: a[:, 2H:3H] is the candidate g "
-                  "(tanh) and a[:, 3H:] the output gate o (sigmoid).",
+                  "course uses PyTorch's order i, f, g, o: a[..., 2H:3H] is the candidate g "
+                  "(tanh) and a[..., 3H:] the output gate o (sigmoid).",
     "gates_fiog": "your LSTM gate blocks start with the forget gate. The order is i, f, g, o: "
                   "input gate first (a[..., :H]), then forget (a[..., H:2H]).",
     "sigmoid_candidate": "you squashed the LSTM candidate g with a sigmoid; g uses tanh "
