@@ -13,8 +13,9 @@ import solutions
 
 
 def as_result(value):
-    if isinstance(value, tuple):
-        return tuple(np.asarray(v, dtype=float) for v in value)
+    if isinstance(value, tuple):  # a step's (logits, (keys, values)) nests one level
+        return tuple(as_result(v) if isinstance(v, tuple) else np.asarray(v, dtype=float)
+                     for v in value)
     arr = np.asarray(value)
     return arr if arr.dtype.kind in "biu" else arr.astype(float)
 

@@ -54,8 +54,9 @@ VISIBLE = {
     "positional_encoding": _calls("positional_encoding", (6, 8), (5, 7), (1, 4), (3, 1)),
     "transformer_decoder_forward": _decoders((10, 11, 14, 15), [
         (7, 6, 4, 4, 5, None), (7, 6, 4, 3, 6, 2), (5, 4, 3, 3, 1, None), (5, 4, 3, 3, 1, 3)]),
-    "transformer_decoder_step_by_step": _decoders((12, 13), [(7, 6, 4, 4, 5, None),
-                                                             (8, 4, 3, 5, 4, 2)]),
+    "transformer_decoder_step": [_spec(V=7, D=6, d_k=4, d_v=4, t=3, seed=12),
+                                 _spec(V=8, D=4, d_k=3, d_v=5, t=0, B=2, seed=13),
+                                 _spec(V=8, D=4, d_k=3, d_v=5, t=2, B=2, seed=14)],
     "transformer_scheduled_sampling_two_pass": [
         _spec(V=7, D=6, d_k=4, d_v=4, T=8, sampling_prob=0.5, rng_seed=3, predictions="greedy",
               seed=20, scale=1.5),
@@ -85,8 +86,11 @@ HIDDEN = {
     "transformer_decoder_forward": _decoders(range(110, 115), [
         (2, 1, 1, 1, 1, None), (5, 3, 2, 2, 4, None), (9, 8, 4, 8, 12, None),
         (6, 5, 3, 2, 7, 3), (12, 4, 6, 3, 20, None)]),
-    "transformer_decoder_step_by_step": _decoders(range(120, 124), [
-        (2, 1, 1, 1, 1, None), (5, 3, 2, 2, 6, None), (9, 8, 4, 8, 10, 2), (6, 5, 3, 2, 7, None)]),
+    "transformer_decoder_step": [
+        _spec(V=V, D=D, d_k=d_k, d_v=d_v, t=t, B=B, seed=120 + n)
+        for n, (V, D, d_k, d_v, t, B) in enumerate([
+            (2, 1, 1, 1, 0, None), (5, 3, 2, 2, 1, None), (9, 8, 4, 8, 9, 2),
+            (6, 5, 3, 2, 6, None), (7, 4, 3, 3, 0, 3), (12, 6, 4, 5, 30, None)])],
     "transformer_scheduled_sampling_two_pass": [
         _spec(V=6, D=5, d_k=3, d_v=3, T=6, sampling_prob=p, rng_seed=40 + n, predictions=how,
               seed=130 + n, scale=1.5, **({"B": 2} if n % 2 else {}))

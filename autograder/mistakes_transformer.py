@@ -6,7 +6,9 @@ can name the mistake; tests/test_checks_transformer.py proves each one is named.
 """
 import numpy as np
 
-from solutions.transformer import _forward, attend, causal_mask, positional_encoding, softmax, shift_right
+from solutions.transformer import (_check_kv_cache, _embed, _forward, attend, causal_mask,
+                                   positional_encoding, shift_right, softmax)
+from tfcourse.caches import KVCache
 from solutions.transformer_sampling import scheduled_sampling_inputs
 
 
@@ -151,6 +153,39 @@ def causal_mask_additive(T):
     return np.where(causal_mask(T), 0.0, -np.inf)
 
 
+def _step(token_ids, cache, params, position=None, attend_old_only=False, update=True,
+          first_only=False):
+    """One decoding step with a KV cache, and the slips a student makes writing it."""
+    token_ids = np.asarray(token_ids)
+    old_keys, old_values = _check_kv_cache(cache, token_ids.shape, params)
+    t = old_keys.shape[-2]
+    at = t if position is None else position
+    x = _embed(token_ids[..., None], params, slice(at, at + 1))
+    keys = np.concatenate([old_keys, x @ params["W_k"]], axis=-2)
+    values = np.concatenate([old_values, x @ params["W_v"]], axis=-2)
+    k, v = (old_keys, old_values) if attend_old_only and t else (keys, values)
+    mask = causal_mask(t + 1)[:1] if first_only else None
+    out = attend(x @ params["W_q"], k, v, mask).out @ params["W_o"]
+    logits = ((x + out) @ params["W_y"] + params["b_y"])[..., 0, :]
+    return logits, (KVCache(keys, values) if update else KVCache(old_keys, old_values))
+
+
+def step_position_0(token_ids, cache, params):
+    return _step(token_ids, cache, params, position=0)
+
+
+def step_old_keys_only(token_ids, cache, params):
+    return _step(token_ids, cache, params, attend_old_only=True)
+
+
+def step_cache_not_updated(token_ids, cache, params):
+    return _step(token_ids, cache, params, update=False)
+
+
+def step_masked(token_ids, cache, params):
+    return _step(token_ids, cache, params, first_only=True)
+
+
 # graded function -> mistake id (a key of tfcourse.checks_transformer.MISTAKES) -> wrong answer
 MISTAKES = {
     "shift_right": {"no_replace": shift_right_no_replace, "shifted_left": shift_right_left,
@@ -171,4 +206,6 @@ MISTAKES = {
                                                 "same_position": two_pass_same_position,
                                                 "first_pass": two_pass_first_pass},
 }
-MISTAKES["transformer_decoder_step_by_step"] = MISTAKES["transformer_decoder_forward"]
+MISTAKES["transformer_decoder_step"] = {
+    "step_position_0": step_position_0, "step_old_keys_only": step_old_keys_only,
+    "step_cache_not_updated": step_cache_not_updated, "step_masked": step_masked}

@@ -19,12 +19,12 @@ __all__ = [
 from solutions.transformer import (causal_mask, causal_self_attention, positional_encoding,  # noqa: E402
                                    shift_right, transformer_decoder_forward,
                                    transformer_decoder_free_running, transformer_decoder_kv_cache,
-                                   transformer_decoder_step_by_step)
+                                   transformer_decoder_step, transformer_decoder_step_by_step)
 from solutions.transformer_sampling import transformer_scheduled_sampling_two_pass  # noqa: E402
 
 __all__ += [
     "shift_right", "causal_mask", "causal_self_attention", "positional_encoding",
-    "transformer_decoder_forward", "transformer_decoder_step_by_step",
+    "transformer_decoder_forward", "transformer_decoder_step", "transformer_decoder_step_by_step",
     "transformer_decoder_kv_cache", "transformer_decoder_free_running",
     "transformer_scheduled_sampling_two_pass",
 ]

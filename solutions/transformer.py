@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tfcourse.caches import KVCache
 from tfcourse.transformer_params import check_integer, check_token_ids, check_transformer_params
 from tfcourse.validate import as_float_array, check_count
 
@@ -158,8 +159,8 @@ def _forward(input_ids, params):
 # ----------------------------------------------------------------------------- step by step
 
 def transformer_decoder_step_by_step(input_ids, params):
-    """Decode step by step, as generation must: step t runs the whole decoder on the
-    prefix input_ids[..., :t+1] and keeps its last row. T passes, O(T^2) positions in all.
+    """Decode step by step without a cache: step t runs the whole decoder on the prefix
+    input_ids[..., :t+1] and keeps its last row. T passes, O(T^2) positions in all.
 
     input_ids: (T,) or (B, T). Returns logits (T, V) or (B, T, V), equal (up to rounding)
     to transformer_decoder_forward(input_ids, params): that equality is the causal mask's job.
@@ -171,41 +172,60 @@ def transformer_decoder_step_by_step(input_ids, params):
                     axis=-2)
 
 
-class KVCache:
-    """Keys and values of the positions decoded so far, so step t computes only its own row.
+def transformer_decoder_step(token_ids, cache, params):
+    """Decode one position: its tokens and the KV cache of the positions before it in, its
+    logits and the cache with its own key and value appended out.
 
-    Each step appends one key (..., 1, d_k) and value (..., 1, d_v); the new query attends
-    over all cached positions, which are exactly its past: no mask is needed.
+    token_ids: an int, or (B,) ints, the tokens at position t; cache: None at t = 0, else the
+    KVCache (keys (..., t, d_k), values (..., t, d_v)) the previous step returned. Returns
+    (logits (V,) or (B, V), KVCache with t + 1 positions). Step t computes the query, key and
+    value of position t only; the new query attends over the cached keys and its own, which
+    are exactly positions 0..t, so no mask is needed. Fed input_ids[..., t] for t = 0..T-1,
+    the logits are the rows of transformer_decoder_forward(input_ids, params).
     """
+    params = check_transformer_params(params)
+    V = params["embedding"].shape[0]
+    if np.ndim(token_ids) > 1:
+        raise ValueError(f"token_ids: expected an int or (B,) ints, the tokens at one position, "
+                         f"got shape {np.shape(token_ids)}")
+    token_ids = check_token_ids("token_ids", np.asarray(token_ids)[..., None], V)[..., 0]
+    keys, values = _check_kv_cache(cache, token_ids.shape, params)
+    t = keys.shape[-2]
+    x = _embed(token_ids[..., None], params, slice(t, t + 1))  # (..., 1, D)
+    keys = np.concatenate([keys, x @ params["W_k"]], axis=-2)
+    values = np.concatenate([values, x @ params["W_v"]], axis=-2)
+    out = attend(x @ params["W_q"], keys, values).out @ params["W_o"]
+    return ((x + out) @ params["W_y"] + params["b_y"])[..., 0, :], KVCache(keys, values)
 
-    def __init__(self, params):
-        self.params = params
-        self.keys = self.values = None
-        self.length = 0
 
-    def step(self, token_ids):
-        """Feed the tokens at position `self.length` ((B,) or scalar); return their logits (..., V)."""
-        p = self.params
-        t = self.length
-        x = _embed(np.asarray(token_ids)[..., None], p, slice(t, t + 1))  # (..., 1, D)
-        k, v = x @ p["W_k"], x @ p["W_v"]
-        self.keys = k if self.keys is None else np.concatenate([self.keys, k], axis=-2)
-        self.values = v if self.values is None else np.concatenate([self.values, v], axis=-2)
-        self.length += 1
-        out = attend(x @ p["W_q"], self.keys, self.values).out @ p["W_o"]
-        return ((x + out) @ p["W_y"] + p["b_y"])[..., 0, :]
+def _check_kv_cache(cache, batch, params):
+    """The cache's (keys, values) as float arrays, empty (t = 0) for None."""
+    d_k, d_v = params["W_k"].shape[1], params["W_v"].shape[1]
+    lead = tuple(("B", n) for n in batch)
+    if cache is None:
+        return np.zeros(batch + (0, d_k)), np.zeros(batch + (0, d_v))
+    if not isinstance(cache, tuple) or len(cache) != 2:
+        raise ValueError(f"cache: expected None or the KVCache (keys, values) the previous step "
+                         f"returned, got {type(cache).__name__}")
+    keys = as_float_array("cache.keys", cache[0], lead + (("t", None), ("d_k", d_k)))
+    values = as_float_array("cache.values", cache[1],
+                            lead + (("t", keys.shape[-2]), ("d_v", d_v)))
+    return keys, values
 
 
 def transformer_decoder_kv_cache(input_ids, params):
-    """Decode step by step fed the given (true) inputs, with a KV cache: T passes of one row each.
+    """Decode step by step fed the given (true) inputs, with a KV cache: T steps of one row each.
 
     input_ids: (T,) or (B, T). Returns logits (T, V) or (B, T, V), equal (up to rounding)
     to transformer_decoder_forward(input_ids, params).
     """
     params = check_transformer_params(params)
     input_ids = check_token_ids("input_ids", input_ids, params["embedding"].shape[0])
-    cache = KVCache(params)
-    return np.stack([cache.step(input_ids[..., t]) for t in range(input_ids.shape[-1])], axis=-2)
+    cache, rows = None, []
+    for t in range(input_ids.shape[-1]):
+        logits, cache = transformer_decoder_step(input_ids[..., t], cache, params)
+        rows.append(logits)
+    return np.stack(rows, axis=-2)
 
 
 def transformer_decoder_free_running(params, start_token_id, max_len):
@@ -219,10 +239,10 @@ def transformer_decoder_free_running(params, start_token_id, max_len):
     if start_token_id >= V:
         raise ValueError(f"start_token_id: expected a token id in [0, V={V}), got {start_token_id}")
     max_len = check_count("max_len", max_len, minimum=1)
-    cache = KVCache(params)
+    cache = None
     logits = np.empty((max_len, V))
     token = start_token_id
     for t in range(max_len):
-        logits[t] = cache.step(token)
+        logits[t], cache = transformer_decoder_step(token, cache, params)
         token = int(np.argmax(logits[t]))
     return logits

@@ -67,16 +67,23 @@ def test_a_decoder_that_modifies_its_input_is_told_so():
         checks.check("transformer_decoder_forward", in_place)
 
 
-def test_one_pass_equals_step_by_step_check_passes_and_catches_a_late_step():
+def test_one_pass_equals_step_by_step_check_passes_and_catches_a_step_at_the_wrong_position():
     checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward,
-                                              solutions.transformer_decoder_step_by_step)
-
-    def one_step_late(ids, params):
-        logits = solutions.transformer_decoder_step_by_step(ids, params)
-        logits[1:] = logits[:-1].copy()
-        return logits
+                                              solutions.transformer_decoder_step)
+    at_position_0 = WRONG["transformer_decoder_step"]["step_position_0"]  # right for T = 1 only
     with pytest.raises(CheckFailed, match="for T = 4, step by step differs from one pass"):
-        checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward, one_step_late)
+        checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward, at_position_0)
+
+
+def test_the_one_pass_decoder_does_not_fit_the_step_it_is_graded_on():
+    """The shortcut of issue 19: step_by_step = forward passed every check; a step cannot."""
+    def forward_as_step(token_ids, cache, params):
+        return solutions.transformer_decoder_forward(token_ids, params)
+    with pytest.raises(CheckFailed):
+        checks.check("transformer_decoder_step", forward_as_step)
+    with pytest.raises(CheckFailed):
+        checks.check_one_pass_equals_step_by_step(solutions.transformer_decoder_forward,
+                                                  forward_as_step)
 
 
 def test_a_two_pass_that_ignores_the_given_rng_is_told_how_many_numbers_it_drew():

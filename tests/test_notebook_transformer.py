@@ -24,7 +24,7 @@ TEMPLATE = next(p for p in (TEMPLATES / "06_teacher_forcing_in_transformers.md",
                             TEMPLATES / "pending" / "06_teacher_forcing_in_transformers.md")
                 if p.is_file())
 GRADED = ["shift_right", "causal_mask", "causal_self_attention", "positional_encoding",
-          "transformer_decoder_forward", "transformer_decoder_step_by_step",
+          "transformer_decoder_forward", "transformer_decoder_step",
           "transformer_scheduled_sampling_two_pass"]
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from solutions import (causal_mask, causal_self_attention, positional_encoding, shift_right,
                        transformer_decoder_forward, transformer_decoder_free_running,
-                       transformer_decoder_kv_cache, transformer_decoder_step_by_step)
+                       transformer_decoder_kv_cache, transformer_decoder_step,
+                       transformer_decoder_step_by_step)
 from tests.torch_reference import needs_torch, torch
 from tfcourse.transformer_params import random_transformer_params
 
@@ -287,6 +288,32 @@ def test_one_teacher_forced_pass_equals_step_by_step_decoding_fed_the_true_prefi
     one_pass = transformer_decoder_forward(ids, p)
     np.testing.assert_allclose(transformer_decoder_step_by_step(ids, p), one_pass, rtol=0, atol=1e-12)
     np.testing.assert_allclose(transformer_decoder_kv_cache(ids, p), one_pass, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_one_decoding_step_grows_the_cache_by_its_own_key_and_value(batch):
+    p = random_transformer_params(9, 6, 4, 5, rng=4)
+    ids = np.random.default_rng(5).integers(0, 9, size=batch + (5,))
+    cache, one_pass = None, transformer_decoder_forward(ids, p)
+    for t in range(5):
+        token = ids[..., t] if batch else int(ids[t])
+        logits, cache = transformer_decoder_step(token, cache, p)
+        assert cache.keys.shape == batch + (t + 1, 4) and cache.values.shape == batch + (t + 1, 5)
+        np.testing.assert_allclose(logits, one_pass[..., t, :], rtol=0, atol=1e-12)
+    x = p["embedding"][ids] + positional_encoding(5, 6)
+    np.testing.assert_allclose(cache.keys, x @ p["W_k"], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("token, cache, text", [
+    (np.array([[1, 2]]), None, "token_ids: expected an int or \\(B,\\) ints"),
+    (9, None, "token_ids: expected token ids in \\[0, V=9\\)"),
+    (1, "cache", "cache: expected None or the KVCache"),
+    (1, (np.zeros((2, 3)), np.zeros((2, 5))), "cache.keys: expected shape \\(t, d_k=4\\)"),
+    (1, (np.zeros((2, 4)), np.zeros((3, 5))), "cache.values: expected shape \\(t=2, d_v=5\\)"),
+])
+def test_a_decoding_step_rejects_bad_input(token, cache, text):
+    with pytest.raises(ValueError, match=text):
+        transformer_decoder_step(token, cache, random_transformer_params(9, 6, 4, 5, rng=4))
 
 
 def test_step_by_step_and_kv_cache_work_on_batches():

@@ -1,4 +1,5 @@
-"""The caches that the course's forward passes keep for their backward passes (notebook 05).
+"""The caches that the course's forward passes keep for their backward passes (notebook 05),
+and the KV cache of a transformer decoding step by step (notebook 06).
 
 Plain containers (NamedTuples), no computation: a forward pass fills one, its backward pass
 reads it. They live here, in the student-safe package, so that a student's forward, the
@@ -58,3 +59,11 @@ class DecoderCache(NamedTuple):
     hidden: np.ndarray
     params: dict
     cell_type: str
+
+
+class KVCache(NamedTuple):
+    """A transformer decoder's keys (..., t, d_k) and values (..., t, d_v) of the t positions
+    decoded so far (notebook 06's transformer_decoder_step): position t attends over them and
+    its own key and value, which the step appends."""
+    keys: np.ndarray
+    values: np.ndarray

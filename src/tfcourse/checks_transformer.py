@@ -16,6 +16,7 @@ logits are not probabilities. Student-safe: nothing here imports or contains a s
 """
 import numpy as np
 
+from tfcourse.caches import KVCache
 from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,
                              raise_first_failure, unpack)
 from tfcourse.checks import decode as _decode_float
@@ -32,14 +33,15 @@ SIGNATURES = {
     "causal_self_attention": "causal_self_attention(x, W_q, W_k, W_v, W_o=None)",
     "positional_encoding": "positional_encoding(T, D)",
     "transformer_decoder_forward": "transformer_decoder_forward(input_ids, params)",
-    "transformer_decoder_step_by_step": "transformer_decoder_step_by_step(input_ids, params)",
+    "transformer_decoder_step": "transformer_decoder_step(token_ids, cache, params)",
     "transformer_scheduled_sampling_two_pass":
         "transformer_scheduled_sampling_two_pass(input_ids, params, sampling_prob, rng, predictions)",
 }
-# What each returns: token ids (exact), a boolean mask (exact), (out, weights), or real arrays.
+# What each returns: token ids (exact), a boolean mask (exact), (out, weights), real arrays, or
+# one decoding step's (logits, (keys, values)).
 KINDS = {"shift_right": "ids", "causal_mask": "mask", "causal_self_attention": "attention",
          "positional_encoding": "array", "transformer_decoder_forward": "logits",
-         "transformer_decoder_step_by_step": "logits",
+         "transformer_decoder_step": "step",
          "transformer_scheduled_sampling_two_pass": "logits"}
 
 MISTAKES = {
@@ -78,6 +80,15 @@ MISTAKES = {
     "decoder_unscaled": "your logits match attention without the 1/sqrt(d_k) scale.",
     "probabilities": "you returned probabilities (a softmax): return the logits h @ W_y + b_y.",
     "decoder_no_mask": "your decoder attends to the future: use the causal mask.",
+    # one decoding step with a KV cache
+    "step_position_0": "every step added the positional encoding of position 0. Step t decodes "
+                       "position t = the number of positions already in the cache.",
+    "step_old_keys_only": "the new query attended over the cached keys and values only: "
+                          "append position t's own key and value first, then attend over all.",
+    "step_cache_not_updated": "your logits are right but the cache you returned does not hold "
+                              "position t's key and value: the next step needs them.",
+    "step_masked": "your step kept only the first cached position's weight: the cache holds "
+                   "only the past, so the new position attends over all of it, unmasked.",
     # two-pass scheduled sampling
     "coin_at_0": "you drew a coin for position 0 too. Draw one coin per position t = 1 .. T-1, "
                  "in order; position 0 keeps the start token.",
@@ -114,12 +125,20 @@ def make_args(name, spec):
         Ws = [rng.normal(size=s) / np.sqrt(D) for s in ((D, d_k), (D, d_k), (D, d_v))]
         W_o = None if D_out is None else rng.normal(size=(d_v, D_out))
         return (x, *Ws, W_o), {}
-    V, T = spec["V"], spec["T"]
+    V, T = spec["V"], spec.get("T", 1)
     params = random_transformer_params(V, spec["D"], spec["d_k"], spec["d_v"], rng, spec.get("scale"))
     ids = rng.integers(0, V, size=batch + (T,))
     ids[..., 0] = spec.get("start", 1)
-    if name in ("transformer_decoder_forward", "transformer_decoder_step_by_step"):
+    if name == "transformer_decoder_forward":
         return (ids, params), {}
+    if name == "transformer_decoder_step":
+        # A cache of t random past positions: the step must attend over what it is given,
+        # which no pass over a whole sequence of ids can reproduce.
+        t, d_k, d_v = spec["t"], spec["d_k"], spec["d_v"]
+        token = rng.integers(0, V, size=batch) if batch else int(rng.integers(0, V))
+        cache = None if t == 0 else KVCache(rng.normal(size=batch + (t, d_k)),
+                                            rng.normal(size=batch + (t, d_v)))
+        return (token, cache, params), {}
     if name == "transformer_scheduled_sampling_two_pass":
         return (ids, params, spec["sampling_prob"]), {
             "rng": np.random.default_rng(spec["rng_seed"]),
@@ -235,9 +254,7 @@ def _decoder_properties(name, decoder):
 
 PROPERTIES = {"causal_mask": _mask_properties, "causal_self_attention": _attention_properties,
               "transformer_decoder_forward": lambda f: _decoder_properties(
-                  "transformer_decoder_forward", f),
-              "transformer_decoder_step_by_step": lambda f: _decoder_properties(
-                  "transformer_decoder_step_by_step", f)}
+                  "transformer_decoder_forward", f)}
 
 
 # ----------------------------------------------------------------------------- comparing
@@ -246,8 +263,21 @@ def _close(a, b):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
+def _step_result(name, value):
+    """(logits, keys, values) of one decoding step's (logits, KVCache(keys, values))."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2
+            and isinstance(value[1], (tuple, list)) and len(value[1]) == 2):
+        raise CheckFailed(f"{name} returned {type(value).__name__}; it must return the pair "
+                          f"(logits, cache), cache = KVCache(keys, values).")
+    return (_array(name, value[0], "logits").astype(np.float64),
+            _array(name, value[1][0], "cache.keys").astype(np.float64),
+            _array(name, value[1][1], "cache.values").astype(np.float64))
+
+
 def _matches(kind, got, output):
     out = decode(output)
+    if kind == "step":
+        return all(_close(g, np.asarray(e)) for g, e in zip(got, (out[0], *out[1])))
     if kind == "attention":
         return _close(got[0], np.asarray(out[0])) and _close(got[1], np.asarray(out[1]))
     if kind in ("ids", "mask"):
@@ -293,6 +323,13 @@ def compare(name, case, got, hidden=False):
         report = " ".join(f"{part}: {_first_difference(g.astype(np.float64), np.asarray(e), hidden)}"
                           for g, e, ok, part in zip(got, expected, (out_ok, w_ok), ("out", "weights"))
                           if not ok)
+    elif kind == "step":
+        got = _step_result(name, got)
+        parts = zip(("logits", "cache.keys", "cache.values"), got, (expected[0], *expected[1]))
+        report = " ".join(f"{part}: {_first_difference(g, np.asarray(e))}"
+                          for part, g, e in parts if not _close(g, np.asarray(e)))
+        if not report:
+            return None
     elif kind in ("ids", "mask"):
         got, expected = _array(name, got), np.asarray(expected)
         if got.shape == expected.shape and np.array_equal(got, expected):
@@ -367,16 +404,25 @@ def check_hidden(name, func, packed):
     check_cases(name, func, unpack(packed), "hidden")
 
 
-def check_one_pass_equals_step_by_step(forward, step_by_step, lengths=(1, 4, 9), V=11):
-    """Your two decoders must agree: T passes over the true prefixes give the one-pass logits."""
+def check_one_pass_equals_step_by_step(forward, step, lengths=(1, 4, 9), V=11):
+    """Your two decoders must agree: T calls of `step`, fed the true inputs one position at a
+    time with the cache each call returns, give the rows of one teacher-forced pass."""
     __tracebackhide__ = True
     params = random_transformer_params(V, 8, 4, 4, rng=7)
     for T in lengths:
         ids = np.random.default_rng(T).integers(0, V, size=T)
         one = _array("transformer_decoder_forward", call("transformer_decoder_forward", forward,
                                                          (ids, params), {})).astype(np.float64)
-        steps = _array("transformer_decoder_step_by_step", call(
-            "transformer_decoder_step_by_step", step_by_step, (ids, params), {})).astype(np.float64)
+        cache, rows = None, []
+        for t in range(T):
+            logits, keys, values = _step_result("transformer_decoder_step", call(
+                "transformer_decoder_step", step, (int(ids[t]), cache, params), {}))
+            if logits.shape != (V,):
+                raise CheckFailed(f"transformer_decoder_step returned logits of shape "
+                                  f"{logits.shape} for one token; expected (V,) = ({V},).")
+            rows.append(logits)
+            cache = KVCache(keys, values)
+        steps = np.stack(rows)
         if not _close(steps, one):
             raise CheckFailed(f"for T = {T}, step by step differs from one pass: "
                               f"{_first_difference(steps, one)}")
