@@ -60,13 +60,21 @@ _HIDDEN_SIZES = [dict(D=1, H=1, V=2, T=1), dict(D=2, H=5, V=3, T=2, B=3), dict(D
 HIDDEN = {name: [_spec(f"hidden case {n} ({_sizes(**s)})", **s, seed=500 + 10 * n + k)
                  for n, s in enumerate(_HIDDEN_SIZES, 1)]
           for k, name in enumerate(RESULTS)}
+# Sized so that finite differences of the forward (two passes per parameter, ~14k and ~8k
+# of them) cannot pass for the analytic backward: tfcourse.checks_training.too_slow.
+TIMED = {"gru_step_backward": dict(D=48, H=48),
+         "decoder_backward_teacher_forcing": dict(D=32, H=32, V=32, T=6)}
+for _name, _s in TIMED.items():
+    HIDDEN[_name].append(dict(_spec(f"hidden case {len(HIDDEN[_name]) + 1} ({_sizes(**_s)}), "
+                                    f"timed", **_s, seed=700), timed=True))
 
 
 def explicit(name, case):
     """The case with its arguments and the reference result written out (encoded)."""
     args = make_args(name, case["spec"])
     expected = getattr(solutions, name)(*args)
-    return {"label": case["label"], "args": [encode(a) for a in args], "expected": encode(expected)}
+    return {"label": case["label"], "args": [encode(a) for a in args], "expected": encode(expected),
+            **({"timed": True} if case.get("timed") else {})}
 
 
 def public_reference(name):

@@ -5,8 +5,8 @@ import pytest
 
 import solutions
 from autograder import cases_training
-from tfcourse.checks_training import (CheckFailed, check, check_cases, check_gradients, check_hidden,
-                                      decode, encode, pack)
+from tfcourse.checks_training import (CheckFailed, _n_params, check, check_cases, check_gradients,
+                                      check_hidden, decode, encode, pack)
 
 GRADED = list(cases_training.VISIBLE)
 
@@ -79,3 +79,25 @@ def test_an_unknown_function_name_is_a_value_error():
     with pytest.raises(ValueError, match="name: expected one of gru_step_forward"):
         check_cases("gru_step", print, [])
 
+
+
+@pytest.mark.parametrize("name", ["gru_step_backward", "decoder_backward_teacher_forcing"])
+def test_each_backward_has_a_timed_hidden_case_too_big_for_finite_differences(name):
+    timed = [c for c in cases_training.hidden_cases(name) if c.get("timed")]
+    assert len(timed) == 1
+    cache = decode(timed[0]["args"][-1])
+    assert _n_params(cache) > 8000  # centred differences: two forward passes per parameter
+
+
+def test_a_right_but_slow_backward_is_told_to_use_the_chain_rule(monkeypatch):
+    """Stands in for finite differences (30 s on this case, measured): the right gradients,
+    delivered far beyond the budget of forward-sized units."""
+    import time
+
+    def slow(dh_next, cache):
+        time.sleep(1.0)
+        return solutions.gru_step_backward(dh_next, cache)
+    cases = [c for c in cases_training.hidden_cases("gru_step_backward") if c.get("timed")]
+    with pytest.raises(CheckFailed, match="Finite differences need two forward passes per parameter"):
+        check_cases("gru_step_backward", slow, cases, "hidden")
+    check_cases("gru_step_backward", solutions.gru_step_backward, cases, "hidden")

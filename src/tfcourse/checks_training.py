@@ -12,6 +12,8 @@ the instructor's build) compare every output with the reference and name the fir
 differs: which gradient, by how much, and a hint for the usual slip behind it.
 Student-safe: nothing here imports or contains a solution.
 """
+import time
+
 import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
@@ -157,13 +159,24 @@ def compare(name, case, got, hidden=False):
     return None
 
 
+def run_case(name, func, case, what="public"):
+    """None if `func` gets the case right (in time, for a timed case), else what is wrong."""
+    args = [decode(a) for a in case["args"]]
+    start = time.perf_counter()
+    got = call(name, func, args, {})
+    seconds = time.perf_counter() - start
+    problem = compare(name, case, got, what == "hidden")
+    if problem is None and case.get("timed"):
+        problem = too_slow(name, func, args, seconds)
+    return problem
+
+
 def check_cases(name, func, cases, what="public"):
     """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
     __tracebackhide__ = True
     if name not in RESULTS:
         raise ValueError(f"name: expected one of {', '.join(RESULTS)}, got {name!r}")
-    raise_first_failure(name, cases, what, lambda case: compare(
-        name, case, call(name, func, [decode(a) for a in case["args"]], {}), what == "hidden"))
+    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 
@@ -177,6 +190,63 @@ def check_hidden(name, func, packed):
     """A hidden test: `func` on cases packed into the test cell by the instructor's build."""
     __tracebackhide__ = True
     check_cases(name, func, unpack(packed), "hidden")
+
+
+# ----------------------------------------------------------------------------- analytic, not numeric
+
+# A hidden case marked "timed" is sized so that the skill and the shortcut take very different
+# times: the analytic backward costs a few forward passes, centred differences two forward
+# passes per parameter (thousands here). The budget is counted in units of forward-sized
+# matrix work measured in the same kernel just before, so it means the same on any machine.
+BUDGET_UNITS = 1000
+
+
+def _unit_seconds(cache):
+    """Best-of-5 seconds of matrix work the size of one forward pass over `cache` (a GRUCache
+    or a DecoderCache): the products of every step's input and state with W_x and W_h, and
+    with W_y for a decoder, with no meaning of their own."""
+    p = cache.params
+    if isinstance(cache, GRUCache):
+        xs, hs = cache.x[..., None, :], cache.h_prev[..., None, :]
+    else:
+        xs, hs = cache.inputs, cache.hidden
+
+    def work():
+        for t in range(xs.shape[-2]):
+            np.sin(xs[..., t, :] @ p["W_x"]) * np.cos(hs[..., t, :] @ p["W_h"])
+        if "W_y" in p:
+            hs @ p["W_y"]
+
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _n_params(cache):
+    return sum(np.size(v) for v in cache.params.values())
+
+
+def too_slow(name, func, args, seconds):
+    """None if a timed case's `seconds` fit the budget, else the message. A call that missed
+    it by less than 20 times (a busy machine, not finite differences) gets two more tries."""
+    cache = args[-1]
+    unit = _unit_seconds(cache)
+    for _ in range(2):
+        if not BUDGET_UNITS * unit < seconds < 20 * BUDGET_UNITS * unit:
+            break
+        start = time.perf_counter()
+        call(name, func, args, {})
+        seconds = min(seconds, time.perf_counter() - start)
+    if seconds <= BUDGET_UNITS * unit:
+        return None
+    return (f"{name} took {seconds:.3g} s on a case with {_n_params(cache)} parameters: "
+            f"{seconds / unit:.0f} times the matrix work of one forward pass on it, where the "
+            f"analytic backward pass needs a few (allowed: {BUDGET_UNITS}). Finite differences "
+            f"need two forward passes per parameter: they check a gradient, they do not compute "
+            f"one. Apply the chain rule to what the cache holds.")
 
 
 # ----------------------------------------------------------------------------- gradient checks
