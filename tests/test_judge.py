@@ -227,3 +227,27 @@ def test_results_are_read_as_plain_numbers_never_unpickled(tmp_path):
     assert value.dtype.kind == "i" and value.tolist() == [0, 1, 2]  # ids and masks stay exact
     with pytest.raises(ValueError):
         judge._unpack_value({"pickle": "gASVAAAA"})
+
+
+def test_a_backward_pass_too_slow_for_analytic_fails_its_timed_hidden_case(tmp_path):
+    """Finite differences reproduce any gradient: the judge times the timed hidden case as the
+    in-kernel check does (tfcourse.checks_training.too_slow)."""
+    backprop = "05_training_with_teacher_forcing"
+    build.write_sources(tmp_path)
+    build.generate_release(tmp_path, [backprop])
+    spec = judge.load_spec(tmp_path / "source" / backprop / f"{backprop}.ipynb",
+                           tmp_path / "release" / backprop / f"{backprop}.ipynb")
+    slow = ("import time\nfrom solutions import gru_step_backward as _right\n"
+            "def gru_step_backward(dh_next, cache):\n    time.sleep(1.0)\n"
+            "    return _right(dh_next, cache)\n")
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = (slow if grade_id(cell) == "gru_step_backward"
+                           else f"from solutions import {grade_id(cell)}")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    verdicts = {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+    assert verdicts["gru_step_backward_visible"].score > 0  # right, and untimed
+    hidden = verdicts["gru_step_backward_hidden"]
+    assert hidden.score == 0 and "Finite differences need two forward passes" in hidden.status
+    assert verdicts["decoder_backward_teacher_forcing_hidden"].score > 0
