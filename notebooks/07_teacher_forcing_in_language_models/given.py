@@ -1,4 +1,4 @@
-"""Reference building blocks of earlier assignments: rnn_step, lstm_step, gru_step, decoder_forward_teacher_forcing, decoder_forward_free_running, decoder_forward_scheduled_sampling, linear_schedule, exponential_schedule, inverse_sigmoid_schedule, gru_step_forward, gru_step_backward, decoder_forward_teacher_forcing_cache, decoder_backward_teacher_forcing, shift_right, causal_mask, causal_self_attention, positional_encoding, transformer_decoder_forward, transformer_decoder_step_by_step, transformer_scheduled_sampling_two_pass.
+"""Reference building blocks of earlier assignments: rnn_step, lstm_step, gru_step, decoder_forward_teacher_forcing, decoder_forward_free_running, decoder_forward_scheduled_sampling, linear_schedule, exponential_schedule, inverse_sigmoid_schedule, gru_step_forward, gru_step_backward, decoder_forward_teacher_forcing_cache, decoder_backward_teacher_forcing, shift_right, causal_mask, causal_self_attention, positional_encoding, transformer_decoder_forward, transformer_decoder_step, transformer_scheduled_sampling_two_pass.
 
 Released with 07_teacher_forcing_in_language_models after the deadlines of 01_recurrent_cells, 02_teacher_forcing, 03_free_running_and_exposure_bias, 04_scheduled_sampling, 05_training_with_teacher_forcing, 06_teacher_forcing_in_transformers. Generated in
 the course repository, for instructors, by `python -m autograder build` from
@@ -8,7 +8,7 @@ solutions/. Do not edit: rebuild instead.
 
 import math
 import numpy as np
-from tfcourse.caches import DecoderCache, GRUCache, LSTMCache, RNNCache
+from tfcourse.caches import DecoderCache, GRUCache, KVCache, LSTMCache, RNNCache
 from tfcourse.contract import check_context, check_decoder_params, check_step, check_target
 from tfcourse.transformer_params import check_integer, check_token_ids, check_transformer_params
 from tfcourse.validate import as_float_array, check_count, check_real, make_rng
@@ -21,7 +21,7 @@ __all__ = ['rnn_step', 'lstm_step', 'gru_step', 'decoder_forward_teacher_forcing
            'gru_step_backward', 'decoder_forward_teacher_forcing_cache',
            'decoder_backward_teacher_forcing', 'shift_right', 'causal_mask',
            'causal_self_attention', 'positional_encoding', 'transformer_decoder_forward',
-           'transformer_decoder_step_by_step', 'transformer_scheduled_sampling_two_pass']
+           'transformer_decoder_step', 'transformer_scheduled_sampling_two_pass']
 
 
 def logistic(a):
@@ -583,18 +583,45 @@ def _forward(input_ids, params):
     return (x + attn.out) @ params["W_y"] + params["b_y"]
 
 
-def transformer_decoder_step_by_step(input_ids, params):
-    """Decode step by step, as generation must: step t runs the whole decoder on the
-    prefix input_ids[..., :t+1] and keeps its last row. T passes, O(T^2) positions in all.
+def transformer_decoder_step(token_ids, cache, params):
+    """Decode one position: its tokens and the KV cache of the positions before it in, its
+    logits and the cache with its own key and value appended out.
 
-    input_ids: (T,) or (B, T). Returns logits (T, V) or (B, T, V), equal (up to rounding)
-    to transformer_decoder_forward(input_ids, params): that equality is the causal mask's job.
+    token_ids: an int, or (B,) ints, the tokens at position t; cache: None at t = 0, else the
+    KVCache (keys (..., t, d_k), values (..., t, d_v)) the previous step returned. Returns
+    (logits (V,) or (B, V), KVCache with t + 1 positions). Step t computes the query, key and
+    value of position t only; the new query attends over the cached keys and its own, which
+    are exactly positions 0..t, so no mask is needed. Fed input_ids[..., t] for t = 0..T-1,
+    the logits are the rows of transformer_decoder_forward(input_ids, params).
     """
     params = check_transformer_params(params)
-    input_ids = check_token_ids("input_ids", input_ids, params["embedding"].shape[0])
-    T = input_ids.shape[-1]
-    return np.stack([_forward(input_ids[..., :t + 1], params)[..., -1, :] for t in range(T)],
-                    axis=-2)
+    V = params["embedding"].shape[0]
+    if np.ndim(token_ids) > 1:
+        raise ValueError(f"token_ids: expected an int or (B,) ints, the tokens at one position, "
+                         f"got shape {np.shape(token_ids)}")
+    token_ids = check_token_ids("token_ids", np.asarray(token_ids)[..., None], V)[..., 0]
+    keys, values = _check_kv_cache(cache, token_ids.shape, params)
+    t = keys.shape[-2]
+    x = _embed(token_ids[..., None], params, slice(t, t + 1))  # (..., 1, D)
+    keys = np.concatenate([keys, x @ params["W_k"]], axis=-2)
+    values = np.concatenate([values, x @ params["W_v"]], axis=-2)
+    out = attend(x @ params["W_q"], keys, values).out @ params["W_o"]
+    return ((x + out) @ params["W_y"] + params["b_y"])[..., 0, :], KVCache(keys, values)
+
+
+def _check_kv_cache(cache, batch, params):
+    """The cache's (keys, values) as float arrays, empty (t = 0) for None."""
+    d_k, d_v = params["W_k"].shape[1], params["W_v"].shape[1]
+    lead = tuple(("B", n) for n in batch)
+    if cache is None:
+        return np.zeros(batch + (0, d_k)), np.zeros(batch + (0, d_v))
+    if not isinstance(cache, tuple) or len(cache) != 2:
+        raise ValueError(f"cache: expected None or the KVCache (keys, values) the previous step "
+                         f"returned, got {type(cache).__name__}")
+    keys = as_float_array("cache.keys", cache[0], lead + (("t", None), ("d_k", d_k)))
+    values = as_float_array("cache.values", cache[1],
+                            lead + (("t", keys.shape[-2]), ("d_v", d_v)))
+    return keys, values
 
 
 PREDICTIONS = ("greedy", "sample")
