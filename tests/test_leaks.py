@@ -308,7 +308,8 @@ def test_tfcourse_defines_no_reference_function_or_helper_a_student_must_write()
         defined |= {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
                     for a in n.names}
         clash = sorted(d for d in defined if d.lstrip("_") in names)
-        _open_or_clean("names", path, clash, "defines a function that exercises ask students to write")
+        _open_or_clean("names", path, clash,
+                       "defines a function that exercises ask students to write")
 
 
 def test_tfcourse_code_holds_no_expression_of_a_reference_solution():
