@@ -2,7 +2,7 @@
 the honest sample is scored exactly, results survive interruption and do not depend on --jobs."""
 import csv
 import json
-import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -11,7 +11,7 @@ import pytest
 from autograder.engine import grade
 from autograder.build import build
 from autograder.engine.sandbox import Limits, sandbox_status
-from tests.adversarial import ASSIGNMENT, ATTACKS, FUNCTIONS, Context, grade_id
+from tests.adversarial import ASSIGNMENT, ATTACKS, grade_id, write_class
 
 REPO = Path(__file__).resolve().parents[1]
 LIMITS = Limits(timeout=20)
@@ -26,15 +26,7 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def context(course, tmp_path_factory):
-    root = tmp_path_factory.mktemp("class")
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    reference = {grade_id(c): c.source for c in source.cells if grade_id(c) in FUNCTIONS}
-    ctx = Context(release, reference, REPO, course, root / "submitted", root / "out",
-                  root / "probe")
-    ctx.probe.mkdir()
-    for attack in ATTACKS:
-        attack.write(ctx, ctx.submitted / attack.student / ASSIGNMENT)
+    ctx = write_class(course, tmp_path_factory.mktemp("class"), REPO, ATTACKS)
     return ctx
 
 
@@ -141,8 +133,8 @@ def test_a_rerun_grades_only_what_is_missing_and_jobs_1_gives_the_same_tables(gr
 def test_jobs_1_and_jobs_2_give_identical_results(graded, context, tmp_path):
     sub = tmp_path / "submitted"
     for student in ("honest_mistakes", "tamper_test_cells", "extra_files"):
-        (sub / student).mkdir(parents=True)
-        os.symlink(context.submitted / student / ASSIGNMENT, sub / student / ASSIGNMENT)
+        shutil.copytree(context.submitted / student / ASSIGNMENT, sub / student / ASSIGNMENT,
+                        symlinks=True)  # a linked folder would be refused
     one = grade.grade_class(sub, tmp_path / "out", context.course, jobs=1, limits=LIMITS,
                             gradebook=False, quiet=True)
     for result in one:

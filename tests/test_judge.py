@@ -2,11 +2,12 @@
 rebuilt from the release, the sandbox never sees a reference output, and the comparison outside
 accepts only plain arrays of numbers. No kernel here: the harness runs in-process on trusted code."""
 import base64
-import contextlib
 import copy
 import io
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -42,13 +43,19 @@ def spec(course):
 
 
 def run_harness(nb, namespace):
-    """Run the assembled notebook's harness cell in-process; return a RunResult holding it."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(nb.cells[-1].source, namespace)
-    nb = copy.deepcopy(nb)
-    nb.cells[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text=out.getvalue())]
-    return RunResult(nb=nb)
+    """Run the assembled notebook's harness cell in-process; return a RunResult holding what it
+    wrote to its result channel."""
+    with tempfile.TemporaryDirectory() as tmp:
+        channel = Path(tmp) / "result"
+        saved = os.environ.get("AUTOGRADER_RESULT")
+        os.environ["AUTOGRADER_RESULT"] = str(channel)
+        try:
+            exec(nb.cells[-1].source, namespace)
+        finally:
+            os.environ.pop("AUTOGRADER_RESULT")
+            if saved is not None:
+                os.environ["AUTOGRADER_RESULT"] = saved
+        return RunResult(nb=copy.deepcopy(nb), channel=channel.read_bytes())
 
 
 def test_the_spec_lists_graded_functions_and_test_cells_from_the_release(spec):
@@ -99,17 +106,20 @@ def test_assemble_restores_test_cells_and_metadata_and_finds_stripped_solutions(
     by_id["lstm_step_hidden"].metadata.nbgrader["points"] = 99
     by_id["gru_step"].metadata.pop("nbgrader")
     nb.cells.remove(by_id["lstm_step_visible"])
-    nb.cells.append(copy.deepcopy(by_id["rnn_step"]))
+    fixed = copy.deepcopy(by_id["rnn_step"])  # copied in JupyterLab, fixed further down
+    fixed.source = "def rnn_step(x, h_prev, params):\n    return h_prev + 0\n"
+    nb.cells.append(fixed)
     assembled, notes = judge.assemble(nb, spec)
     cells = {grade_id(c): c for c in assembled.cells if grade_id(c)}
     release = {grade_id(c): c for c in spec.release.cells if grade_id(c)}
     assert cells["rnn_step_visible"].source == release["rnn_step_visible"].source
     assert cells["lstm_step_hidden"].metadata.nbgrader == release["lstm_step_hidden"].metadata.nbgrader
-    assert "return h_prev" in cells["rnn_step"].source
+    assert "return h_prev + 0" in cells["rnn_step"].source  # the last copy is graded
+    assert sum("return h_prev" in c.source for c in assembled.cells[:-1]) == 2  # both run
     assert cells["gru_step"].metadata.nbgrader == release["gru_step"].metadata.nbgrader
-    order = [grade_id(c) for c in assembled.cells if grade_id(c)]
-    assert order == [grade_id(c) for c in spec.release.cells if grade_id(c)]
-    assert len(notes) == 5, notes
+    order = [g for g in map(grade_id, assembled.cells) if g and g != "rnn_step"]
+    assert order == [g for g in map(grade_id, spec.release.cells) if g and g != "rnn_step"]
+    assert len(notes) == 4, notes
     assert assembled.cells[-1].metadata["autograder"]["harness"]
 
 
@@ -197,9 +207,7 @@ def _payload(entries):
 
 def _result(spec, *lines):
     nb = nbformat.v4.new_notebook(cells=[judge.harness_cell(spec, spec.release)])
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                  text="\n".join(lines) + "\n")]
-    return RunResult(nb=nb)
+    return RunResult(nb=nb, channel=("\n".join(lines) + "\n").encode())
 
 
 def test_a_second_result_line_voids_the_result(spec):
@@ -210,6 +218,29 @@ def test_a_second_result_line_voids_the_result(spec):
     assert judge.judged(_result(spec, _payload([entry] * (n - 1))), spec)[0] is None
     verdicts = judge.judge(spec, _result(spec, "nothing"))
     assert all(v.score == 0 and "no single, well-formed result" in v.status for v in verdicts)
+
+
+def test_an_unreadable_result_voids_the_run_instead_of_failing_the_grader(spec):
+    deep = judge.MARKER + base64.b64encode(b"[" * 200000).decode()
+    for lines in ([deep], [judge.MARKER + "!!!"], [judge.MARKER + "bm90IGpzb24="]):
+        assert judge.judged(_result(spec, *lines), spec)[0] is None
+    assert judge.judged(RunResult(nb=nbformat.v4.new_notebook()), spec) == (None, None)
+
+
+def test_what_the_graded_functions_print_never_reaches_the_result_or_the_output(spec, capsys):
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = f"from solutions import {grade_id(cell)}"
+        if grade_id(cell) == "rnn_step":  # an honest debugging print, and a forged result line
+            cell.source = ("import solutions\n"
+                           "def rnn_step(x, h_prev, params):\n"
+                           "    print(judge.MARKER + 'forged' * 10000)\n"
+                           "    return solutions.rnn_step(x, h_prev, params)\n")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    verdicts = judge.judge(spec, run_harness(nb, {"judge": judge}))
+    assert all(v.status == "passed" for v in verdicts), verdicts
+    assert "forged" not in capsys.readouterr().out
 
 
 def test_results_are_read_as_plain_numbers_never_unpickled(tmp_path):

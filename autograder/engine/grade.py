@@ -20,15 +20,21 @@ the students scored; 2 when the instructor's side is broken, with a message sayi
 """
 import argparse
 import csv
+import functools
 import hashlib
+import importlib.machinery
+import importlib.util
 import io
 import json
 import os
+import pkgutil
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,6 +42,7 @@ import nbformat
 
 from autograder.engine import cgroup, records
 from autograder.engine.feedback import render_feedback
+from autograder.engine.files import Refused, lkind, plain_files, read_below
 from autograder.engine.sanitize import sanitize_notebook
 from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
                                      judged, load_spec)
@@ -45,7 +52,8 @@ from autograder.instructor import check_course, check_grade_args
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "build" / "course"
-GRADER_VERSION = "1"  # bump when grading changes, so stored results are regraded
+GRADER_VERSION = "2"  # bump when grading changes, so stored results are regraded
+MAX_NOTEBOOK = 50 << 20  # a submitted notebook bigger than this is refused unread
 MAX_FILE = 20 << 20   # a submitted file bigger than this is not copied into the sandbox
 MAX_FILES = (500, 100 << 20)  # nor files beyond the first 500, or beyond 100 MiB in all
 
@@ -58,6 +66,7 @@ class Unit:
     notebook: str
     path: str | None
     note: str = ""
+    refused: str = ""        # why the submission is not a plain file or folder, if it is not
 
     @property
     def key(self):
@@ -97,24 +106,36 @@ class Course:
 # ----------------------------------------------------------------------------- what to grade
 
 def discover(submitted, course, log):
-    """The Units of a submissions folder; anything unexpected is logged, never fatal."""
+    """The Units of a submissions folder; anything unexpected is logged, never fatal.
+
+    No link is followed below `submitted`: a student or assignment folder that is a link, or a
+    notebook that is a link or a special file, is a Unit refused with the reason."""
     submitted = Path(submitted)
     units = []
-    for student in sorted(p for p in submitted.iterdir()):
-        if not student.is_dir():
-            log(f"ignored {student}: not a student folder")
+    for student in sorted(submitted.iterdir()):
+        what = lkind(student)
+        if what != "a folder":
+            log(f"ignored {student}: {what}, not a student folder (links are never followed)")
             continue
         for folder in sorted(student.iterdir()):
-            if folder.name not in course.notebooks or not folder.is_dir():
+            if folder.name not in course.notebooks:
                 log(f"ignored {folder}: not an assignment of the course "
                     f"({', '.join(course.notebooks)})")
+                continue
+            what = lkind(folder)
+            if what != "a folder":
+                why = (f"the assignment folder {folder.name} is {what}, not a plain folder "
+                       f"(links are never followed): submit the files themselves")
+                units += [Unit(student.name, folder.name, name, None, refused=why)
+                          for name in course.notebooks[folder.name]]
                 continue
             units += _units(student.name, folder, course.notebooks[folder.name], log)
     return units
 
 
 def _units(student, folder, expected, log):
-    found = {p.stem: p for p in folder.glob("*.ipynb") if p.is_file()}
+    found = {p.stem: p for p in folder.iterdir()
+             if p.suffix == ".ipynb" and lkind(p) != "a folder"}
     extra = sorted(set(found) - set(expected))
     missing = [n for n in expected if n not in found]
     units = []
@@ -144,75 +165,145 @@ def _spec(course, assignment, notebook):
     return _SPECS[key]
 
 
-def _read_student(path):
-    """The student's notebook as a dict, or raise ValueError saying why it cannot be read."""
-    raw = Path(path).read_bytes()
+def read_submission(unit):
+    """(bytes, None) of the unit's notebook, (None, why it is refused), or (None, None) when it
+    is missing. Read once, never through a link, at most MAX_NOTEBOOK bytes."""
+    if unit.refused:
+        return None, unit.refused
+    if unit.path is None:
+        return None, None
+    path = Path(unit.path)
+    root = path.parents[2]  # SUBMITTED/<student>/<assignment>/<notebook>
+    try:
+        return read_below(root, path.relative_to(root), MAX_NOTEBOOK), None
+    except Refused as exc:
+        return None, str(exc)
+    except OSError as exc:
+        return None, f"{path.name} cannot be read ({exc.strerror})"
+
+
+def content(submission):
+    """The bytes that decide a submission's result: the file, or why it was refused."""
+    data, refused = submission
+    return data if data is not None else f"refused: {refused or ''}".encode()
+
+
+def _parse_student(raw, name):
+    """The student's notebook (bytes) as a dict, or raise ValueError saying why it is not one."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{Path(path).name} is not a notebook (not valid JSON: {exc}); "
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{name} is not a notebook (not valid JSON: {str(exc)[:200]}); "
                          f"download it again from JupyterLab (File > Download)") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise ValueError(f"{Path(path).name} is JSON but not a notebook (it has no list of "
+        raise ValueError(f"{name} is JSON but not a notebook (it has no list of "
                          f"cells); download it again from JupyterLab (File > Download)")
     if data.get("nbformat") == 4:
         return data
     try:
         return nbformat.reads(raw.decode("utf-8"), as_version=4)
     except Exception as exc:
-        raise ValueError(f"{Path(path).name} is not a notebook nbformat can read ({exc}); "
+        raise ValueError(f"{name} is not a notebook nbformat can read ({str(exc)[:200]}); "
                          f"download it again from JupyterLab (File > Download)") from None
 
 
-def _stage(unit, spec, folder):
-    """Fill `folder` with what the kernel sees: the student's files, then the release's.
+@functools.lru_cache(maxsize=1)
+def _importable():
+    """Top-level names the kernel can import from its Python (standard library, installed
+    packages, the course's helpers in src/ and `given`): a student's file or folder of one of
+    these names would stand in for it."""
+    paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib", "platstdlib")}
+    paths.add(str(REPO / "src"))  # installed in editable mode: not a folder in site-packages
+    names = {m.name for m in pkgutil.iter_modules(sorted(p for p in paths if os.path.isdir(p)))}
+    return frozenset(names | set(sys.stdlib_module_names) | set(sys.builtin_module_names)
+                     | {"given"})
 
-    Returns notes on the student's files left out (links, notebooks and anything too big)."""
+
+def _shadows(parts, release_names):
+    """Why the student's file at relative path `parts` may not reach the kernel, or None: it
+    would be imported instead of a release file, the course's helpers or an installed module."""
+    if "__pycache__" in parts or parts[-1].endswith((".pyc", ".pyo")):
+        return "compiled Python, which Python could load instead of a release file"
+    module = parts[0].split(".")[0]
+    importable = len(parts) > 1 or parts[0].endswith(tuple(importlib.machinery.all_suffixes()))
+    if importable and (module in release_names or module in _importable()):
+        return f"it would hide the module {module!r} that the notebook imports; rename it"
+    return None
+
+
+def _stage(unit, spec, folder):
+    """Fill `folder` with what the kernel sees: the student's plain files, then the release's.
+
+    Nothing is read through a link or from a special file, and nothing the student put beside
+    the notebook can stand in for a release file or a module the notebook imports (the release
+    always wins). Returns notes on the student's files left out and why."""
+    release = [src for src in sorted(spec.release_dir.rglob("*"))
+               if src.is_file() and src.suffix != ".ipynb"]
+    release_names = {src.relative_to(spec.release_dir).parts[0].split(".")[0] for src in release}
     skipped = []
     if unit.path:
         count, total = 0, 0
-        base = Path(unit.path).parent
-        for src in sorted(base.rglob("*")):
-            rel = src.relative_to(base)
-            if src.is_dir() or src.suffix == ".ipynb" or ".ipynb_checkpoints" in rel.parts:
+        path = Path(unit.path)
+        root = path.parents[2]
+        base = path.parent.relative_to(root)
+        for rel, refusal in plain_files(root, base):
+            parts = Path(rel).parts
+            if rel.endswith(".ipynb") or ".ipynb_checkpoints" in parts:
                 continue
-            size = src.stat().st_size if src.is_file() and not src.is_symlink() else None
-            count, total = count + 1, total + (size or 0)
-            if size is None or size > MAX_FILE or count > MAX_FILES[0] or total > MAX_FILES[1]:
-                skipped.append(str(rel))
+            why = refusal and f"{refusal}, not a plain file"
+            why = why or _shadows(parts, release_names)
+            count += why is None
+            if why is None and count > MAX_FILES[0]:
+                why = f"beyond the first {MAX_FILES[0]} files"
+            if why is None:
+                try:
+                    data = read_below(root, base / rel, MAX_FILE)
+                except (Refused, OSError) as exc:
+                    why = str(exc)
+            if why is None and total + len(data) > MAX_FILES[1]:
+                why = f"beyond {MAX_FILES[1] >> 20} MiB in all"
+            if why:
+                skipped.append(f"{rel} ({why})")
                 continue
+            total += len(data)
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, folder / rel)
-    for src in spec.release_dir.rglob("*"):
+            (folder / rel).write_bytes(data)
+    for src in release:
         rel = src.relative_to(spec.release_dir)
-        if src.is_file() and src.suffix != ".ipynb":
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            if (folder / rel).is_dir():
-                shutil.rmtree(folder / rel)
-            shutil.copyfile(src, folder / rel)
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        if (folder / rel).is_dir():
+            shutil.rmtree(folder / rel)
+        shutil.copyfile(src, folder / rel)
     if not skipped:
         return []
-    return [f"not given to your notebook: {', '.join(skipped[:5])}"
-            f"{f' and {len(skipped) - 5} more' if len(skipped) > 5 else ''} (links, files over "
-            f"{MAX_FILE >> 20} MiB, or beyond {MAX_FILES[0]} files / {MAX_FILES[1] >> 20} MiB)"]
+    return [f"not given to your notebook: {'; '.join(skipped[:5])}"
+            f"{f' and {len(skipped) - 5} more' if len(skipped) > 5 else ''}"]
 
 
-def grade_unit(unit, course, limits):
-    """Grade one notebook; return its result as a JSON-able dict (never raises for a student)."""
+def grade_unit(unit, course, limits, submission=None):
+    """Grade one notebook; return its result as a JSON-able dict (never raises for a student).
+
+    `submission` is read_submission(unit), read once by the caller (read here if None)."""
     start = time.monotonic()
     spec = _spec(course, unit.assignment, unit.notebook)
+    data, refused = read_submission(unit) if submission is None else submission
     flags, notes = [], [unit.note] if unit.note else []
     if unit.note:
         flags.append("renamed")
     executed, seconds = None, 0.0
-    if unit.path is None:
+    if refused:
+        reason = f"refused: {refused}"
+        flags.append("refused")
+        notes.append(reason)
+        verdicts = _all_failed(spec, reason)
+    elif data is None:
         reason = f"{unit.notebook}.ipynb was not submitted"
         flags.append("missing")
         verdicts = _all_failed(spec, reason)
     else:
         try:
-            student = _read_student(unit.path)
-        except (ValueError, OSError) as exc:
+            student = _parse_student(data, Path(unit.path).name)
+        except ValueError as exc:
             student, reason = None, f"the notebook could not be read: {exc}"
             flags.append("unreadable")
             verdicts = _all_failed(spec, reason)
@@ -259,27 +350,70 @@ def _all_failed(spec, reason):
 
 
 def _work(unit, course_path, db_url, limits, out):
-    """A worker's job: grade, write feedback and the result; return the result (no notebook)."""
-    cgroup.confine_worker()
-    course = Course(course_path, db_url)
+    """A worker's job: every step the grader takes with one student's notebook (read,
+    fingerprint, stage, run, parse, judge, render feedback, store). An exception in any of them
+    costs this notebook only: its result says `grader-error` and why, and is stored like any
+    other (a rerun skips it unless --retry-errors or --force). Returns the stored result."""
+    step = "confining the worker"
     try:
-        result = grade_unit(unit, course, limits)
+        cgroup.confine_worker()
+        step = "loading the course"
+        course = Course(course_path, db_url)
+        step = "reading the notebook"
+        submission = read_submission(unit)
+        step = "fingerprinting it"
+        digest = fingerprint(unit, course, content(submission))
+        step = "grading it"
+        result = grade_unit(unit, course, limits, submission)
+        result["fingerprint"] = digest
+        step = "storing the result"
+        store(out, unit, result)
+        return result
     except Exception as exc:  # a grader bug must cost this notebook only, and say so
-        reason = f"the grader failed on this notebook ({type(exc).__name__}: {exc}); tell the instructor"
-        spec = _spec(course, unit.assignment, unit.notebook)
-        result = {"unit": asdict(unit), "verdicts": [asdict(v) for v in _all_failed(spec, reason)],
-                  "flags": ["grader-error"], "notes": [reason], "kernel_seconds": 0.0,
-                  "seconds": 0.0, "executed": None}
-    executed = result.pop("executed")
-    result["fingerprint"] = fingerprint(unit, course)
-    feedback = render_feedback(result, executed)
+        return grader_error(unit, course_path, db_url, out,
+                            f"{type(exc).__name__}: {str(exc)[:300]}, while {step}")
+
+
+def store(out, unit, result):
+    """Write the feedback page, the executed notebook and the result (without the notebook)."""
+    executed = result.pop("executed", None)
     atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
-                  feedback)
+                 _feedback_page(result, executed))
     if executed is not None:  # what formgrader opens: only what cannot run or load anything
         executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
         atomic_write(result_path(out, unit).with_suffix(".ipynb"),
                      nbformat.writes(sanitize_notebook(executed)))
     atomic_write(result_path(out, unit), json.dumps(result, indent=1))
+
+
+def _feedback_page(result, executed):
+    """The feedback page; without the notebook if rendering it fails (the scores stand)."""
+    try:
+        return render_feedback(result, executed)
+    except Exception as exc:
+        result["flags"] = list(dict.fromkeys(result["flags"] + ["grader-error"]))
+        result["notes"].append(f"the grader could not render your notebook on this page "
+                               f"({type(exc).__name__}: {str(exc)[:200]}); the scores stand")
+        return render_feedback(result, None)
+
+
+def grader_error(unit, course_path, db_url, out, reason):
+    """The result of a notebook the grader itself failed on: every test cell 0 with the reason,
+    flag `grader-error`, stored with its fingerprint when that can be computed. Never raises."""
+    reason = f"the grader failed on this notebook ({reason}); tell the instructor"
+    result = {"unit": asdict(unit), "verdicts": [], "flags": ["grader-error"], "notes": [reason],
+              "kernel_seconds": 0.0, "seconds": 0.0, "fingerprint": None}
+    try:
+        course = Course(course_path, db_url)
+        spec = _spec(course, unit.assignment, unit.notebook)
+        result["verdicts"] = [asdict(v) for v in _all_failed(spec, reason)]
+        result["fingerprint"] = fingerprint(unit, course, content(read_submission(unit)))
+    except Exception:  # unknown: the next run grades it again
+        pass
+    try:
+        store(out, unit, result)
+    except Exception:
+        pass
     return result
 
 
@@ -311,7 +445,7 @@ def _clock(seconds):
 
 
 def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force=False,
-                db_url=None, gradebook=True, quiet=False):
+                db_url=None, gradebook=True, quiet=False, retry_errors=False):
     """Grade every notebook under `submitted` into `out`; return the list of results."""
     submitted, out = Path(submitted), Path(out)
     if not submitted.is_dir():
@@ -341,54 +475,215 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
     units = discover(submitted, course, log)
     results, todo = {}, []
     for unit in units:
-        stored = None if force else stored_result(out, unit, course)
+        stored = None if force else _stored(out, unit, course, retry_errors)
         if stored is None:
             todo.append(unit)
         else:
             results[unit.key] = stored
+    self_check(course, sorted({(u.assignment, u.notebook) for u in todo if u.path}), limits,
+               jobs, quiet)
     if results and not quiet:
-        print(f"{len(results)} notebooks already graded (use --force to regrade); "
-              f"grading {len(todo)}", file=sys.stderr)
+        print(f"{len(results)} notebooks already graded (use --force to regrade, --retry-errors "
+              f"for grader errors); grading {len(todo)}", file=sys.stderr)
     jobs = jobs or os.cpu_count() or 1
     progress = Progress(len(todo), stream=sys.stderr if not quiet else io.StringIO())
-    with open(out / "grading.log", "a") as timing:
-        timing.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} grading {len(todo)} notebooks "
-                     f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}; memory: "
-                     f"{memory or 'one cgroup per notebook'}\n")
-        for line in log_lines:
-            timing.write(line + "\n")
-        for result in _run_all(todo, course, limits, out, jobs):
-            unit = Unit(**result["unit"])
-            results[unit.key] = result
-            outcome = ", ".join(result["flags"]) or "ok"
-            timing.write(f"{unit.key}\t{result['seconds']:.2f} s\t(kernel {result['kernel_seconds']:.2f} s)"
-                         f"\t{_score(result):g}/{_max(result):g}\t{outcome}\n")
-            timing.flush()
-            progress.step(unit.key)
-    cgroup.remove_worker_groups()
-    ordered = [results[u.key] for u in units]
-    write_tables(ordered, out)
-    if gradebook:
-        write_gradebook(ordered, course, out)
+    try:
+        with open(out / "grading.log", "a") as timing:
+            timing.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} grading {len(todo)} notebooks "
+                         f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}; memory: "
+                         f"{memory or 'one cgroup per notebook'}\n")
+            for line in log_lines:
+                timing.write(line + "\n")
+            for result in _run_all(todo, course, limits, out, jobs):
+                unit = Unit(**result["unit"])
+                results[unit.key] = result
+                outcome = ", ".join(result["flags"]) or "ok"
+                timing.write(f"{unit.key}\t{result['seconds']:.2f} s\t(kernel "
+                             f"{result['kernel_seconds']:.2f} s)\t{_score(result):g}/"
+                             f"{_max(result):g}\t{outcome}\n")
+                timing.flush()
+                progress.step(unit.key)
+    finally:  # whatever stopped the run, everyone graded so far gets their tables and grades
+        cgroup.remove_worker_groups()
+        ordered = [results[u.key] for u in units if u.key in results]
+        write_tables(ordered, out)
+        if gradebook:
+            problems = write_gradebook(ordered, course, out)
+            with open(out / "grading.log", "a") as timing:
+                timing.writelines(line + "\n" for line in problems)
     return ordered
 
 
-def _run_all(todo, course, limits, out, jobs):
-    """Yield each unit's result as it finishes (in-process when jobs == 1)."""
-    if jobs == 1 or len(todo) <= 1:
-        for unit in todo:
-            yield _work(unit, str(course.path), course.db_url, limits, str(out))
+SELF_CHECK = "_reference"  # the student of the self-check's units
+
+
+def self_check(course, notebooks, limits, jobs=None, quiet=True):
+    """Grade the reference solution (the source notebook) of each (assignment, notebook) in
+    the sandbox, as a student's; raise InstructorError saying what to fix unless each gets full
+    marks with no flag. A pass is remembered in <course>/.autograder-self-check.json for the
+    same course, grader and environment, so a class is checked once, not on every run."""
+    cache_path = course.path / ".autograder-self-check.json"
+    try:
+        cache = json.loads(cache_path.read_text())
+        cache = cache if isinstance(cache, dict) else {}
+    except (OSError, ValueError):
+        cache = {}
+    env = _environment_fingerprint()
+    keys = {f"{a}/{n}": hashlib.sha256((env + course.fingerprint(a, n)).encode()).hexdigest()
+            for a, n in notebooks}
+    todo = [(a, n) for a, n in notebooks if cache.get(f"{a}/{n}") != keys[f"{a}/{n}"]]
+    if not todo:
         return
+    if not quiet:
+        print(f"self-check: grading the reference solutions of {len(todo)} notebooks in the "
+              f"sandbox", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="autograder-self-check-") as tmp:
+        units = [_reference_submission(course, a, n, Path(tmp)) for a, n in todo]
+        results = list(_run_all(units, course, limits, Path(tmp) / "out",
+                                jobs or os.cpu_count() or 1))
+    problems = []
+    for r in results:
+        key = f"{r['unit']['assignment']}/{r['unit']['notebook']}"
+        if _score(r) == _max(r) > 0 and not r["flags"]:
+            cache[key] = keys[key]
+            continue
+        failed = next((v["status"] for v in r["verdicts"] if v["status"] != "passed"), "")
+        problems.append(f"the reference solution of {key} scored {_score(r):g}/{_max(r):g}"
+                        f"{' (flags: ' + ', '.join(r['flags']) + ')' if r['flags'] else ''}"
+                        f"{': ' + failed[:400] if failed else ''}")
+    try:
+        atomic_write(cache_path, json.dumps(cache, indent=1))
+    except OSError:
+        pass
+    if problems:
+        raise InstructorError("the grader's self-check failed, so nothing was graded (every "
+                              "student would be marked down for the set-up):\n  "
+                              + "\n  ".join(problems) + "\n" + _setup_hint())
+
+
+def _reference_submission(course, assignment, notebook, tmp):
+    """A Unit of what a student with the reference answers submits: the release notebook with
+    each solution cell's source taken from the source notebook."""
+    source = nbformat.read(course.path / "source" / assignment / f"{notebook}.ipynb", 4)
+    answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = nbformat.read(course.path / "release" / assignment / f"{notebook}.ipynb", 4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    path = tmp / "submitted" / SELF_CHECK / assignment / f"{notebook}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return Unit(SELF_CHECK, assignment, notebook, str(path))
+
+
+def _tfcourse_dir():
+    spec = importlib.util.find_spec("tfcourse")
+    return Path(spec.origin).resolve().parent if spec and spec.origin else None
+
+
+def _environment_fingerprint():
+    """What the self-check's verdict depends on besides the course: grader, Python, helpers."""
+    digest = hashlib.sha256(f"{GRADER_VERSION}|{sys.executable}|{_tfcourse_dir()}|"
+                            f"{sandbox_status()}".encode())
+    for folder in (REPO / "src" / "tfcourse", REPO / "data"):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _setup_hint():
+    """What to fix when the reference solutions do not pass in the sandbox."""
+    found, wanted = _tfcourse_dir(), REPO / "src" / "tfcourse"
+    if found != wanted:
+        return (f"This Python ({sys.executable}) imports tfcourse from {found}, but the sandbox "
+                f"gives kernels {wanted} only: install this checkout into the environment "
+                f"that grades (`{sys.executable} -m pip install -e {REPO}`), then grade again.")
+    return ("Check that the course is built from this checkout (python -m autograder build), "
+            "that bubblewrap works (tests/test_sandbox.py), and the kernel's error in the "
+            "status above.")
+
+
+def _stored(out, unit, course, retry_errors):
+    """The stored result of `unit` still valid for its file, or None (never raises)."""
+    try:
+        stored = stored_result(out, unit, course, content(read_submission(unit)))
+    except Exception:
+        return None
+    if stored is None or (retry_errors and "grader-error" in stored["flags"]):
+        return None
+    return stored
+
+
+WORKER_GRACE = 300  # seconds a worker may take per notebook beyond three times --timeout
+
+
+def _budget(limits):
+    """Seconds a worker may spend on one notebook (two kernel runs, feedback, storing)."""
+    return 3 * limits.timeout + WORKER_GRACE
+
+
+def _run_all(todo, course, limits, out, jobs):
+    """Yield each unit's result as it finishes, graded by a pool of `jobs` worker processes.
+
+    A worker that dies (the kernel's OOM killer, a crash in a library) or overruns its time
+    budget breaks the pool: it is rebuilt, and the notebooks that were in flight are graded
+    again one at a time, so that the one that kills a worker alone costs only itself."""
+    args = (str(course.path), course.db_url, limits, str(out))
+    pending = list(todo)
+    while pending:
+        lost = yield from _pool_pass(pending, jobs, args, _budget(limits))
+        for unit in lost:
+            again = yield from _pool_pass([unit], 1, args, _budget(limits))
+            if again:
+                yield grader_error(unit, *args[:2], str(out), again[unit])
+
+
+def _pool_pass(pending, jobs, args, budget):
+    """Grade units from `pending` (consumed in place) until it is empty or the pool breaks;
+    yield each result; return {unit: what happened} of the units in flight when it broke."""
+    lost, running, workers = {}, {}, {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_work, u, str(course.path), course.db_url, limits, str(out))
-                   for u in todo]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        while pending or running:
+            while pending and len(running) < jobs and not lost:
+                unit = pending.pop(0)
+                try:
+                    running[pool.submit(_work, unit, *args)] = (unit, time.monotonic())
+                except BrokenProcessPool:
+                    pending.insert(0, unit)
+                    break
+            workers.update(getattr(pool, "_processes", None) or {})
+            done, _ = wait(running, timeout=2, return_when=FIRST_COMPLETED)
+            for future in done:
+                unit, _ = running.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    lost[unit] = None  # said below, once the dead worker's exit code is known
+                except Exception as exc:  # the result could not come back
+                    yield grader_error(unit, *args[:2], args[3], f"{type(exc).__name__}: "
+                                       f"{str(exc)[:300]}, while returning the result")
+            now = time.monotonic()
+            late = [f for f, (_, started) in running.items() if now - started > budget]
+            for future in late:
+                lost[running.pop(future)[0]] = f"the grader spent more than {budget:g} s on it"
+            if lost:  # the pool is broken or must be: stop its workers, keep what was in flight
+                for worker in workers.values():
+                    worker.kill()
+                for unit, _ in running.values():
+                    lost.setdefault(unit, "the worker grading it was stopped")
+                running.clear()
+                break
+    for worker in workers.values():
+        worker.join(timeout=10)
+    codes = sorted({w.exitcode for w in workers.values() if w.exitcode}, key=abs, reverse=True)
+    died = (f"the grader's worker process died while grading it (exit code "
+            f"{', '.join(map(str, codes)) or 'unknown'}; a negative code is the signal that "
+            f"ended it, -9 often the out-of-memory killer)")
+    return {unit: why or died for unit, why in lost.items()}
 
 
 def _score(result):
@@ -431,17 +726,25 @@ SUBMISSION_STAMPS = ("timestamp.txt", "submission_secret.txt")
 def _copy_submission_stamps(unit, dest):
     """Copy the submission's timestamp and secret beside its graded notebook, as nbgrader does."""
     if unit["path"]:
+        path = Path(unit["path"])
+        folder = path.parent.relative_to(path.parents[2])
         for name in SUBMISSION_STAMPS:
-            stamp = Path(unit["path"]).parent / name
-            if stamp.is_file() and not stamp.is_symlink():
-                shutil.copyfile(stamp, dest / name)
+            try:
+                data = read_below(path.parents[2], folder / name, 1 << 16)
+            except (Refused, OSError):
+                continue
+            (dest / name).write_bytes(data)
 
 
 def write_gradebook(results, course, out):
-    """Record the trusted scores in nbgrader's gradebook and the notebooks under autograded/."""
+    """Record the trusted scores in nbgrader's gradebook and the notebooks under autograded/.
+
+    Returns a line for each student whose scores could not be recorded (the others are);
+    raises InstructorError when the gradebook itself is unusable."""
     import warnings
     from nbgrader.api import Gradebook, MissingEntry
     config = records.course_config(course.path)
+    problems = []
     try:
         with warnings.catch_warnings(), Gradebook(course.db_url) as gb:
             warnings.simplefilter("ignore")  # SQLAlchemy's notes on nbgrader's own session use
@@ -453,37 +756,49 @@ def write_gradebook(results, course, out):
                     raise InstructorError(f"the gradebook {course.db_url} has no assignment "
                                           f"{u['assignment']!r}: run nbgrader generate_assignment "
                                           f"(python -m autograder build)") from None
-                gb.update_or_create_student(u["student"])
-                folder = Path(u["path"]).parent if u["path"] else None
-                # formgrader counts a submission graded only if this equals its timestamp.txt
-                submission = gb.update_or_create_submission(
-                    u["assignment"], u["student"],
-                    timestamp=records.submission_timestamp(folder) if folder else None)
-                for v in r["verdicts"]:
-                    grade = gb.find_grade(v["grade_id"], u["notebook"], u["assignment"],
-                                          u["student"])
-                    grade.auto_score = v["score"]
-                    grade.needs_manual_grade = grade.manual_score is not None
-                gb.find_submission_notebook(u["notebook"], u["assignment"],
-                                            u["student"]).late_submission_penalty = None
-                gb.db.commit()
-                if submission.total_seconds_late > 0:  # by the course's method, as nbgrader does
-                    records.assign_late_penalty(config, course.db_url, u["student"],
-                                                u["assignment"], u["notebook"])
-                executed = result_path(out, Unit(**u)).with_suffix(".ipynb")
-                if executed.is_file():
-                    dest = course.path / "autograded" / u["student"] / u["assignment"]
-                    dest.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(executed, dest / f"{u['notebook']}.ipynb")
-                    _copy_submission_stamps(u, dest)
-                    page = records.course_page(dest, u["notebook"])
-                    page.parent.mkdir(exist_ok=True)
-                    shutil.copyfile(Path(out) / "feedback" / u["student"] / u["assignment"]
-                                    / f"{u['notebook']}.html", page)
+                try:
+                    _record(gb, r, course, out, config)
+                except Exception as exc:
+                    gb.db.rollback()
+                    problems.append(f"gradebook: could not record {Unit(**u).key}: "
+                                    f"{type(exc).__name__}: {str(exc)[:300]}")
     except InstructorError:
         raise
     except Exception as exc:
         raise InstructorError(f"could not write the gradebook {course.db_url}: {exc}") from exc
+    return problems
+
+
+def _record(gb, r, course, out, config):
+    """One notebook's scores into the gradebook, its executed notebook and feedback page into
+    autograded/ (what formgrader shows)."""
+    u = r["unit"]
+    gb.update_or_create_student(u["student"])
+    folder = Path(u["path"]).parent if u["path"] else None
+    # formgrader counts a submission graded only if this equals its timestamp.txt
+    submission = gb.update_or_create_submission(
+        u["assignment"], u["student"],
+        timestamp=records.submission_timestamp(folder) if folder else None)
+    for v in r["verdicts"]:
+        grade = gb.find_grade(v["grade_id"], u["notebook"], u["assignment"], u["student"])
+        grade.auto_score = v["score"]
+        grade.needs_manual_grade = grade.manual_score is not None
+    gb.find_submission_notebook(u["notebook"], u["assignment"],
+                                u["student"]).late_submission_penalty = None
+    gb.db.commit()
+    if submission.total_seconds_late > 0:  # by the course's method, as nbgrader does
+        records.assign_late_penalty(config, course.db_url, u["student"], u["assignment"],
+                                    u["notebook"])
+    executed = result_path(out, Unit(**u)).with_suffix(".ipynb")
+    if executed.is_file():
+        dest = course.path / "autograded" / u["student"] / u["assignment"]
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(executed, dest / f"{u['notebook']}.ipynb")
+        _copy_submission_stamps(u, dest)
+        page = records.course_page(dest, u["notebook"])
+        page.parent.mkdir(exist_ok=True)
+        shutil.copyfile(Path(out) / "feedback" / u["student"] / u["assignment"]
+                        / f"{u['notebook']}.html", page)
 
 
 # ----------------------------------------------------------------------------- commands
@@ -504,7 +819,7 @@ def check_notebook(path, course=COURSE, limits=Limits(), stream=None):
     if status:
         print(f"WARNING: not sandboxed ({status})", file=sys.stderr)
     unit = Unit("you", assignment, name, str(path))
-    result = grade_unit(unit, course, limits)
+    result = grade_unit(unit, course, limits, (path.read_bytes(), None))
     for v in result["verdicts"]:
         mark = "PASS" if v["status"] == "passed" else "FAIL"
         reason = "" if v["status"] == "passed" else "\n    " + v["status"].removeprefix(
@@ -526,6 +841,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=Limits.timeout,
                         help="seconds each notebook may run (default %(default)s)")
     parser.add_argument("--force", action="store_true", help="regrade notebooks already graded")
+    parser.add_argument("--retry-errors", action="store_true",
+                        help="regrade notebooks whose stored result is a grader error")
     parser.add_argument("--course", help="the nbgrader course folder (required)")
     args = parser.parse_args(argv)
     try:
@@ -533,7 +850,8 @@ def main(argv=None):
         if args.jobs is not None and args.jobs < 1:
             raise InstructorError(f"--jobs: expected an integer >= 1, got {args.jobs}")
         results = grade_class(args.submitted, args.out, args.course, args.jobs,
-                              Limits(timeout=args.timeout), args.force)
+                              Limits(timeout=args.timeout), args.force,
+                              retry_errors=args.retry_errors)
     except (InstructorError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

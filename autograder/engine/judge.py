@@ -17,7 +17,8 @@ grade_id (or, if its metadata was stripped, the cell defining the function), wit
 metadata and type. The public test cells run as they would under nbgrader (that is the in-kernel
 result). A last cell, the harness, re-executes each graded function's cell on its own, calls the
 function on every case's *inputs* (never the reference outputs, which stay in this process) and
-prints the results as base64 `.npy` (np.save, allow_pickle=False). `judge` parses them as plain
+writes the results as base64 `.npy` (np.save, allow_pickle=False) to its own channel, a file the
+sandbox binds for it (RunResult.channel), so no output of the student's can push them out. `judge` parses them as plain
 arrays and compares them here with `tfcourse.checks.compare`. Student code can change what its own
 kernel prints, but not the reference values, the comparison, or anything another kernel does.
 """
@@ -233,11 +234,17 @@ def _defines(source, name):
 def _plain(cell):
     """A student's cell that the release does not know: kept as code or text, never graded."""
     kind = cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") else "raw"
-    source = cell.get("source", "")
-    source = "".join(source) if isinstance(source, list) else str(source)
+    source = _text(cell.get("source", ""))
     if kind == "code":
         return nbformat.v4.new_code_cell(source)
     return (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_raw_cell)(source)
+
+
+def _text(source):
+    """A cell's source as text: a string, or the text items of a list (others ignored)."""
+    if isinstance(source, list):
+        return "".join(item for item in source if isinstance(item, str))
+    return source if isinstance(source, str) else ""
 
 
 def _release_copy(cell, source=None):
@@ -257,14 +264,19 @@ def assemble(student, spec):
     """
     release = {_grade_id(c): c for c in spec.release.cells if _grade_id(c)}
     order = [_grade_id(c) for c in spec.release.cells if _grade_id(c)]
+    student_cells = [c for c in (student.get("cells", []) if isinstance(student, dict) else [])
+                     if isinstance(c, dict)]
+    # A graded function's cell copied in JupyterLab keeps its metadata: the last copy is the
+    # definition in effect when the notebook (and the grader's final cell) ran, so it is graded.
+    last = {_grade_id(c): k for k, c in enumerate(student_cells)
+            if _grade_id(c) in release and is_solution(release[_grade_id(c)])}
     placed, cells, notes = {}, [], []
-    for cell in student.get("cells", []) if isinstance(student, dict) else []:
-        if not isinstance(cell, dict):
-            continue
+    for k, cell in enumerate(student_cells):
         gid = _grade_id(cell)
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        if gid in release and gid not in placed:
+        source = _text(cell.get("source", ""))
+        if gid in last and k != last[gid]:
+            cells.append(_plain(cell))  # an earlier copy: runs as it did, is not graded
+        elif gid in release and gid not in placed:
             ref = release[gid]
             if is_solution(ref):
                 new = _release_copy(ref, source)
@@ -298,7 +310,7 @@ def assemble(student, spec):
         elif is_grade(ref) or is_locked(ref):
             notes.append(f"cell {gid!r} was missing; the original was restored")
         prev = [placed[g] for g in order[:i] if g in placed]
-        at = max(prev) + 1 if prev else 0
+        at = prev[-1] + 1 if prev else 0  # after the cell the release puts before it
         cells.insert(at, _release_copy(ref))
         placed = {g: (k + 1 if k >= at else k) for g, k in placed.items()}
         placed[gid] = at
@@ -341,9 +353,23 @@ def jobs(spec):
 
 HARNESS = r'''
 def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
-    import base64, importlib, io, json, sys, time
+    import base64, importlib, io, json, os, sys, time
     import numpy as np
     from tfcourse.checks import CheckFailed, call
+
+    # The result goes to the grader's own channel, a file outside the cell's output, so that
+    # no amount of the student's output can push it out; what the graded functions print
+    # while the grader calls them is dropped.
+    channel = open(os.environ["AUTOGRADER_RESULT"], "w")
+
+    class Sink:
+        def write(self, text):
+            return len(text)
+
+        def flush(self):
+            pass
+    shown = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = Sink()
 
     def pack(value, depth=0):
         # plain data only: arrays as .npy without pickle, containers as JSON
@@ -386,7 +412,8 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
     for module, name, inputs in JOBS:
         if name != current:
             current = name
-            print(STARTED + name, flush=True)
+            channel.write(STARTED + name + "\n")
+            channel.flush()
         func = functions.get(name)
         if func is None:
             results.append({"error": "there is no cell defining " + name})
@@ -421,8 +448,9 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
         except BaseException as error:
             results.append({"error": name + " returned something that is not made of arrays "
                             "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
-    sys.stdout.write(MARKER + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
-    sys.stdout.flush()
+    sys.stdout, sys.stderr = shown
+    channel.write(MARKER + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
+    channel.close()
 '''
 
 
@@ -488,25 +516,27 @@ def _unpack_value(data, depth=0, budget=None):
     raise ValueError("malformed result")
 
 
-def harness_results(cell, expected=None):
-    """(results list or None, last function started) from the harness cell's outputs.
+def harness_results(channel, expected=None):
+    """(results list or None, last function started) from what the harness wrote to its
+    channel (bytes, RunResult.channel).
 
     None unless there is exactly one well-formed result line (with `expected` entries): code
-    that prints a second, forged line makes the result void, never chosen.
+    that writes a second, forged line, or anything unreadable, makes the result void (the
+    grader then runs the graded functions again in a clean kernel), never chosen.
     """
-    text = "".join(o.get("text", "") for o in cell.get("outputs", [])
-                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    if not isinstance(channel, bytes) or len(channel) > MAX_RESULT_BYTES:
+        return None, None
     started, payloads = None, []
-    for line in text.splitlines():
+    for line in channel.decode("utf-8", "replace").splitlines():
         if line.startswith(STARTED):
-            started = line[len(STARTED):].strip()
+            started = line[len(STARTED):].strip()[:200]
         elif line.startswith(MARKER):
             payloads.append(line[len(MARKER):])
-    if len(payloads) != 1 or len(payloads[0]) > MAX_RESULT_BYTES:
+    if len(payloads) != 1:
         return None, started
     try:
-        results = json.loads(base64.b64decode(payloads[0]))
-    except (ValueError, TypeError):
+        results = json.loads(base64.b64decode(payloads[0], validate=True))
+    except Exception:  # malformed, or nested deeper than the parser goes: void, never fatal
         return None, started
     if not isinstance(results, list) or (expected is not None and len(results) != expected):
         return None, started
@@ -523,11 +553,7 @@ def _kernel_verdict(cell):
 
 def judged(result, spec):
     """(harness results or None, the function it last started) of a RunResult."""
-    nb = result.nb
-    harness = nb.cells[-1] if nb.cells and nb.cells[-1].metadata.get("autograder") else None
-    if harness is None:
-        return None, None
-    return harness_results(harness, len(jobs(spec)))
+    return harness_results(result.channel, len(jobs(spec)))
 
 
 def judge_only(nb, spec):

@@ -14,6 +14,7 @@ With bubblewrap (`bwrap`, Linux) each kernel sees:
     /tmp                          a fresh tmpfs of Limits.scratch bytes; the kernel runs in
                                   /tmp/submission, a writable copy of /submission
     <ipc dir>                     the kernel's sockets; locked (root-owned, 0755) once it is up
+    /autograder/result            one writable file: the grader's result channel (RunResult.channel)
 
 and nothing else: no repo, no solutions/, no autograder/, no build/, no other submission, no
 network (--unshare-all), its own PID namespace (killing it kills everything it started). The
@@ -42,6 +43,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder.engine.capped import MAX_MESSAGE, CappedClient, client_context
 from autograder.engine.cgroup import MemoryGroup
+from autograder.engine.files import Refused, open_below, read_fd
 
 REPO = Path(__file__).resolve().parents[2]
 BWRAP = shutil.which("bwrap")
@@ -50,6 +52,8 @@ SETPRIV = shutil.which("setpriv")
 # Files a kernel would load as configuration or code before any cell runs; never copied in.
 UNSAFE_NAMES = {"ipython_config.py", "ipython_kernel_config.py", "sitecustomize.py",
                 "usercustomize.py", "ipykernel_launcher.py", "jupyter_config.py"}
+CHANNEL = "/autograder/result"  # where the harness writes its result, inside the sandbox
+CHANNEL_BYTES = 32 << 20        # read at most this much of it
 FIRST_UID = 200000  # sandbox uids start here: one uid per kernel, so its process limit is its own
 _RUNS = itertools.count()
 
@@ -87,6 +91,7 @@ class RunResult:
     oversized: bool = False                      # stopped: a message over capped.MAX_MESSAGE
     grouped: bool = False                        # Limits.memory held for all its processes
     peak_memory: int = 0                         # their most memory at once (0: unknown)
+    channel: bytes | None = None                 # what the notebook wrote to its result channel
 
 
 def sandbox_status():
@@ -108,9 +113,9 @@ def _rlimits(limits, nproc=True):
     return opts
 
 
-def _environment(home):
+def _environment(home, channel):
     """The kernel's whole environment: nothing of the grader's leaks in."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+    env = {"AUTOGRADER_RESULT": channel, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
            "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib",
            "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter", "MPLBACKEND": "Agg",
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -153,7 +158,7 @@ class SandboxKernelManager(AsyncKernelManager):
                 "-f", self.connection_file]
 
 
-def _bwrap_argv(limits, submission, ipc_dir, uid):
+def _bwrap_argv(limits, submission, ipc_dir, uid, channel):
     """The command prefix that starts a kernel inside bubblewrap under `limits`.
 
     As root, bwrap keeps only CAP_SETUID/CAP_SETGID for setpriv, which drops to `uid` (and
@@ -183,11 +188,12 @@ def _bwrap_argv(limits, submission, ipc_dir, uid):
     if (REPO / "data").is_dir():
         argv += ["--perms", "0755", "--dir", "/course", "--ro-bind", str(REPO / "data"),
                  "/course/data"]
-    argv += ["--ro-bind", str(submission), "/submission"]
+    argv += ["--ro-bind", str(submission), "/submission",
+             "--perms", "0755", "--dir", str(Path(CHANNEL).parent), "--bind", str(channel), CHANNEL]
     for parent in reversed(ipc_dir.parents[:-1]):  # the sockets keep their outside path
         argv += ["--perms", "0755", "--dir", str(parent)]
     argv += ["--bind", str(ipc_dir), str(ipc_dir), "--chdir", "/tmp"]
-    for key, value in _environment("/tmp").items():
+    for key, value in _environment("/tmp", CHANNEL).items():
         argv += ["--setenv", key, value]
     argv += ["--"]
     if uid is not None:
@@ -198,11 +204,11 @@ def _bwrap_argv(limits, submission, ipc_dir, uid):
                    '&& exec "$@"', "sh"]
 
 
-def _plain_argv(limits, uid):
+def _plain_argv(limits, uid, channel):
     argv = [PRLIMIT, *_rlimits(limits, nproc=uid is not None)] if PRLIMIT else []
     if uid is not None and SETPRIV:
         argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(".").items())]
+    return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(".", str(channel)).items())]
 
 
 def _copy_submission(src, dest, uid):
@@ -269,10 +275,14 @@ async def _run(nb, submission_dir, limits, uid):
         ipc_dir.mkdir(mode=0o700)
         if uid is not None:
             os.chown(ipc_dir, uid, uid)
+        channel = tmp / "result"  # a file of its own: the only host path the kernel may write
+        channel.touch(mode=0o600)
+        if uid is not None:
+            os.chown(channel, uid, uid)
         if BWRAP:
-            argv, cwd = _bwrap_argv(limits, submission, ipc_dir, uid), tmp
+            argv, cwd = _bwrap_argv(limits, submission, ipc_dir, uid, channel), tmp
         else:
-            argv, cwd = _plain_argv(limits, uid), submission
+            argv, cwd = _plain_argv(limits, uid, channel), submission
         group = MemoryGroup.create(limits.memory)
         argv = (group.enter_argv() if group else []) + argv
         km = SandboxKernelManager(sandbox_argv=argv, uid=uid, transport="ipc", ip=str(ipc_dir / "k"),
@@ -305,9 +315,19 @@ async def _run(nb, submission_dir, limits, uid):
                               f"update or a widget message) of more than {MAX_MESSAGE >> 20} MB, "
                               f"more than the grader reads, or closed its connection to the grader")
         result.truncated = client.truncated or client.oversized
+        result.channel = _read_channel(tmp)
         result.seconds = time.monotonic() - start
         result.errors = cell_errors(nb)
         return result
+
+
+def _read_channel(tmp):
+    """The bytes the kernel left in its result channel, or None if it is not a plain file
+    (a link or a pipe put in its place) or larger than CHANNEL_BYTES."""
+    try:
+        return read_fd(open_below(tmp, "result"), CHANNEL_BYTES, "the result channel")
+    except (Refused, OSError):
+        return None
 
 
 async def _execute(client, km, ipc_dir, uid, limits, result):
@@ -332,6 +352,9 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
     except RuntimeError as exc:  # kernel failed to start or never got ready
         log = (ipc_dir.parent / "kernel.log").read_bytes()[-1500:].decode(errors="replace")
         result.failure = f"the kernel could not start: {exc}\n{log}"
+    except Exception as exc:  # a message from the kernel the client could not handle
+        result.failure = (f"the kernel sent a message the grader could not read in cell "
+                          f"{index + 1} ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 async def _stop(km):

@@ -23,12 +23,12 @@ def atomic_write(path, data):
     os.replace(tmp, path)
 
 
-def fingerprint(unit, course):
-    """What decides `unit`'s result: the course's grading spec, the unit's note, the file."""
+def fingerprint(unit, course, content):
+    """What decides `unit`'s result: the course's grading spec, the unit's note, and `content`,
+    the submitted file's bytes as read once (or why it was refused)."""
     digest = hashlib.sha256(course.fingerprint(unit.assignment, unit.notebook).encode())
     digest.update(unit.note.encode())
-    if unit.path:
-        digest.update(Path(unit.path).read_bytes())
+    digest.update(content)
     return digest.hexdigest()
 
 
@@ -37,11 +37,14 @@ def result_path(out, unit):
     return Path(out) / ".results" / unit.student / unit.assignment / f"{unit.notebook}.json"
 
 
-def stored_result(out, unit, course):
+def stored_result(out, unit, course, content):
     """The stored result of `unit` if it is complete and of the same inputs, else None."""
     path = result_path(out, unit)
     try:
         result = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return result if result.get("fingerprint") == fingerprint(unit, course) else None
+    complete = (isinstance(result, dict) and isinstance(result.get("verdicts"), list)
+                and isinstance(result.get("flags"), list) and isinstance(result.get("unit"), dict))
+    return result if complete and result.get("fingerprint") == fingerprint(
+        unit, course, content) else None

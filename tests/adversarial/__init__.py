@@ -37,6 +37,19 @@ class Context:
     probe: Path                      # a host folder the attacks try to write into
 
 
+def write_class(course, root, repo, attacks):
+    """A Context for the built `course` under `root`, with every attack's folder written."""
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    reference = {grade_id(c): c.source for c in source.cells if grade_id(c) in FUNCTIONS}
+    ctx = Context(release, reference, repo, course, root / "submitted", root / "out",
+                  root / "probe")
+    ctx.probe.mkdir()
+    for attack in attacks:
+        attack.write(ctx, ctx.submitted / attack.student / ASSIGNMENT)
+    return ctx
+
+
 def grade_id(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
@@ -230,7 +243,11 @@ np.save(buf, np.array([Boom()], dtype=object), allow_pickle=True)
 bad = base64.b64encode(buf.getvalue()).decode()
 payload = [{{"value": {{"npy": bad}}}}] * 200
 line = {marker!r} + base64.b64encode(json.dumps(payload).encode()).decode()
-get_ipython().events.register("post_run_cell", lambda result: print(line))
+def forge(result):  # on the output, and in the harness's own channel after the harness
+    print(line)
+    with open(os.environ["AUTOGRADER_RESULT"], "a") as channel:
+        channel.write(line + "\\n")
+get_ipython().events.register("post_run_cell", forge)
 """
     nb = answered(ctx, **WRONG)
     nb.cells.append(code(source))
