@@ -194,10 +194,10 @@ def test_a_grader_failure_on_one_notebook_costs_that_notebook_only(context, tmp_
         (sub / student / ASSIGNMENT).mkdir(parents=True)  # no notebook: graded without a kernel
     real = grade.grade_unit
 
-    def flaky(unit, course, limits):
+    def flaky(unit, course, limits, submission=None):
         if unit.student == "a":
             raise KeyError("surprise")
-        return real(unit, course, limits)
+        return real(unit, course, limits, submission)
     monkeypatch.setattr(grade, "grade_unit", flaky)
     results = {r["unit"]["student"]: r for r in grade.grade_class(
         sub, tmp_path / "out", context.course, jobs=1, limits=LIMITS, gradebook=False, quiet=True)}

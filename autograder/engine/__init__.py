@@ -10,6 +10,7 @@
     bounded   a step of the grader's own work (the page) under a time and memory limit
     store     results on disk: atomic writes, fingerprints, stored results
     records   what nbgrader records beside the scores: timestamp, late penalty, the feedback page
+    files     reading submitted files: no link followed, plain files only, bounded
     check     `python -m autograder check NOTEBOOK` for a self-study learner
 
 The threat model and the guarantees are in GRADING.md beside this file. The course build
