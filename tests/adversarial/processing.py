@@ -2,7 +2,7 @@
 and 6), built like tests/adversarial/__init__.py: each Attack writes one student's folder of
 notebook 01 and states the exact score and flags. tests/test_grade_robust.py grades them.
 
-    stop the run    feedback that breaks nbconvert's template, a notebook that is a pipe
+    stop the run    output metadata that broke nbconvert's template, a notebook that is a pipe
     links, devices  a notebook or folder that is a link (to the instructor's source, a
                     classmate, autograded/, /proc/self/mem), a pipe, a device; linked extras
     false blame     2.2 MB of honest log, a duplicated solution cell whose later copy is the
@@ -150,7 +150,7 @@ def _shadowing(ctx, folder):
 ATTACKS = [
     Attack("honest_reference", "honest", notebook(answered)),
     # 1: one notebook must never stop the run
-    Attack("feedback_breaker", "stop the run", _appended(BAD_METADATA), flags=("grader-error",)),
+    Attack("feedback_breaker", "stop the run", _appended(BAD_METADATA)),
     Attack("pipe_notebook", "stop the run", _fifo, failed=FUNCTIONS, flags=("refused",)),
     # 3: submissions are plain files
     Attack("link_to_source", "links", _link_to(_source_notebook), failed=FUNCTIONS,
