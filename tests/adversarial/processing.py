@@ -171,6 +171,7 @@ ATTACKS = [
     Attack("widget", "false blame", _appended(WIDGET)),
     Attack("patched_json", "spoiled result", _appended(PATCH_JSON), flags=("kernel-failed",)),
     Attack("deep_result", "spoiled result", _early(DEEP_RESULT), flags=("tampered",)),
-    Attack("bad_message", "spoiled result", _appended(BAD_MESSAGE), flags=("kernel-failed",)),
+    # the capped client drops a malformed message; the patched json above is the protocol error
+    Attack("bad_message", "spoiled result", _appended(BAD_MESSAGE)),
     Attack("shadowing_files", "release wins", _shadowing),
 ]
