@@ -1,0 +1,416 @@
+"""The exposure-bias experiment of notebooks 03 and 05, as a command you can run yourself.
+
+    python -m tfcourse.exposure_bias --backend given --seeds 0 --steps 1000 --out my_run.npz
+
+Trains a GRU encoder-decoder on the `keysum` task (24 output digits, each the previous one plus
+a key digit) under six input regimes, several seeds each, and measures every trained model three
+ways on the test split:
+  1. the recovery curve: teacher-forced, one fed token corrupted at position k, the error rate at
+     k+1, k+2, ... minus the uncorrupted run's (the causal "I am learning" test);
+  2. the exposure-bias gap: accuracy and NLL at each position, teacher-forced vs free running,
+     with the number of sequences behind each position;
+  3. the training claims: validation loss curves, the step at which each run first reaches a
+     loss level, and their spread across seeds.
+It writes the logs to an .npz file (read it with tfcourse.exposure_logs) and the numpy/BLAS/
+Python versions that made it to a .json file beside it.
+
+The backend. Everything the experiment computes that is an exercise of the course (the decoders,
+the backward pass, the schedules, the recovery curve) comes from the backend module named by
+--backend, never from this file: `given` is the given.py of the folder you run in (a release from
+notebook 06 on ships every function needed), a path to a .py file is your own module (your
+notebook's functions), and `solutions` is the instructors' repo (which made the logged run).
+A backend may also define the batched decoder_forward_sampling_cache and greedy_decode, which
+make training faster; without them, the sampling regimes replay each sequence's coins
+(one rng.random() per step t >= 1, as the contract says) to recover the tokens it fed.
+
+The model is a GRU decoder whose initial state is tanh(sum of a learned vector per (source
+position, source token)): a bag-of-positions encoder with a one-line gradient, so that no
+recurrent backward pass other than the backend's is needed.
+"""
+import argparse
+import importlib
+import importlib.util
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tfcourse.datasets import PAD, batch_pairs, load_task, load_vocab
+from tfcourse.params import random_decoder_params
+from tfcourse.training import Adam, masked_cross_entropy
+
+SETTINGS = dict(task="keysum", D=16, H=64, n_steps=3000, lr=0.04, batch_size=32, eval_every=100,
+                loss_level=0.1, corrupt_at=(1, 5, 11, 17))
+SEEDS = (0, 1, 2, 3, 4)
+REGIMES = ("teacher forcing", "always sampling", "uniform 0.5", "scheduled (linear)",
+           "scheduled (exponential)", "scheduled (inverse sigmoid)")
+REQUIRED = ("decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_forcing",
+            "decoder_forward_scheduled_sampling", "decoder_forward_free_running",
+            "linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule", "recovery_curve")
+FAST = ("decoder_forward_sampling_cache", "greedy_decode")
+BACKENDS = {"solutions": ("solutions", "solutions.seq2seq")}
+# A run has plateaued when its best validation loss in the last PLATEAU_TAIL of training is
+# within PLATEAU_REL (relative) + PLATEAU_ABS (nats) of its best before that.
+PLATEAU_TAIL, PLATEAU_REL, PLATEAU_ABS = 0.2, 0.05, 0.002
+CELL = "gru"
+LR_FINAL = 0.1
+
+
+# ----------------------------------------------------------------------------- backend
+
+class Backend:
+    """The course functions the experiment calls, looked up in modules in order."""
+
+    def __init__(self, spec, modules):
+        self.spec = spec
+        missing = []
+        for name in REQUIRED + FAST:
+            found = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
+            setattr(self, name, found)
+            if found is None and name in REQUIRED:
+                missing.append(name)
+        if missing:
+            raise ValueError(f"backend: {spec!r} lacks {', '.join(missing)}; expected a module "
+                             f"defining {', '.join(REQUIRED)} (run in the folder of a release that "
+                             f"ships them in given.py, or pass your own .py file)")
+        self.fast = all(getattr(self, name) is not None for name in FAST)
+
+
+def load_backend(spec):
+    """A Backend from 'solutions', 'given' (given.py of the working directory) or a .py path."""
+    if not isinstance(spec, str):
+        raise ValueError(f"backend: expected a module name or a .py path, got {spec!r}")
+    if spec.endswith(".py"):
+        path = Path(spec).resolve()
+        if not path.is_file():
+            raise ValueError(f"backend: no file {path}")
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        return Backend(spec, [module])
+    if spec not in BACKENDS:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        modules = [importlib.import_module(name) for name in BACKENDS.get(spec, (spec,))]
+    except ImportError as error:
+        raise ValueError(f"backend: cannot import {spec!r} ({error}); pass 'given' in a notebook "
+                         f"folder whose given.py ships the functions, or a .py file") from None
+    return Backend(spec, modules)
+
+
+# ----------------------------------------------------------------------------- model
+
+def init_model(V, S, D, H, rng):
+    """Random parameters: encoder E (S*V, H), b (H,); a GRU decoder in the contract's layout."""
+    encoder = {"E": rng.normal(scale=1.0 / math.sqrt(S), size=(S * V, H)), "b": np.zeros(H)}
+    return {"encoder": encoder, "decoder": random_decoder_params(CELL, D, H, V, rng)}
+
+
+def encode(encoder, source, source_mask):
+    """Context vectors (B, H) = tanh(b + sum over real positions j of E[j*V + source[:, j]]),
+    and the rows used (B, S) for the gradient."""
+    V = encoder["E"].shape[0] // source.shape[1]
+    rows = np.arange(source.shape[1]) * V + source
+    pre = encoder["b"] + np.sum(encoder["E"][rows] * source_mask[..., None], axis=1)
+    return np.tanh(pre), rows
+
+
+def encoder_grads(encoder, rows, source_mask, context, dcontext):
+    dpre = dcontext * (1.0 - context ** 2)
+    dE = np.zeros_like(encoder["E"])
+    np.add.at(dE, rows[source_mask], np.repeat(dpre, source_mask.sum(axis=1), axis=0))
+    return {"E": dE, "b": dpre.sum(axis=0)}
+
+
+def sampling_forward(backend, context, target, dec, sampling_prob, rng):
+    """Scheduled-sampling forward with a cache: (logits, cache, fed_ids (B, T-1))."""
+    if backend.fast:
+        return backend.decoder_forward_sampling_cache(context, target, dec, sampling_prob, CELL, rng)
+    B, T = target.shape
+    fed = np.empty((B, T - 1), dtype=np.int64)
+    for i in range(B):
+        seed = int(rng.integers(2 ** 63))
+        logits = backend.decoder_forward_scheduled_sampling(
+            context[i], dec["embedding"][target[i]], dec, sampling_prob, CELL,
+            np.random.default_rng(seed))
+        coins = np.random.default_rng(seed).random(T - 1)  # the same draws, replayed
+        fed[i] = np.where(coins < sampling_prob, np.argmax(logits[:-1], axis=1), target[i, :-1])
+    inputs = np.concatenate([fed, target[:, -1:]], axis=1)  # the last row is never fed
+    logits, cache = backend.decoder_forward_teacher_forcing_cache(context, dec["embedding"][inputs],
+                                                                  dec, CELL)
+    return logits, cache, fed
+
+
+def train_step(backend, model, batch, sampling_prob, rng):
+    """Loss and gradients of one batch; the fed tokens' embedding rows collect their gradient."""
+    context, rows = encode(model["encoder"], batch.source, batch.source_mask)
+    dec = model["decoder"]
+    if sampling_prob == 0.0:
+        fed = batch.target[:, :-1]
+        logits, cache = backend.decoder_forward_teacher_forcing_cache(
+            context, dec["embedding"][batch.target], dec, CELL)
+    else:
+        logits, cache, fed = sampling_forward(backend, context, batch.target, dec, sampling_prob,
+                                              rng)
+    loss, dlogits = masked_cross_entropy(logits, batch.target, batch.target_mask)
+    dcontext, dfed, ddec = backend.decoder_backward_teacher_forcing(dlogits, cache)
+    ddec = {key: np.array(value, dtype=np.float64) for key, value in ddec.items()}
+    np.add.at(ddec["embedding"], fed, dfed[:, :-1])
+    return loss, {"encoder": encoder_grads(model["encoder"], rows, batch.source_mask, context,
+                                           dcontext), "decoder": ddec}
+
+
+def free_running_logits(backend, context, dec, T):
+    if backend.fast:
+        return backend.greedy_decode(context, dec, T, CELL)[1]
+    return np.stack([backend.decoder_forward_free_running(c, dec, T, CELL) for c in context])
+
+
+def teacher_forced_logits(backend, context, target, dec):
+    return backend.decoder_forward_teacher_forcing_cache(context, dec["embedding"][target], dec,
+                                                         CELL)[0]
+
+
+# ----------------------------------------------------------------------------- measurements
+
+def token_nll(logits, target):
+    """The negative log-likelihood (B, T) of each true token under its step's logits."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    log_z = np.log(np.exp(shifted).sum(axis=-1))
+    return log_z - np.take_along_axis(shifted, target[..., None], axis=-1)[..., 0]
+
+
+def per_position(logits, target, mask):
+    """Accuracy (T,) and mean NLL (T,) at each position over the sequences that reach it."""
+    n = np.maximum(mask.sum(axis=0), 1)
+    correct = (np.argmax(logits, axis=-1) == target) & mask
+    return correct.sum(axis=0) / n, (token_nll(logits, target) * mask).sum(axis=0) / n
+
+
+def exact_match(logits, target, mask):
+    return float(np.mean(np.all((np.argmax(logits, axis=-1) == target) | ~mask, axis=1)))
+
+
+def corrupting_ids(true_ids, V, n_special, rng):
+    """For each true token (N,), a different non-special token drawn uniformly."""
+    n = V - n_special
+    return n_special + (true_ids - n_special + rng.integers(1, n, size=len(true_ids))) % n
+
+
+def measure(backend, model, split, corrupt_at, seed):
+    """The test-split measurements of one trained model (a dict of arrays)."""
+    dec = model["decoder"]
+    context, _ = encode(model["encoder"], split.source, split.source_mask)
+    target, mask = split.target, split.target_mask
+    T, V = target.shape[1], dec["W_y"].shape[1]
+    tf = teacher_forced_logits(backend, context, target, dec)
+    fr = free_running_logits(backend, context, dec, T)
+    out = {"count": mask.sum(axis=0)}
+    out["tf_acc"], out["tf_nll"] = per_position(tf, target, mask)
+    out["fr_acc"], out["fr_nll"] = per_position(fr, target, mask)
+    out["tf_exact"], out["fr_exact"] = exact_match(tf, target, mask), exact_match(fr, target, mask)
+    rng = np.random.default_rng([seed, 2])
+    recovery = np.full((len(corrupt_at), T), np.nan)
+    for j, k in enumerate(corrupt_at):
+        wrong = corrupting_ids(target[:, k], V, 3, rng)
+        curve = backend.recovery_curve(context, target, dec, k, wrong, CELL)
+        recovery[j, :len(curve)] = curve
+    out["recovery"] = recovery   # row j, column d-1: excess error at position corrupt_at[j] + d
+    return out
+
+
+def plateaued(val_loss):
+    """The plateau criterion (PLATEAU_*) on one run's validation-loss curve."""
+    tail = max(1, int(round(PLATEAU_TAIL * (len(val_loss) - 1))))
+    before, late = np.min(val_loss[:-tail]), np.min(val_loss[-tail:])
+    return bool(before - late <= PLATEAU_REL * before + PLATEAU_ABS)
+
+
+# ----------------------------------------------------------------------------- training
+
+def schedules(backend, n_steps):
+    """Regime name -> sampling_prob (the probability of feeding the model's own token) at step i.
+    Each schedule's eps_i (probability of the true token) passes 0.5 halfway through training."""
+    half = n_steps / 2
+    k_sigmoid = _inverse_sigmoid_k(half)
+    return {
+        "teacher forcing": lambda i: 0.0,
+        "always sampling": lambda i: 1.0,
+        "uniform 0.5": lambda i: 0.5,
+        "scheduled (linear)": lambda i: 1.0 - backend.linear_schedule(i, 1.0, 1.0 / n_steps, 0.0),
+        "scheduled (exponential)": lambda i: 1.0 - backend.exponential_schedule(i, 0.5 ** (1 / half)),
+        "scheduled (inverse sigmoid)": lambda i: 1.0 - backend.inverse_sigmoid_schedule(i, k_sigmoid),
+    }
+
+
+def _inverse_sigmoid_k(half):
+    """The k >= 1 with k / (k + exp(half / k)) = 0.5, i.e. k ln k = half (by bisection)."""
+    low, high = 1.0, max(2.0, half)
+    for _ in range(100):
+        mid = (low + high) / 2
+        low, high = (mid, high) if mid * math.log(mid) < half else (low, mid)
+    return (low + high) / 2
+
+
+def load_data(task):
+    vocab = load_vocab(task)
+    return {split: batch_pairs(load_task(task, split), vocab) for split in ("train", "val", "test")}, vocab
+
+
+def train_one(backend, data, vocab, regime, seed, settings, progress=None):
+    """Train one model under one regime from seed's initial parameters and batch order."""
+    s = settings
+    rng = np.random.default_rng([seed, 0])
+    model = init_model(len(vocab), data["train"].source.shape[1], s["D"], s["H"], rng)
+    optimizer = Adam(model, lr=s["lr"])
+    prob = schedules(backend, s["n_steps"])[regime]
+    order_rng, coin_rng = np.random.default_rng([seed, 1]), np.random.default_rng([seed, 3])
+    train, val = data["train"], data["val"]
+    n = len(train.source)
+    order = np.empty(0, dtype=np.int64)
+    log = {"loss": [], "sampling_prob": [], "val_loss": [], "val_fr_token": [], "val_fr_exact": []}
+    for i in range(s["n_steps"] + 1):
+        if i % s["eval_every"] == 0 or i == s["n_steps"]:
+            context, _ = encode(model["encoder"], val.source, val.source_mask)
+            tf = teacher_forced_logits(backend, context, val.target, model["decoder"])
+            log["val_loss"].append(masked_cross_entropy(tf, val.target, val.target_mask)[0])
+            fr = free_running_logits(backend, context, model["decoder"], val.target.shape[1])
+            correct = (np.argmax(fr, axis=-1) == val.target) & val.target_mask
+            log["val_fr_token"].append(correct.sum() / val.target_mask.sum())
+            log["val_fr_exact"].append(exact_match(fr, val.target, val.target_mask))
+            if progress:
+                progress(i)
+        if i == s["n_steps"]:
+            break
+        if len(order) < s["batch_size"]:   # a fresh permutation each epoch
+            order = order_rng.permutation(n)
+        rows, order = order[:s["batch_size"]], order[s["batch_size"]:]
+        batch = type(train)(*(a[rows] for a in train))
+        p = float(prob(i))
+        # The step size decays linearly to LR_FINAL of its start: the runs settle on a plateau.
+        optimizer.lr = s["lr"] * (1 - (1 - LR_FINAL) * i / s["n_steps"])
+        loss, grads = train_step(backend, model, batch, p, coin_rng)
+        optimizer.step(model, grads)
+        log["loss"].append(loss)
+        log["sampling_prob"].append(p)
+    return model, {key: np.array(value) for key, value in log.items()}
+
+
+def run(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_fn=print):
+    """Train every (regime, seed); return the log as a dict of arrays shaped (R, S, ...)."""
+    s = dict(SETTINGS, **(settings or {}))
+    data, vocab = load_data(s["task"])
+    logs, kept, started = {}, {}, time.perf_counter()
+    total = len(regimes) * len(seeds)
+    for r, regime in enumerate(regimes):
+        for j, seed in enumerate(seeds):
+            done = r * len(seeds) + j
+
+            def progress(i, done=done, regime=regime, seed=seed):
+                if print_fn is not None:
+                    _bar(print_fn, (done + i / s["n_steps"]) / total,
+                         f"{regime}, seed {seed}, step {i}/{s['n_steps']}", started)
+            model, log = train_one(backend, data, vocab, regime, seed, s, progress)
+            log.update(measure(backend, model, data["test"], s["corrupt_at"], seed))
+            log["plateaued"] = plateaued(log["val_loss"])
+            if regime == "teacher forcing" and j == 0:   # notebook 03 measures on this one
+                kept.update({f"tf_model_{key}": value for key, value in model["decoder"].items()})
+                kept["tf_test_context"] = encode(model["encoder"], data["test"].source,
+                                                 data["test"].source_mask)[0]
+                kept["tf_test_target"] = data["test"].target
+            for key, value in log.items():
+                logs.setdefault(key, []).append(value)
+    out = {key: np.array(value).reshape((len(regimes), len(seeds)) + np.shape(value[0]))
+           for key, value in logs.items()}
+    out.update(kept)
+    out.update(regimes=np.array(regimes), seeds=np.array(seeds),
+               eval_steps=_eval_steps(s["n_steps"], s["eval_every"]), seconds=time.perf_counter() - started)
+    out.update({key: np.array(value) for key, value in s.items()})
+    return out
+
+
+def _eval_steps(n_steps, every):
+    return np.array(sorted(set(range(0, n_steps, every)) | {n_steps}))
+
+
+def _bar(print_fn, fraction, what, started, width=30):
+    filled = int(round(width * fraction))
+    print_fn(f"[{'#' * filled}{'.' * (width - filled)}] {100 * fraction:5.1f}%  {what}  "
+             f"{time.perf_counter() - started:6.0f}s")
+
+
+# ----------------------------------------------------------------------------- files
+
+def environment():
+    """The versions that made a run: Python, numpy, its BLAS, the machine."""
+    try:
+        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    except TypeError:   # numpy < 1.25 has no mode argument
+        blas = {}
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "blas": {k: str(blas.get(k)) for k in ("name", "version") if k in blas},
+            "machine": platform.machine(), "system": platform.system()}
+
+
+def save(log, path):
+    """Write the log to path (.npz) and its environment to the .json beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **log)
+    meta = {"environment": environment(), "seconds": float(log["seconds"]),
+            "command": "python -m tfcourse.exposure_bias " + " ".join(sys.argv[1:])}
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    return path
+
+
+def merge(paths):
+    """One log from runs of the same settings and seeds over different regimes (in order)."""
+    parts = []
+    for path in paths:
+        with np.load(path) as stored:
+            parts.append({key: stored[key] for key in stored.files})
+    first = parts[0]
+    out = dict(first)
+    for part in parts[1:]:
+        if not np.array_equal(part["seeds"], first["seeds"]) or part["n_steps"] != first["n_steps"]:
+            raise ValueError("paths: the parts differ in seeds or steps; merge runs of one setting")
+        for key, value in part.items():
+            if key == "regimes" or (np.ndim(value) >= 2 and value.shape[:2] == (len(part["regimes"]), len(part["seeds"]))):
+                out[key] = np.concatenate([out[key], value])
+            elif key.startswith("tf_"):
+                out[key] = value
+    out["seconds"] = np.array(sum(float(p["seconds"]) for p in parts))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", default="given",
+                        help="'given' (given.py here), a .py file, or 'solutions' (the repo)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES,
+                        metavar="REGIME", help=f"any of: {', '.join(map(repr, REGIMES))}")
+    parser.add_argument("--steps", type=int, default=SETTINGS["n_steps"])
+    parser.add_argument("--out", default="exposure_bias_run.npz")
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--merge", nargs="+", metavar="PART",
+                        help="join the .npz logs of runs over different regimes into --out")
+    args = parser.parse_args(argv)
+    if args.merge:
+        print(f"wrote {save(merge(args.merge), args.out)}")
+        return 0
+    if args.steps < SETTINGS["eval_every"]:
+        parser.error(f"--steps: expected at least {SETTINGS['eval_every']}, got {args.steps}")
+    backend = load_backend(args.backend)
+    log = run(backend, dict(n_steps=args.steps), args.seeds, args.regimes,
+              None if args.quiet else (lambda text: print(text, flush=True)))
+    print(f"wrote {save(log, args.out)} ({float(log['seconds']):.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""Read, summarise and plot the logged exposure-bias experiment (notebooks 03 and 05).
+
+    from tfcourse.exposure_logs import load_run, interval, summary_table
+    run = load_run()                       # data/experiments/exposure_bias_keysum.npz
+    print(summary_table(run))
+
+The log is written by `python -m tfcourse.exposure_bias` (see that module for what is measured);
+the course's own is made with `--backend solutions` and reproduced on a subset by
+tests/test_exposure_bias.py. R is the number of regimes, S of seeds, m of evaluations, T the
+output length, K the number of corrupted positions. Every summary is a mean over seeds with a
+95% t-interval: seeds are the repetitions, the test split is the same for all of them.
+"""
+import json
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from tfcourse.paths import data_dir
+from tfcourse.validate import _describe
+
+REMAKE = ("python -m tfcourse.exposure_bias --backend solutions "
+          "--out data/experiments/exposure_bias_keysum.npz")
+FIELDS = ("regimes", "seeds", "eval_steps", "loss", "sampling_prob", "val_loss", "val_fr_token",
+          "val_fr_exact", "count", "tf_acc", "tf_nll", "fr_acc", "fr_nll", "tf_exact", "fr_exact",
+          "recovery", "corrupt_at", "plateaued", "loss_level", "n_steps")
+# Two-sided 95% quantiles of Student's t for 1 .. 30 degrees of freedom.
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def load_run(path=None):
+    """The logged run as a dict of arrays (regimes a list of str), and its environment under
+    'environment' (from the .json beside the .npz, if present)."""
+    path = Path(data_dir() / "experiments" / "exposure_bias_keysum.npz" if path is None else path)
+    if not path.is_file():
+        raise ValueError(f"path: no logged run at {path}; make it with `{REMAKE}`")
+    with np.load(path) as stored:
+        out = {key: stored[key] for key in stored.files}
+    missing = [key for key in FIELDS if key not in out]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}; remake it with `{REMAKE}`")
+    out["regimes"] = [str(name) for name in out["regimes"]]
+    meta = path.with_suffix(".json")
+    out["environment"] = json.loads(meta.read_text()) if meta.is_file() else {}
+    return out
+
+
+def t_quantile(df):
+    """The 0.975 quantile of Student's t with df degrees of freedom (table, then expansion)."""
+    if df < 1:
+        return math.nan
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959964
+    return z + (z ** 3 + z) / (4 * df)
+
+
+def interval(values, axis=0):
+    """Mean and half-width of the 95% t-interval along `axis`, ignoring NaN; half-width NaN
+    with fewer than two values."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        raise ValueError(f"values: expected at least one value, got {_describe(values)}")
+    n = np.sum(~np.isnan(values), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+        mean = np.nanmean(values, axis=axis)
+        sd = np.nanstd(values, axis=axis, ddof=1)
+        half = np.vectorize(t_quantile)(n - 1) * sd / np.sqrt(n)
+    return mean, np.where(n >= 2, half, np.nan)
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def regime_index(run, regime):
+    if regime not in run["regimes"]:
+        raise ValueError(f"regime: expected one of {', '.join(map(repr, run['regimes']))}, "
+                         f"got {regime!r}")
+    return run["regimes"].index(regime)
+
+
+def per_seed(run, field, regime):
+    """The field's values for one regime, one row per seed (S, ...)."""
+    return np.asarray(run[field])[regime_index(run, regime)]
+
+
+def difference(run, field, a, b):
+    """Paired by seed (same initial model, same batches): mean and CI of field[a] - field[b]."""
+    return interval(per_seed(run, field, a) - per_seed(run, field, b))
+
+
+def is_clear(mean, half):
+    """True when the 95% interval excludes zero (a difference the data support)."""
+    return bool(np.isfinite(half) and abs(mean) > half)
+
+
+def fmt(mean, half, digits=3):
+    """'0.912 ± 0.004' (mean ± half-width of the 95% interval)."""
+    return f"{mean:.{digits}f} ± {half:.{digits}f}"
+
+
+def steps_to_level(run):
+    """(R, S): the first evaluation step at which the validation loss is <= loss_level (NaN if
+    never)."""
+    below = np.asarray(run["val_loss"]) <= float(run["loss_level"])
+    first = np.argmax(below, axis=-1)
+    return np.where(below.any(axis=-1), np.asarray(run["eval_steps"])[first], np.nan)
+
+
+def gap_by_half(run, regime):
+    """Per seed, the teacher-forced minus free-running accuracy averaged over the first and over
+    the second half of the positions (S, 2): accumulation makes the second larger."""
+    gap = per_seed(run, "tf_acc", regime) - per_seed(run, "fr_acc", regime)
+    half = gap.shape[-1] // 2
+    return np.stack([gap[:, :half].mean(axis=1), gap[:, half:].mean(axis=1)], axis=1)
+
+
+def summary_table(run):
+    """A Markdown table, one row per regime, each cell mean ± 95% half-width over seeds."""
+    steps = steps_to_level(run)
+    rows = [f"| regime | free-running exact match | free-running token acc. | teacher-forced "
+            f"token acc. | final val loss (nats/token) | sd of final val loss across seeds | "
+            f"steps to val loss {float(run['loss_level']):g} | runs on a plateau |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r, name in enumerate(run["regimes"]):
+        fr = np.asarray(run["fr_acc"])[r].mean(axis=-1)
+        tf = np.asarray(run["tf_acc"])[r].mean(axis=-1)
+        final = np.asarray(run["val_loss"])[r, :, -1]
+        reached = np.isfinite(steps[r])
+        step_text = (fmt(*interval(steps[r]), digits=0) if reached.all() else
+                     f"{int(reached.sum())} of {len(reached)} runs reached it")
+        rows.append(f"| {name} | {fmt(*interval(np.asarray(run['fr_exact'])[r]))} | "
+                    f"{fmt(*interval(fr))} | {fmt(*interval(tf))} | {fmt(*interval(final))} | "
+                    f"{np.std(final, ddof=1):.3f} | {step_text} | "
+                    f"{int(np.sum(run['plateaued'][r]))} of {len(final)} |")
+    return "\n".join(rows)
+
+
+def _band(ax, x, values, label, color, style="-"):
+    mean, half = interval(values)
+    ax.plot(x, mean, style, color=color, label=label)
+    ax.fill_between(x, mean - np.nan_to_num(half), mean + np.nan_to_num(half), color=color,
+                    alpha=0.2, linewidth=0)
+
+
+def plot_recovery(run, regime="teacher forcing", max_offset=None):
+    """One curve per corrupted position k: the excess error at k+d against d, mean over seeds
+    with its 95% band. Returns the figure."""
+    curves = per_seed(run, "recovery", regime)          # (S, K, T)
+    T = curves.shape[-1]
+    max_offset = max_offset or T
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for j, k in enumerate(np.asarray(run["corrupt_at"])):
+        n_d = min(T - int(k) - 1, max_offset)
+        _band(ax, np.arange(1, n_d + 1), curves[:, j, :n_d], f"corrupted at k={int(k)}", f"C{j}")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    n_seq = int(np.asarray(run["count"])[0, 0, 0])
+    ax.set_title(f"{regime}: extra error rate d steps after one wrong fed token "
+                 f"({len(run['seeds'])} seeds x {n_seq} test sequences, 95% bands)", fontsize=10)
+    ax.set_xlabel("d (position k+d)")
+    ax.set_ylabel("error rate, corrupted - clean")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gap(run, regimes=None):
+    """Two panels against position: accuracy and NLL, teacher-forced (dashed) vs free running
+    (solid), mean over seeds with 95% bands. The test split has the same sequences at every
+    position (fixed-length outputs): the count is in the title."""
+    regimes = regimes or run["regimes"]
+    fig, axes = plt.subplots(1, 2, figsize=(15, 4))
+    T = np.asarray(run["tf_acc"]).shape[-1]
+    x = np.arange(T)
+    for c, name in enumerate(regimes):
+        for field, ax in (("acc", axes[0]), ("nll", axes[1])):
+            _band(ax, x, per_seed(run, "fr_" + field, name), f"{name}, free running", f"C{c}")
+            _band(ax, x, per_seed(run, "tf_" + field, name), f"{name}, teacher-forced", f"C{c}",
+                  "--")
+    counts = np.unique(np.asarray(run["count"]))
+    n_text = f"n = {int(counts[0])}" if len(counts) == 1 else f"n = {int(counts.min())}..{int(counts.max())}"
+    for ax, what in zip(axes, ("token accuracy", "NLL of the true token (nats)")):
+        ax.set_title(f"{what} by output position ({n_text} test sequences at every position, "
+                     f"{len(run['seeds'])} seeds)", fontsize=9)
+        ax.set_xlabel("output position t")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training(run, regimes=None):
+    """Validation loss (teacher-forced NLL) against training step, mean with 95% band over
+    seeds, log scale; the dotted line is the loss level steps_to_level counts to."""
+    regimes = regimes or run["regimes"]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for name in regimes:
+        _band(ax, np.asarray(run["eval_steps"]), per_seed(run, "val_loss", name), name,
+              f"C{run['regimes'].index(name)}")
+    ax.axhline(float(run["loss_level"]), color="grey", linestyle=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("validation loss (nats/token)")
+    ax.set_title(f"validation loss, {len(run['seeds'])} seeds per regime (95% bands)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+class RecoveryModel(NamedTuple):
+    """The logged run's teacher-forced model of its first seed: decoder params (the contract's
+    dict, GRU), the test split's context vectors (N, H) and target ids (N, T)."""
+    params: dict
+    contexts: np.ndarray
+    target_ids: np.ndarray
+
+
+def recovery_model(run):
+    """The teacher-forced model the run kept (first seed), to measure on in notebook 03."""
+    params = {key[len("tf_model_"):]: np.asarray(value) for key, value in run.items()
+              if key.startswith("tf_model_")}
+    if not params or "tf_test_context" not in run:
+        raise ValueError(f"run: holds no teacher-forced model; remake it with `{REMAKE}`")
+    return RecoveryModel(params, np.asarray(run["tf_test_context"]),
+                         np.asarray(run["tf_test_target"]))
+
+
+# ----------------------------------------------------------------------------- verdicts
+
+def recovery_numbers(run, regime="teacher forcing", late=3):
+    """Per seed, the excess error one step after the corrupted token and `late` or more steps
+    after it (each averaged over the corrupted positions): two (mean, half) intervals."""
+    curves = per_seed(run, "recovery", regime)          # (S, K, T)
+    with _quiet():
+        first = curves[:, :, 0].mean(axis=1)
+        later = np.nanmean(curves[:, :, late - 1:].reshape(len(curves), -1), axis=1)
+    return interval(first), interval(later)
+
+
+def recovery_verdict(run, regime="teacher forcing", late=3):
+    """A sentence on He et al.'s self-recovery vs lasting damage, from the recovery curves."""
+    (m1, h1), (m3, h3) = recovery_numbers(run, regime, late)
+    head = (f"{regime}: one wrong fed token raises the error rate of the next step by "
+            f"{fmt(m1, h1)} and of the steps {late} or more after it by {fmt(m3, h3)} "
+            f"(mean over {len(run['seeds'])} seeds, 95% interval).")
+    if not is_clear(m3, h3):
+        return head + (" The later excess is not distinguishable from zero: the model recovers "
+                       "once it is fed the truth again (He et al.'s self-recovery).")
+    if m3 > 0 and is_clear(m1 - m3, max(h1, h3)) and m1 > m3:
+        return head + (" The damage shrinks but does not vanish: the model recovers partly "
+                       "(some self-recovery) and one wrong input still costs later steps.")
+    return head + " The damage does not shrink: one wrong input keeps costing later steps."
+
+
+def accumulation_verdict(run, regime="teacher forcing"):
+    """A sentence on Arora et al.'s error accumulation: does the teacher-forced minus
+    free-running accuracy gap grow from the first to the second half of the output?"""
+    halves = gap_by_half(run, regime)
+    (m1, h1), (m2, h2) = interval(halves[:, 0]), interval(halves[:, 1])
+    md, hd = interval(halves[:, 1] - halves[:, 0])
+    head = (f"{regime}: teacher-forced minus free-running token accuracy is {fmt(m1, h1)} over "
+            f"the first half of the positions and {fmt(m2, h2)} over the second half "
+            f"(growth {fmt(md, hd)}).")
+    if is_clear(md, hd) and md > 0:
+        return head + " The gap grows along the output: errors accumulate (Arora et al.)."
+    if is_clear(md, hd):
+        return head + " The gap shrinks along the output: no accumulation in this model."
+    return head + " The growth is within its interval of zero: no accumulation shown."
+
+
+def ordering_verdict(run, field="fr_exact", reference="teacher forcing"):
+    """Bengio et al.'s ordering tested: for each regime, its free-running score minus the
+    reference regime's, paired by seed, and whether the interval excludes zero."""
+    lines = []
+    for name in run["regimes"]:
+        if name == reference:
+            continue
+        m, h = difference(run, field, name, reference)
+        word = ("better than" if m > 0 else "worse than") if is_clear(m, h) else \
+            "not distinguishable from"
+        lines.append(f"- {name}: {fmt(m, h)} ({word} {reference})")
+    return "\n".join(lines)

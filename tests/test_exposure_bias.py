@@ -1,0 +1,148 @@
+"""tfcourse/exposure_bias.py: the experiment command students have. Its training step's
+gradients are right (finite differences), the replayed coins of the student-side backend feed
+exactly what the decoder fed, a run is deterministic, and the command works from a release."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import solutions
+from solutions import seq2seq
+from tfcourse import exposure_bias as eb
+from tfcourse.datasets import batch_pairs, load_task, load_vocab
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(D=3, H=5, n_steps=4, eval_every=2, batch_size=4, corrupt_at=(1, 3))
+
+
+def _slow_backend():
+    """The student-side path: only the notebooks' single-sequence decoders, no batched ones."""
+    module = SimpleNamespace(**{name: getattr(solutions, name) for name in eb.REQUIRED})
+    return eb.Backend("slow", [module])
+
+
+@pytest.fixture(scope="module")
+def batch():
+    vocab = load_vocab("keysum")
+    return batch_pairs(load_task("keysum", "train")[:3], vocab), vocab
+
+
+def test_the_solutions_backend_has_the_fast_paths_and_a_release_like_one_does_not():
+    assert eb.load_backend("solutions").fast
+    assert not _slow_backend().fast
+
+
+def test_a_backend_missing_a_function_is_refused_by_name(tmp_path):
+    (tmp_path / "mine.py").write_text("def decoder_forward_free_running(*a):\n    pass\n")
+    with pytest.raises(ValueError, match="lacks decoder_forward_teacher_forcing_cache"):
+        eb.load_backend(str(tmp_path / "mine.py"))
+
+
+def test_notebook_06s_given_module_is_a_complete_backend():
+    backend = eb.load_backend(str(ROOT / "notebooks" / "06_teacher_forcing_in_transformers" / "given.py"))
+    assert all(callable(getattr(backend, name)) for name in eb.REQUIRED)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
+def test_replayed_coins_feed_what_the_scheduled_sampling_decoder_fed(batch, p):
+    b, vocab = batch
+    model = eb.init_model(len(vocab), b.source.shape[1], 3, 5, np.random.default_rng(1))
+    context, _ = eb.encode(model["encoder"], b.source, b.source_mask)
+    dec = model["decoder"]
+    logits, _, fed = eb.sampling_forward(_slow_backend(), context, b.target, dec, p,
+                                         np.random.default_rng(7))
+    seeds = np.random.default_rng(7)
+    for i in range(len(b.target)):
+        expected = solutions.decoder_forward_scheduled_sampling(
+            context[i], dec["embedding"][b.target[i]], dec, p, "gru",
+            np.random.default_rng(int(seeds.integers(2 ** 63))))
+        np.testing.assert_allclose(logits[i], expected, rtol=1e-10, atol=1e-12)
+    if p == 0.0:
+        np.testing.assert_array_equal(fed, b.target[:, :-1])
+    if p == 1.0:
+        free, _ = seq2seq.greedy_decode(context, dec, b.target.shape[1], "gru")
+        np.testing.assert_array_equal(fed, free[:, :-1])
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_the_training_steps_gradients_match_finite_differences(batch, p):
+    b, vocab = batch
+    backend = eb.load_backend("solutions")
+    model = eb.init_model(len(vocab), b.source.shape[1], 3, 4, np.random.default_rng(2))
+    _, grads = eb.train_step(backend, model, b, p, np.random.default_rng(0))
+    rng = np.random.default_rng(3)
+    for part, key in (("encoder", "E"), ("encoder", "b"), ("decoder", "embedding"),
+                      ("decoder", "start"), ("decoder", "W_h"), ("decoder", "b_y")):
+        param = model[part][key]
+        for flat in rng.choice(param.size, size=min(4, param.size), replace=False):
+            index = np.unravel_index(flat, param.shape)
+            old = param[index]
+            losses = []
+            for delta in (1e-6, -1e-6):
+                param[index] = old + delta
+                losses.append(eb.train_step(backend, model, b, p, np.random.default_rng(0))[0])
+            param[index] = old
+            numeric = (losses[0] - losses[1]) / 2e-6
+            assert grads[part][key][index] == pytest.approx(numeric, rel=1e-4, abs=1e-7), (part, key)
+
+
+def test_a_run_is_deterministic_and_shaped_by_regime_and_seed():
+    backend = eb.load_backend("solutions")
+    regimes = ("teacher forcing", "uniform 0.5")
+    first = eb.run(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
+    second = eb.run(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
+    for key in ("loss", "val_loss", "fr_acc", "recovery", "tf_model_W_h"):
+        np.testing.assert_array_equal(first[key], second[key])
+    assert first["loss"].shape == (2, 2, 4)
+    assert first["recovery"].shape == (2, 2, 2, 21)
+    assert np.all(first["count"] == 200)
+    # Every regime starts from the same model: the same validation loss before training.
+    assert first["val_loss"][0, 0, 0] == first["val_loss"][1, 0, 0]
+    np.testing.assert_array_equal(first["sampling_prob"][1], 0.5)
+
+
+def test_merging_parts_gives_the_run_of_all_regimes(tmp_path):
+    backend = eb.load_backend("solutions")
+    whole = eb.run(backend, TINY, seeds=(0,), regimes=eb.REGIMES[:2], print_fn=None)
+    paths = []
+    for r, regime in enumerate(eb.REGIMES[:2]):
+        part = eb.run(backend, TINY, seeds=(0,), regimes=(regime,), print_fn=None)
+        paths.append(eb.save(part, tmp_path / f"{r}.npz"))
+    merged = eb.merge(paths)
+    assert list(merged["regimes"]) == list(eb.REGIMES[:2])
+    for key in ("loss", "val_loss", "recovery", "tf_model_W_x"):
+        np.testing.assert_array_equal(merged[key], whole[key])
+
+
+def test_the_plateau_criterion():
+    assert eb.plateaued(np.array([2.0, 1.0, 0.5, 0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.299]))
+    assert not eb.plateaued(np.linspace(2.0, 0.1, 11))
+
+
+def test_the_inverse_sigmoid_k_puts_one_half_halfway():
+    backend = eb.load_backend("solutions")
+    for n in (100, 3000):
+        probs = eb.schedules(backend, n)
+        for name in eb.REGIMES[3:]:
+            assert probs[name](n / 2) == pytest.approx(0.5, abs=1e-9), name
+            assert probs[name](0) < 0.1 and probs[name](n - 1) > 0.7, name
+
+
+def test_the_command_runs_from_a_release_folder_with_its_given_module(tmp_path):
+    """A student's path: notebook 06's folder, its given.py as the backend, no solutions."""
+    shutil.copy(ROOT / "notebooks" / "06_teacher_forcing_in_transformers" / "given.py", tmp_path)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", TFCOURSE_DATA=str(ROOT / "data"))
+    proc = subprocess.run([sys.executable, "-m", "tfcourse.exposure_bias", "--backend", "given",
+                           "--seeds", "0", "--regimes", "uniform 0.5", "--steps", "100",
+                           "--out", "mine.npz"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "100.0%" in proc.stdout
+    with np.load(tmp_path / "mine.npz") as log:
+        assert log["loss"].shape == (1, 1, 100) and np.isfinite(log["loss"]).all()
+    assert '"numpy"' in (tmp_path / "mine.json").read_text()

@@ -1,0 +1,67 @@
+"""tfcourse/exposure_logs.py: intervals, paired differences and the verdict sentences say no
+more than their 95% intervals, on synthetic runs whose answer is known."""
+import numpy as np
+import pytest
+
+from tfcourse import exposure_logs as el
+
+REGIMES = ["teacher forcing", "always sampling"]
+
+
+def _run(recovery_late=0.0, gap_late=0.1, noise=0.01, seed=0):
+    """A synthetic log: 5 seeds, T=8, K=2 corrupted positions."""
+    rng = np.random.default_rng(seed)
+    S, T = 5, 8
+    recovery = np.full((2, S, 2, T), np.nan)
+    recovery[:, :, :, :5] = recovery_late + noise * rng.normal(size=(2, S, 2, 5))
+    recovery[:, :, :, 0] = 0.6 + noise * rng.normal(size=(2, S, 2))
+    tf_acc = np.full((2, S, T), 0.95)
+    fr_acc = tf_acc - np.r_[np.full(4, 0.02), np.full(4, gap_late)] + noise * rng.normal(size=(2, S, T))
+    return {"regimes": REGIMES, "seeds": np.arange(S), "recovery": recovery,
+            "tf_acc": tf_acc, "fr_acc": fr_acc, "count": np.full((2, S, T), 200),
+            "fr_exact": np.array([[0.5, 0.52, 0.49, 0.51, 0.5], [0.3, 0.31, 0.29, 0.33, 0.3]]),
+            "val_loss": np.array([[[2.0, 0.5, 0.05]] * S, [[2.0, 1.0, 0.5]] * S]),
+            "eval_steps": np.array([0, 100, 200]), "loss_level": np.array(0.1),
+            "plateaued": np.ones((2, S), dtype=bool), "corrupt_at": np.array([1, 3])}
+
+
+def test_the_interval_is_students_t_with_n_minus_one_degrees_of_freedom():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    mean, half = el.interval(values)
+    assert mean == 3.0
+    assert half == pytest.approx(2.776 * np.std(values, ddof=1) / np.sqrt(5))
+    assert np.isnan(el.interval([1.0])[1])
+    assert el.t_quantile(1000) == pytest.approx(1.962, abs=1e-3)
+
+
+def test_a_difference_is_clear_only_when_its_interval_excludes_zero():
+    assert el.is_clear(0.1, 0.05) and el.is_clear(-0.1, 0.05)
+    assert not el.is_clear(0.04, 0.05) and not el.is_clear(0.1, np.nan)
+
+
+def test_steps_to_level_is_the_first_evaluation_below_the_level_or_nan():
+    steps = el.steps_to_level(_run())
+    assert np.all(steps[0] == 200) and np.all(np.isnan(steps[1]))
+
+
+def test_recovery_verdict_names_self_recovery_only_when_the_late_excess_is_zero():
+    assert "self-recovery" in el.recovery_verdict(_run(recovery_late=0.0))
+    assert "does not shrink" in el.recovery_verdict(_run(recovery_late=0.6))
+    assert "recovers partly" in el.recovery_verdict(_run(recovery_late=0.2))
+
+
+def test_accumulation_verdict_follows_the_gap_growth():
+    assert "accumulate" in el.accumulation_verdict(_run(gap_late=0.2))
+    assert "no accumulation shown" in el.accumulation_verdict(_run(gap_late=0.02, noise=0.05))
+
+
+def test_ordering_verdict_compares_paired_by_seed():
+    text = el.ordering_verdict(_run())
+    assert "always sampling: -0.198" in text and "worse than teacher forcing" in text
+
+
+def test_the_summary_table_has_a_row_per_regime_with_intervals():
+    run = _run()
+    run.update(tf_exact=run["fr_exact"])
+    table = el.summary_table(run)
+    assert table.count("\n") == 3 and "±" in table and "0 of 5 runs reached it" in table
