@@ -46,13 +46,18 @@ def test_steps_to_level_is_the_first_evaluation_below_the_level_or_nan():
 
 def test_recovery_verdict_names_self_recovery_only_when_the_late_excess_is_zero():
     assert "self-recovery" in el.recovery_verdict(_run(recovery_late=0.0))
-    assert "does not shrink" in el.recovery_verdict(_run(recovery_late=0.6))
-    assert "recovers partly" in el.recovery_verdict(_run(recovery_late=0.2))
+    assert "does not shrink" in el.recovery_verdict(_run(recovery_late=0.8))
+    assert "partial self-recovery" in el.recovery_verdict(_run(recovery_late=0.2))
+    assert "cannot tell" in el.recovery_verdict(_run(recovery_late=0.5, noise=0.3))
 
 
 def test_accumulation_verdict_follows_the_gap_growth():
     assert "accumulate" in el.accumulation_verdict(_run(gap_late=0.2))
     assert "no accumulation shown" in el.accumulation_verdict(_run(gap_late=0.02, noise=0.05))
+
+
+def test_ordering_verdict_averages_positions_before_comparing():
+    assert "always sampling:" in el.ordering_verdict(_run(), "fr_acc")
 
 
 def test_ordering_verdict_compares_paired_by_seed():
