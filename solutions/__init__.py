@@ -47,3 +47,8 @@ __all__ += [
 from solutions.lm import causal_lm_loss, generate  # noqa: E402
 
 __all__ += ["causal_lm_loss", "generate"]
+
+# The exposure-bias experiment's causal test (tfcourse.exposure_bias calls it from its backend).
+from solutions.exposure import recovery_curve  # noqa: E402
+
+__all__ += ["recovery_curve"]

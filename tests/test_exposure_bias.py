@@ -22,7 +22,8 @@ TINY = dict(D=3, H=5, n_steps=4, eval_every=2, batch_size=4, corrupt_at=(1, 3))
 
 def _slow_backend():
     """The student-side path: only the notebooks' single-sequence decoders, no batched ones."""
-    module = SimpleNamespace(**{name: getattr(solutions, name) for name in eb.REQUIRED})
+    module = SimpleNamespace(**{name: getattr(solutions, name)
+                                for name in eb.REQUIRED + ("recovery_curve",)})
     return eb.Backend("slow", [module])
 
 

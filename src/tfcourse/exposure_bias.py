@@ -50,8 +50,10 @@ REGIMES = ("teacher forcing", "always sampling", "uniform 0.5", "scheduled (line
            "scheduled (exponential)", "scheduled (inverse sigmoid)")
 REQUIRED = ("decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_forcing",
             "decoder_forward_scheduled_sampling", "decoder_forward_free_running",
-            "linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule", "recovery_curve")
+            "linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule")
+# Optional: without recovery_curve the recovery curves are logged as NaN (and the run says so).
 FAST = ("decoder_forward_sampling_cache", "greedy_decode")
+OPTIONAL = FAST + ("recovery_curve",)
 BACKENDS = {"solutions": ("solutions", "solutions.seq2seq")}
 # A run has plateaued when its best validation loss in the last PLATEAU_TAIL of training is
 # within PLATEAU_REL (relative) + PLATEAU_ABS (nats) of its best before that.
@@ -68,7 +70,7 @@ class Backend:
     def __init__(self, spec, modules):
         self.spec = spec
         missing = []
-        for name in REQUIRED + FAST:
+        for name in REQUIRED + OPTIONAL:
             found = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
             setattr(self, name, found)
             if found is None and name in REQUIRED:
@@ -215,7 +217,7 @@ def measure(backend, model, split, corrupt_at, seed):
     out["tf_exact"], out["fr_exact"] = exact_match(tf, target, mask), exact_match(fr, target, mask)
     rng = np.random.default_rng([seed, 2])
     recovery = np.full((len(corrupt_at), T), np.nan)
-    for j, k in enumerate(corrupt_at):
+    for j, k in enumerate(corrupt_at if backend.recovery_curve is not None else ()):
         wrong = corrupting_ids(target[:, k], V, 3, rng)
         curve = backend.recovery_curve(context, target, dec, k, wrong, CELL)
         recovery[j, :len(curve)] = curve
@@ -406,6 +408,8 @@ def main(argv=None):
     if args.steps < SETTINGS["eval_every"]:
         parser.error(f"--steps: expected at least {SETTINGS['eval_every']}, got {args.steps}")
     backend = load_backend(args.backend)
+    if backend.recovery_curve is None:
+        print(f"{args.backend!r} defines no recovery_curve: the recovery curves are logged as NaN")
     log = run(backend, dict(n_steps=args.steps), args.seeds, args.regimes,
               None if args.quiet else (lambda text: print(text, flush=True)))
     print(f"wrote {save(log, args.out)} ({float(log['seconds']):.0f}s)")
