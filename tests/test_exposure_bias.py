@@ -95,8 +95,8 @@ def test_the_training_steps_gradients_match_finite_differences(batch, p):
 def test_a_run_is_deterministic_and_shaped_by_regime_and_seed():
     backend = eb.load_backend("solutions")
     regimes = ("teacher forcing", "uniform 0.5")
-    first = eb.run(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
-    second = eb.run(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
+    first = eb.run_experiment(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
+    second = eb.run_experiment(backend, TINY, seeds=(0, 1), regimes=regimes, print_fn=None)
     for key in ("loss", "val_loss", "fr_acc", "recovery", "tf_model_W_h"):
         np.testing.assert_array_equal(first[key], second[key])
     assert first["loss"].shape == (2, 2, 4)
@@ -109,10 +109,10 @@ def test_a_run_is_deterministic_and_shaped_by_regime_and_seed():
 
 def test_merging_parts_gives_the_run_of_all_regimes(tmp_path):
     backend = eb.load_backend("solutions")
-    whole = eb.run(backend, TINY, seeds=(0,), regimes=eb.REGIMES[:2], print_fn=None)
+    whole = eb.run_experiment(backend, TINY, seeds=(0,), regimes=eb.REGIMES[:2], print_fn=None)
     paths = []
     for r, regime in enumerate(eb.REGIMES[:2]):
-        part = eb.run(backend, TINY, seeds=(0,), regimes=(regime,), print_fn=None)
+        part = eb.run_experiment(backend, TINY, seeds=(0,), regimes=(regime,), print_fn=None)
         paths.append(eb.save(part, tmp_path / f"{r}.npz"))
     merged = eb.merge(paths)
     assert list(merged["regimes"]) == list(eb.REGIMES[:2])

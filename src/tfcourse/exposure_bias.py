@@ -189,12 +189,12 @@ def token_nll(logits, target):
 def per_position(logits, target, mask):
     """Accuracy (T,) and mean NLL (T,) at each position over the sequences that reach it."""
     n = np.maximum(mask.sum(axis=0), 1)
-    correct = (np.argmax(logits, axis=-1) == target) & mask
+    correct = (logits.argmax(axis=-1) == target) & mask
     return correct.sum(axis=0) / n, (token_nll(logits, target) * mask).sum(axis=0) / n
 
 
 def exact_match(logits, target, mask):
-    return float(np.mean(np.all((np.argmax(logits, axis=-1) == target) | ~mask, axis=1)))
+    return float(np.mean(np.all((logits.argmax(axis=-1) == target) | ~mask, axis=1)))
 
 
 def corrupting_ids(true_ids, V, n_special, rng):
@@ -302,7 +302,7 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
     return model, {key: np.array(value) for key, value in log.items()}
 
 
-def run(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_fn=print):
+def run_experiment(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_fn=print):
     """Train every (regime, seed); return the log as a dict of arrays shaped (R, S, ...)."""
     s = dict(SETTINGS, **(settings or {}))
     data, vocab = load_data(s["task"])
@@ -410,7 +410,7 @@ def main(argv=None):
     backend = load_backend(args.backend)
     if backend.recovery_curve is None:
         print(f"{args.backend!r} defines no recovery_curve: the recovery curves are logged as NaN")
-    log = run(backend, dict(n_steps=args.steps), args.seeds, args.regimes,
+    log = run_experiment(backend, dict(n_steps=args.steps), args.seeds, args.regimes,
               None if args.quiet else (lambda text: print(text, flush=True)))
     print(f"wrote {save(log, args.out)} ({float(log['seconds']):.0f}s)")
     return 0
