@@ -207,3 +207,21 @@ def test_reference_solutions_that_fail_in_the_sandbox_stop_grading_with_exit_2(
     assert "self-check failed" in err and f"{ASSIGNMENT}/{ASSIGNMENT} scored 0/8" in err
     assert f"pip install -e {REPO}" in err
     assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def test_folder_names_that_are_not_student_ids_are_logged_escaped_and_grading_goes_on(
+        context, tmp_path):
+    sub, out = tmp_path / "submitted", tmp_path / "out"
+    shutil.copytree(context.submitted / "honest_reference", sub / "honest")
+    undecodable = b"bad\xff".decode("utf-8", "surrogateescape")
+    forged = "mallory\x1b[2K\rvictim   0/8\nzz"   # would print a fake row of the score table
+    for name in (undecodable, forged, ".hidden"):
+        shutil.copytree(context.submitted / "honest_reference", sub / name)
+    results = grade.grade_class(sub, out, context.course, jobs=1, limits=LIMITS,
+                                gradebook=False, quiet=True)
+    assert [r["unit"]["student"] for r in results] == ["honest"]
+    assert [r["student_id"] for r in rows(out, "summary.csv")] == ["honest"]
+    log = (out / "grading.log").read_text()
+    assert "\x1b" not in log and "\r" not in log and "zz:" not in log
+    assert log.count("not a student id") == 3
+    assert "bad\\udcff" in log and "mallory\\x1b[2K\\rvictim" in log

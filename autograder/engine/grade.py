@@ -105,6 +105,21 @@ class Course:
 
 # ----------------------------------------------------------------------------- what to grade
 
+MAX_ID = 128  # characters of a student id
+
+
+def is_student_id(name):
+    """Whether a folder name can stand in tables, logs, the gradebook and a terminal as it is:
+    printable text (no control characters, no escape codes, no undecodable bytes)."""
+    return 0 < len(name) <= MAX_ID and name.isprintable() and not name.startswith(".")
+
+
+def shown(name):
+    """A name the student chose, safe to print: as it is when printable, else escaped."""
+    name = str(name)
+    return name if name.isprintable() else ascii(name)
+
+
 def discover(submitted, course, log):
     """The Units of a submissions folder; anything unexpected is logged, never fatal.
 
@@ -115,11 +130,16 @@ def discover(submitted, course, log):
     for student in sorted(submitted.iterdir()):
         what = lkind(student)
         if what != "a folder":
-            log(f"ignored {student}: {what}, not a student folder (links are never followed)")
+            log(f"ignored {shown(student)}: {what}, not a student folder (links are never "
+                f"followed)")
+            continue
+        if not is_student_id(student.name):
+            log(f"ignored {shown(student)}: not a student id (printable text of at most "
+                f"{MAX_ID} characters, not starting with '.'); rename the folder to grade it")
             continue
         for folder in sorted(student.iterdir()):
             if folder.name not in course.notebooks:
-                log(f"ignored {folder}: not an assignment of the course "
+                log(f"ignored {shown(folder)}: not an assignment of the course "
                     f"({', '.join(course.notebooks)})")
                 continue
             what = lkind(folder)
@@ -144,12 +164,12 @@ def _units(student, folder, expected, log):
             units.append(Unit(student, folder.name, name, str(found[name])))
         elif len(missing) == 1 and len(extra) == 1:  # renamed: the one unexpected notebook
             units.append(Unit(student, folder.name, name, str(found[extra[0]]),
-                              f"renamed: graded {extra[0]}.ipynb as {name}.ipynb"))
+                              f"renamed: graded {shown(extra[0])}.ipynb as {name}.ipynb"))
             extra = []
         else:
             units.append(Unit(student, folder.name, name, None))
     for name in extra:
-        log(f"ignored {folder / (name + '.ipynb')}: not a notebook of {folder.name}")
+        log(f"ignored {shown(folder / (name + '.ipynb'))}: not a notebook of {folder.name}")
     return units
 
 
@@ -239,7 +259,11 @@ def _stage(unit, spec, folder):
     always wins). Returns notes on the student's files left out and why."""
     release = [src for src in sorted(spec.release_dir.rglob("*"))
                if src.is_file() and src.suffix != ".ipynb"]
-    release_names = {src.relative_to(spec.release_dir).parts[0].split(".")[0] for src in release}
+    # Every assignment's files are the course's: a later release's given.py is not the student's.
+    course = spec.release_dir.parents[1]
+    release_names = {src.relative_to(course / part).parts[1].split(".")[0]
+                     for part in ("source", "release") for src in (course / part).rglob("*")
+                     if src.is_file() and src.suffix != ".ipynb"}
     skipped = []
     if unit.path:
         count, total = 0, 0

@@ -147,6 +147,15 @@ def _shadowing(ctx, folder):
     (folder / "helpers.py").write_text("HELP = 1\n")
 
 
+def _later_given(ctx, folder):
+    """Each graded function calls a later release's given.py, copied beside the notebook."""
+    wrappers = {name: f"import given\ndef {name}(*args, **kwargs):\n"
+                      f"    return given.{name}(*args, **kwargs)\n" for name in FUNCTIONS}
+    _save(answered(ctx, **wrappers), folder)
+    later = ctx.course / "source" / "02_teacher_forcing" / "given.py"
+    (folder / "given.py").write_bytes(later.read_bytes())
+
+
 ATTACKS = [
     Attack("honest_reference", "honest", notebook(answered)),
     # 1: one notebook must never stop the run
@@ -174,4 +183,5 @@ ATTACKS = [
     # the capped client drops a malformed message; the patched json above is the protocol error
     Attack("bad_message", "spoiled result", _appended(BAD_MESSAGE)),
     Attack("shadowing_files", "release wins", _shadowing),
+    Attack("later_given", "release wins", _later_given, failed=FUNCTIONS),
 ]
