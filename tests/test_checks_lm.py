@@ -79,12 +79,14 @@ def test_generate_drawing_an_extra_number_is_told_how_many_it_drew():
         checks.check("generate", extra_draw)
 
 
-def test_the_relations_pass_for_the_reference_and_catch_a_mean_of_means(capsys):
+def test_the_relations_pass_for_the_reference_and_name_the_mistake_that_breaks_them(capsys):
     checks.check_loss_equals_step_losses(solutions.causal_lm_loss)
     checks.check_two_forms_agree(solutions.causal_lm_loss, solutions.shift_right)
     assert capsys.readouterr().out.count("\u2714") == 2
-    with pytest.raises(CheckFailed, match="per-step losses of step-by-step decoding"):
-        checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"]["mean_of_means"])
+    for mistake in ("mean_of_means", "no_shift", "summed"):
+        with pytest.raises(CheckFailed, match="per-step losses of step-by-step decoding") as err:
+            checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"][mistake])
+        assert checks.MISTAKES[mistake] in str(err.value), (mistake, str(err.value))
     with pytest.raises(CheckFailed, match="the decoder-only form gives"):
         checks.check_two_forms_agree(WRONG["causal_lm_loss"]["counts_ignored"], solutions.shift_right)
 

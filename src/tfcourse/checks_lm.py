@@ -259,23 +259,38 @@ def check_loss_equals_step_losses(causal_lm_loss, V=11):
     ids, real = _padded_batch(V)
     labels = np.where(real, ids, -100)
     one_pass = _loss(causal_lm_loss, gpt_forward(ids, params), labels)
-    total, count = 0.0, 0
+    steps = [[] for _ in range(ids.shape[0])]                     # per-step losses, by sequence
     for b in range(ids.shape[0]):
         for t in range(ids.shape[1] - 1):
             if labels[b, t + 1] == -100:
                 continue
             step = gpt_forward(ids[b, :t + 1], params)[-1]          # decoder run on the prefix
             # a two-position input whose only pair is (step's logits, label t + 1)
-            total += _loss(causal_lm_loss, np.stack([step, np.zeros(V)]),
-                           np.array([ids[b, t], labels[b, t + 1]]))
-            count += 1
+            steps[b].append(_loss(causal_lm_loss, np.stack([step, np.zeros(V)]),
+                                  np.array([ids[b, t], labels[b, t + 1]])))
+    total, count = sum(map(sum, steps)), sum(map(len, steps))
     if not np.isclose(one_pass, total / count, rtol=RTOL, atol=ATOL):
         raise CheckFailed(f"one pass gives {one_pass:.10g}, but the {count} per-step losses of "
                           f"step-by-step decoding fed the true prefix sum to {total:.10g}, "
-                          f"{total / count:.10g} per counted token. {MISTAKES['mean_of_means']}"
+                          f"{total / count:.10g} per counted token. "
+                          f"{_relation_mistake(causal_lm_loss, V, one_pass, steps)}"
                           if np.isfinite(one_pass) else f"one pass gives {one_pass}.")
     print(f"\u2714 one pass: {one_pass:.6f} = sum of {count} per-step losses / {count} "
           f"= {total / count:.6f}")
+
+
+def _relation_mistake(causal_lm_loss, V, one_pass, steps):
+    """Name the mistake that breaks one pass = per-step losses, from what the numbers show."""
+    sure = np.zeros((2, V))
+    sure[0, 3] = 50.0                        # position 0 is certain that label 1 is token 3
+    if _loss(causal_lm_loss, sure, np.array([1, 3])) > 1.0:   # ~0 when label 1 is scored
+        return MISTAKES["no_shift"]
+    if np.isclose(one_pass, sum(map(sum, steps)), rtol=RTOL, atol=ATOL):
+        return MISTAKES["summed"]
+    if np.isclose(one_pass, np.mean([np.mean(s) for s in steps if s]), rtol=RTOL, atol=ATOL):
+        return MISTAKES["mean_of_means"]
+    return ("Check which pairs you count (position t's logits and label t + 1, ignored labels "
+            "left out) and that you divide the sum by their number.")
 
 
 def check_two_forms_agree(causal_lm_loss, shift_right, start_token_id=1, V=11):
