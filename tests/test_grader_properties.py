@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograder.engine import feedback
-from autograder.engine.grade import _read_student
+from autograder.engine.grade import _parse_student
 from autograder.engine.judge import Spec, assemble
 from autograder.engine.sanitize import sanitize_notebook
 
@@ -51,7 +51,7 @@ def test_odd_notebooks_are_read_assembled_sanitised_and_shown_without_raising(st
     path = tmp_path_factory.mktemp("nb") / "a.ipynb"
     raw = json.dumps(student)
     path.write_text(raw)
-    read = _read_student(path)  # valid JSON with a list of cells: read as it is
+    read = _parse_student(path.read_bytes(), path.name)  # valid JSON with cells: as it is
     nb, notes = assemble(read, SPEC)
     graded = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
     assert [c.metadata.nbgrader["grade_id"] for c in graded] == ["f", "f_visible"]
@@ -74,7 +74,7 @@ def test_any_file_is_read_as_a_notebook_or_refused_with_a_reason(data, tmp_path_
     path = tmp_path_factory.mktemp("nb") / "a.ipynb"
     path.write_bytes(data)
     try:
-        read = _read_student(path)
+        read = _parse_student(path.read_bytes(), path.name)
     except ValueError as exc:
         assert "a.ipynb" in str(exc)
     else:

@@ -326,7 +326,7 @@ def compare(name, case, got, hidden=False):
     elif kind == "step":
         got = _step_result(name, got)
         parts = zip(("logits", "cache.keys", "cache.values"), got, (expected[0], *expected[1]))
-        report = " ".join(f"{part}: {_first_difference(g, np.asarray(e))}"
+        report = " ".join(f"{part}: {_first_difference(g, np.asarray(e), hidden)}"
                           for part, g, e in parts if not _close(g, np.asarray(e)))
         if not report:
             return None
