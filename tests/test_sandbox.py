@@ -1,4 +1,5 @@
 """The sandbox: what a kernel can see, reach and use. Scenarios run in parallel, one kernel each."""
+import asyncio
 import os
 import re
 import sys
@@ -168,3 +169,11 @@ def test_without_bubblewrap_the_limits_still_apply_and_it_says_so(monkeypatch, t
 def test_limits_must_be_positive():
     with pytest.raises(ValueError, match="Limits.timeout: expected a positive number, got 0"):
         Limits(timeout=0)
+
+
+def test_a_caller_with_a_running_event_loop_can_run_a_notebook(tmp_path):
+    """As Playwright's sync API or a notebook leaves one running in the calling thread."""
+    async def inside_a_loop():
+        return run_notebook(_notebook(["print(6 * 7)"]), tmp_path)
+    result = asyncio.run(inside_a_loop())
+    assert result.failure is None and text(result, 0) == "42\n"

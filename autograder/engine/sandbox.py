@@ -34,6 +34,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,7 +231,13 @@ def _copy_submission(src, dest, uid):
 def run_notebook(nb, submission_dir, limits=Limits(), uid=None):
     """Run every code cell of `nb` in a fresh sandboxed kernel whose working folder holds a
     copy of `submission_dir`; return a RunResult. Never raises for anything the notebook does."""
-    return asyncio.run(_run(nb, Path(submission_dir), limits, uid))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no event loop in this thread
+        return asyncio.run(_run(nb, Path(submission_dir), limits, uid))
+    # Called from a running loop (a notebook, Playwright's sync API): a thread of its own.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(_run(nb, Path(submission_dir), limits, uid))).result()
 
 
 def _sandbox_uid(uid):
