@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
 from autograder import build, course_map, inline, sample_class
@@ -377,6 +378,9 @@ def term(course, tmp_path_factory):
     # Another worker may be grading into the shared gradebook: copy a consistent snapshot of it.
     with sqlite3.connect(course / "gradebook.db") as source, sqlite3.connect(mine / "gradebook.db") as copy:
         source.backup(copy)
+    with Gradebook(f"sqlite:///{mine / 'gradebook.db'}") as gb:  # the term's students only
+        for student in list(gb.students):  # the sample class, if another test graded it first
+            gb.remove_student(student.id)
     with open(mine / build.INSTRUCTOR_CONFIG, "a") as settings:
         settings.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
     exchange = tmp / "exchange"
