@@ -175,5 +175,6 @@ def test_a_caller_with_a_running_event_loop_can_run_a_notebook(tmp_path):
     """As Playwright's sync API or a notebook leaves one running in the calling thread."""
     async def inside_a_loop():
         return run_notebook(_notebook(["print(6 * 7)"]), tmp_path)
-    result = asyncio.run(inside_a_loop())
+    with ThreadPoolExecutor(1) as thread:  # a thread of its own: this one may have a loop already
+        result = thread.submit(asyncio.run, inside_a_loop()).result()
     assert result.failure is None and text(result, 0) == "42\n"
