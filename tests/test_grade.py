@@ -104,6 +104,30 @@ def test_the_gradebook_holds_the_trusted_scores(graded, context):
             f"{ASSIGNMENT}.ipynb").is_file()
 
 
+def test_formgrader_counts_every_submission_graded_even_one_with_no_notebook_to_run(graded, context):
+    """nbgrader's own test of "autograded" (a folder in autograded/, the gradebook's timestamp
+    equal to the collected one) holds for everyone, so formgrader never offers Autograde; the
+    missing notebook's folder holds the release under a note saying why it scored 0."""
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    api = NbGraderAPI(CourseDirectory(root=str(context.course)))
+    submissions = {s["student"]: s for s in api.get_submissions(ASSIGNMENT)}
+    assert {a.student for a in ATTACKS} <= set(submissions)
+    assert all(submissions[a.student]["autograded"] for a in ATTACKS), [
+        a.student for a in ATTACKS if not submissions[a.student]["autograded"]]
+    assert submissions["missing_notebook"]["score"] == 0
+    for student in ("missing_notebook", "binary_file", "pipe_notebook"):
+        if student not in graded:
+            continue
+        folder = context.course / "autograded" / student / ASSIGNMENT
+        shown = nbformat.read(folder / f"{ASSIGNMENT}.ipynb", as_version=4)
+        assert shown.cells[0].source.startswith("**Not graded: every test scored 0.**"), student
+        assert (folder / "feedback" / f"{ASSIGNMENT}.html").is_file()
+    note = nbformat.read(context.course / "autograded" / "missing_notebook" / ASSIGNMENT /
+                         f"{ASSIGNMENT}.ipynb", as_version=4).cells[0].source
+    assert f"{ASSIGNMENT}.ipynb was not submitted" in note
+
+
 def test_the_log_has_a_timing_per_notebook(graded, context):
     log = (context.out / "grading.log").read_text()
     for attack in ATTACKS:

@@ -403,10 +403,12 @@ def store(out, unit, result):
     executed = result.pop("executed", None)
     atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
                  _feedback_page(result, executed))
+    notebook = result_path(out, unit).with_suffix(".ipynb")
     if executed is not None:  # what formgrader opens: only what cannot run or load anything
         executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
-        atomic_write(result_path(out, unit).with_suffix(".ipynb"),
-                     nbformat.writes(sanitize_notebook(executed)))
+        atomic_write(notebook, nbformat.writes(sanitize_notebook(executed)))
+    else:  # never an earlier run's notebook for this result
+        notebook.unlink(missing_ok=True)
     atomic_write(result_path(out, unit), json.dumps(result, indent=1))
 
 
@@ -532,7 +534,7 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
         ordered = [results[u.key] for u in units if u.key in results]
         write_tables(ordered, out)
         if gradebook:
-            problems = write_gradebook(ordered, course, out)
+            problems = write_gradebook(ordered, course, out, submitted)
             with open(out / "grading.log", "a") as timing:
                 timing.writelines(line + "\n" for line in problems)
     return ordered
@@ -742,25 +744,7 @@ def write_tables(results, out):
     atomic_write(Path(out) / "summary.csv", summary.getvalue())
 
 
-# Files nbgrader's autograde carries from submitted/ to autograded/: release_feedback reads the
-# timestamp from there, and the exchange matches feedback to a submission by its secret.
-SUBMISSION_STAMPS = ("timestamp.txt", "submission_secret.txt")
-
-
-def _copy_submission_stamps(unit, dest):
-    """Copy the submission's timestamp and secret beside its graded notebook, as nbgrader does."""
-    if unit["path"]:
-        path = Path(unit["path"])
-        folder = path.parent.relative_to(path.parents[2])
-        for name in SUBMISSION_STAMPS:
-            try:
-                data = read_below(path.parents[2], folder / name, 1 << 16)
-            except (Refused, OSError):
-                continue
-            (dest / name).write_bytes(data)
-
-
-def write_gradebook(results, course, out):
+def write_gradebook(results, course, out, submitted):
     """Record the trusted scores in nbgrader's gradebook and the notebooks under autograded/.
 
     Returns a line for each student whose scores could not be recorded (the others are);
@@ -781,7 +765,7 @@ def write_gradebook(results, course, out):
                                           f"{u['assignment']!r}: run nbgrader generate_assignment "
                                           f"(python -m autograder build)") from None
                 try:
-                    _record(gb, r, course, out, config)
+                    _record(gb, r, course, out, config, submitted)
                 except Exception as exc:
                     gb.db.rollback()
                     problems.append(f"gradebook: could not record {Unit(**u).key}: "
@@ -793,16 +777,15 @@ def write_gradebook(results, course, out):
     return problems
 
 
-def _record(gb, r, course, out, config):
-    """One notebook's scores into the gradebook, its executed notebook and feedback page into
-    autograded/ (what formgrader shows)."""
+def _record(gb, r, course, out, config, submitted):
+    """One notebook's scores into the gradebook; its executed notebook (or, if none could run,
+    the release's under a note saying why), stamps and feedback page into autograded/."""
     u = r["unit"]
     gb.update_or_create_student(u["student"])
-    folder = Path(u["path"]).parent if u["path"] else None
+    stamps = records.submission_stamps(submitted, u["student"], u["assignment"])
     # formgrader counts a submission graded only if this equals its timestamp.txt
     submission = gb.update_or_create_submission(
-        u["assignment"], u["student"],
-        timestamp=records.submission_timestamp(folder) if folder else None)
+        u["assignment"], u["student"], timestamp=records.submission_timestamp(stamps))
     for v in r["verdicts"]:
         grade = gb.find_grade(v["grade_id"], u["notebook"], u["assignment"], u["student"])
         grade.auto_score = v["score"]
@@ -814,15 +797,12 @@ def _record(gb, r, course, out, config):
         records.assign_late_penalty(config, course.db_url, u["student"], u["assignment"],
                                     u["notebook"])
     executed = result_path(out, Unit(**u)).with_suffix(".ipynb")
-    if executed.is_file():
-        dest = course.path / "autograded" / u["student"] / u["assignment"]
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(executed, dest / f"{u['notebook']}.ipynb")
-        _copy_submission_stamps(u, dest)
-        page = records.course_page(dest, u["notebook"])
-        page.parent.mkdir(exist_ok=True)
-        shutil.copyfile(Path(out) / "feedback" / u["student"] / u["assignment"]
-                        / f"{u['notebook']}.html", page)
+    reason = next((v["status"].removeprefix("failed: ") for v in r["verdicts"]
+                   if v["status"] != "passed"), "; ".join(r["notes"]) or "nothing could be run")
+    records.write_autograded(course.path, u["student"], u["assignment"], u["notebook"],
+                             executed if executed.is_file() else None,
+                             Path(out) / "feedback" / u["student"] / u["assignment"]
+                             / f"{u['notebook']}.html", stamps, reason)
 
 
 # ----------------------------------------------------------------------------- commands
