@@ -16,6 +16,7 @@ Placeholders (in any cell of a template):
 """
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 TEMPLATES = "autograder/templates"
 
@@ -134,6 +135,37 @@ def expand(text):
     return PLACEHOLDER.sub(_expand, text)
 
 
+# Outside the templates (docs/, data/ READMEs, README.md: plain Markdown that no build expands),
+# a reference is written `notebook 05<!--nb:training-->`: the comment (invisible once rendered)
+# holds the map's key, and `python -m autograder map --refresh` rewrites the number from the map.
+# tests/test_release_references.py fails on a number without its key, and on a stale number.
+MARKED = re.compile(r"(\d+)<!--nb:([a-z_]+)-->")
+_NUMBER = r"\d+(?:<!--nb:[a-z_]+-->)?"
+_MARKDOWN_REF = re.compile(rf"\b[Nn]otebooks?\s+{_NUMBER}(?:\s*(?:[–-]|,|and|or)\s*{_NUMBER})*")
+MARKDOWN = ("README.md", "docs/*.md", "data/**/README.md")
+
+
+def markdown_files(root):
+    """The hand-written Markdown files whose references `refresh` keeps true, under `root`."""
+    return sorted({p for pattern in MARKDOWN for p in root.glob(pattern)})
+
+
+def refresh(text):
+    """`text` with the number of every `NN<!--nb:KEY-->` set from the map (KeyError: no KEY)."""
+    return MARKED.sub(lambda m: f"{by_key(m.group(2)).number}<!--nb:{m.group(2)}-->", text)
+
+
+def unmarked(text):
+    """The hand-written references in Markdown text: "notebook NN" whose number has no key."""
+    found = []
+    for ref in _MARKDOWN_REF.finditer(text):
+        for number in re.finditer(r"\d+", ref.group(0)):
+            if not text.startswith("<!--nb:", ref.start() + number.end()):
+                found.append(ref.group(0))
+                break
+    return found
+
+
 def table():
     """The map as Markdown, for a newcomer: `python -m autograder map`."""
     rows = ["| notebook | teaches | prose | solutions | checks | hidden cases | mistakes |",
@@ -145,10 +177,29 @@ def table():
     return "\n".join(rows)
 
 
+def refresh_markdown(root):
+    """Rewrite the notebook numbers of `markdown_files(root)` from the map; the files changed."""
+    changed = []
+    for path in markdown_files(root):
+        text = path.read_text()
+        new = refresh(text)
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
+
+
 def main(argv):
-    """`python -m autograder map`: print the course map as a Markdown table."""
+    """`python -m autograder map`: print the course map as a Markdown table;
+    `--refresh`: rewrite the notebook numbers in the repository's Markdown from the map."""
+    import sys
+    if argv == ["--refresh"]:
+        root = Path(__file__).resolve().parents[1]
+        for path in refresh_markdown(root):
+            print(f"refreshed {path.relative_to(root)}")
+        return 0
     if argv:
-        print("usage: python -m autograder map", file=__import__("sys").stderr)
+        print("usage: python -m autograder map [--refresh]", file=sys.stderr)
         return 2
     print(table())
     return 0

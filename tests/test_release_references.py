@@ -1,26 +1,43 @@
 """Nothing a student has points at what a student does not have.
 
-A student receives each assignment's release folder (the notebook and given.py), the course's
-data/ folder (with its READMEs) and the installed `tfcourse` package. Every path and command
-they read there must exist for them, or sit in a paragraph that says it is "in the course
-repository, for instructors" (and then exist in the repository, so it is not stale either).
+What a student receives (STUDENT_READS):
+- each assignment's release folder (the notebook and given.py);
+- the course's data/ folder, with its READMEs;
+- the installed `tfcourse` package: every message it raises or prints, every docstring (what
+  `help()` shows) and every comment of its source, which a student opens to see what a check does;
+- the course's pages written for students: the decoder contract (docs/contract.md, which
+  `tfcourse.contract` cites) and notebook 06's rules (docs/transformer.md).
+Every path and command they read there must exist for them, or sit in a paragraph that says it
+is "in the course repository, for instructors" (and then exist in the repository, so it is not
+stale either). Neither names a notebook by a hand-written number: Markdown writes
+`notebook 05<!--nb:training-->` (`python -m autograder map --refresh` sets the number from the
+course map), Python names the notebook by its id (`05_training_with_teacher_forcing`, the name
+of the student's folder), which must be in the map.
 """
+import ast
 import importlib.util
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import build
+from autograder import build, course_map
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+PACKAGE = ROOT / "src" / "tfcourse"
+STUDENT_DOCS = (ROOT / "docs" / "contract.md", ROOT / "docs" / "transformer.md")
 FOR_INSTRUCTORS = "in the course repository, for instructors"
 REPO_DIRS = "src|tests|solutions|scripts|autograder|data|docs|notebooks|build|tfcourse"
 PATH = re.compile(rf"(?<![\w/.-])((?:{REPO_DIRS})/(?:[\w.<>*/-]*[\w>*])?"
                   rf"|[\w<>-]+\.(?:py|md|json|npz|tsv|ipynb)\b)")
 COMMAND = re.compile(r"\bpython3? (-m [\w.]+|[\w/.-]+\.py)")
+# A file a command in the same paragraph writes (`--out my_run.npz`) is not one to open.
+WRITTEN = re.compile(r"--out\W+(?:default=\W*)?([\w./-]+)")
+NOTEBOOK_ID = re.compile(r"(?<![\w/])\d\d_[a-z]+(?:_[a-z]+)+\b")
 
 
 @pytest.fixture(scope="module")
@@ -29,33 +46,67 @@ def release():
     return build.NOTEBOOKS
 
 
+def python_paragraphs(text):
+    """The text a reader of a module sees: each string (docstrings and messages, implicit
+    concatenations joined, f-string fields as {…}) and each run of comment lines."""
+    strings, pieces = [], set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.JoinedStr):
+            pieces.update(map(id, node.values))
+            strings.append("".join(v.value if isinstance(v, ast.Constant) else "{…}"
+                                   for v in node.values))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in pieces):
+            strings.append(node.value)
+    comments, last = [], None
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.COMMENT:
+            row = token.start[0]
+            if last is not None and row == last + 1:
+                comments[-1] += "\n" + token.string.lstrip("#")
+            else:
+                comments.append(token.string.lstrip("#"))
+            last = row
+    # A string without a space is a value of the code (a file name, a key), not a sentence.
+    return [s for s in strings if len(s.split()) > 1] + comments
+
+
 def paragraphs(path):
-    """The text blocks of a file a student reads; a notebook's cells, split at blank lines."""
+    """The text blocks of a file a student reads, split at blank lines."""
     if path.suffix == ".ipynb":
-        text = "\n\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        blocks = ["\n\n".join(c.source for c in nbformat.read(path, as_version=4).cells)]
+    elif path.suffix == ".py" and PACKAGE in path.parents:
+        blocks = python_paragraphs(path.read_text())
     else:
-        text = path.read_text()
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+        blocks = [path.read_text()]
+    return [" ".join(p.split()) for block in blocks for p in re.split(r"\n\s*\n", block)
+            if p.strip()]
 
 
-def received(release):
-    """(file a student receives, the folder it sits in for them)."""
+def student_reads(release):
+    """(file a student reads, the folder it sits in for them)."""
     files = [(p, p.parent) for p in sorted(release.glob("*/*")) if p.is_file()]
-    return files + [(p, p.parent) for p in sorted(DATA.rglob("*.md"))]
+    files += [(p, p.parent) for p in sorted(DATA.rglob("*.md"))]
+    files += [(p, p.parent) for p in sorted(PACKAGE.rglob("*.py"))]
+    return files + [(p, p.parent) for p in STUDENT_DOCS]
 
 
 def _pattern(ref):
     return re.sub(r"<[^>]*>", "*", ref).rstrip("/")
 
 
-def exists_for_student(ref, folder):
+def exists_for_student(ref, folder, release):
     """True if a student can open `ref` (a path or a command) from where they read it."""
     if ref.startswith("-m "):
         return ref[3:].startswith("tfcourse.") and importlib.util.find_spec(ref[3:]) is not None
     if ref.startswith("data/"):
         return any(DATA.parent.glob(_pattern(ref)))
-    if "/" not in ref:  # a file name: beside the reader, or in a folder below
-        return any(folder.rglob(_pattern(ref)))
+    if ref.startswith("tfcourse/"):
+        return any(PACKAGE.parent.glob(_pattern(ref)))
+    if ref.startswith("docs/"):
+        return (ROOT / ref) in STUDENT_DOCS
+    if "/" not in ref:  # a file name: beside the reader or below, in data/, tfcourse, a release
+        return any(any(where.rglob(_pattern(ref))) for where in (folder, DATA, PACKAGE, release))
     return False
 
 
@@ -67,20 +118,46 @@ def exists_in_repository(ref):
     return any(ROOT.glob(_pattern(ref)) if "/" in ref else ROOT.rglob(_pattern(ref)))
 
 
+def _where(path, release):
+    return path.relative_to(release if release in path.parents else ROOT)
+
+
 def unresolved(release):
     problems = []
-    for path, folder in received(release):
+    for path, folder in student_reads(release):
         for paragraph in paragraphs(path):
             marked = FOR_INSTRUCTORS in paragraph.lower()
             refs = set(PATH.findall(paragraph)) | set(COMMAND.findall(paragraph))
-            for ref in sorted(refs):
-                if exists_for_student(ref, folder):
+            for ref in sorted(refs - set(WRITTEN.findall(paragraph))):
+                if exists_for_student(ref, folder, release):
                     continue
                 if marked and exists_in_repository(ref):
                     continue
-                where = path.relative_to(release if release in path.parents else ROOT)
-                problems.append(f"{where}: {ref!r}" + (" (marked, but not in the repository)"
-                                                       if marked else "") + f" in: {paragraph[:160]}")
+                problems.append(f"{_where(path, release)}: {ref!r}"
+                                + (" (marked, but not in the repository)" if marked else "")
+                                + f" in: {paragraph[:160]}")
+    return problems
+
+
+def stale_notebook_names(release):
+    """Hand-written notebook numbers, numbers the map no longer gives their key, unknown ids."""
+    ids = {nb.id for nb in course_map.NOTEBOOKS if not nb.planned}
+    problems = []
+    for path, _ in student_reads(release):
+        if path.suffix == ".ipynb":
+            continue  # the build wrote them from the map (tests/test_course_map.py)
+        text = path.read_text()
+        where = _where(path, release)
+        if path.suffix == ".md":
+            problems += [f"{where}: hand-written {ref!r}" for ref in course_map.unmarked(text)]
+            if course_map.refresh(text) != text:
+                problems.append(f"{where}: a number differs from the course map; run "
+                                f"`python -m autograder map --refresh`")
+        else:
+            problems += [f"{where}: hand-written {m.group(0)!r}"
+                         for p in paragraphs(path) for m in course_map.HAND_WRITTEN.finditer(p)]
+        problems += [f"{where}: {ref!r} is no notebook of autograder/course_map.py"
+                     for ref in sorted(set(NOTEBOOK_ID.findall(text)) - ids)]
     return problems
 
 
@@ -89,17 +166,70 @@ def test_every_path_and_command_a_student_reads_exists_for_them_or_is_marked(rel
     assert not problems, "\n".join(problems)
 
 
+def test_nothing_a_student_reads_outside_the_notebooks_names_a_notebook_by_hand(release):
+    problems = stale_notebook_names(release)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_scan_reads_tfcourse_messages_docstrings_and_comments():
+    source = ('"""Module doc: see data/reference/."""\n'
+              'def f():\n'
+              '    """Function doc."""\n'
+              '    # a comment,\n'
+              '    # two lines\n'
+              '    raise ValueError(f"no {name!r}; run "\n'
+              '                     f"`python scripts/x.py`")\n')
+    found = [" ".join(p.split()) for p in python_paragraphs(source)]
+    assert "Module doc: see data/reference/." in found
+    assert "Function doc." in found
+    assert "a comment, two lines" in found
+    assert "no {…}; run `python scripts/x.py`" in found
+
+
 def test_the_scan_finds_what_a_student_cannot_open(tmp_path):
     folder = tmp_path / "release" / "01_x"
     folder.mkdir(parents=True)
     (folder / "notes.md").write_text(
         "See `src/tfcourse/datasets.py` and run `python scripts/make_pretrained.py`.\n\n"
         "Load `data/reference/rnn_step.json`, run `python -m tfcourse.datasets --out data`.\n\n"
+        "Read docs/contract.md, not docs/USERS.md; run `python -m tfcourse.exposure_bias "
+        "--out mine.npz`.\n\n"
         "In the course repository, for instructors: `scripts/exposure_bias.py`.\n\n"
         "In the course repository, for instructors: `scripts/no_such_script.py`.\n")
     problems = unresolved(tmp_path / "release")
     found = sorted(p.split(": ", 1)[1].split(" in: ")[0] for p in problems
                    if p.startswith("01_x"))
-    assert found == ["'scripts/make_pretrained.py'",
+    assert found == ["'docs/USERS.md'", "'scripts/make_pretrained.py'",
                      "'scripts/no_such_script.py' (marked, but not in the repository)",
                      "'src/tfcourse/datasets.py'"]
+
+
+def test_the_scan_refuses_hand_written_stale_and_unknown_notebook_names(tmp_path, monkeypatch):
+    release = tmp_path / "release"
+    (release / "01_x").mkdir(parents=True)
+    (release / "01_x" / "notes.md").write_text(
+        "As notebook 03 showed; notebooks 02<!--nb:teacher_forcing-->–05 ran;\n"
+        "notebook 04<!--nb:training--> trains; notebook 01<!--nb:cells--> is fine;\n"
+        "see 09_no_such_notebook and 02_teacher_forcing.\n")
+    (release / "01_x" / "helper.py").write_text('"""Used by notebook 06."""\n')
+    monkeypatch.setitem(globals(), "student_reads",
+                        lambda r: [(p, p.parent) for p in sorted((r / "01_x").iterdir())])
+    monkeypatch.setitem(globals(), "PACKAGE", release)
+    problems = stale_notebook_names(release)
+    assert problems == [
+        "01_x/helper.py: hand-written 'notebook 06'",
+        "01_x/notes.md: hand-written 'notebook 03'",
+        "01_x/notes.md: hand-written 'notebooks 02<!--nb:teacher_forcing-->–05'",
+        "01_x/notes.md: a number differs from the course map; run "
+        "`python -m autograder map --refresh`",
+        "01_x/notes.md: '09_no_such_notebook' is no notebook of autograder/course_map.py",
+    ]
+
+
+def test_refresh_rewrites_every_marked_number_from_the_map(tmp_path):
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "page.md"
+    page.write_text("notebook 09<!--nb:training--> and notebook 01<!--nb:cells-->\n")
+    assert course_map.refresh_markdown(tmp_path) == [page]
+    assert page.read_text() == "notebook 05<!--nb:training--> and notebook 01<!--nb:cells-->\n"
+    assert course_map.refresh_markdown(tmp_path) == []

@@ -1,5 +1,6 @@
-"""The caches that the course's forward passes keep for their backward passes (notebook 05),
-and the KV cache of a transformer decoding step by step (notebook 06).
+"""The caches that the course's forward passes keep for their backward passes
+(05_training_with_teacher_forcing), and the KV cache of a transformer decoding step by step
+(06_teacher_forcing_in_transformers).
 
 Plain containers (NamedTuples), no computation: a forward pass fills one, its backward pass
 reads it. They live here, in the student-safe package, so that a student's forward, the
@@ -63,7 +64,7 @@ class DecoderCache(NamedTuple):
 
 class KVCache(NamedTuple):
     """A transformer decoder's keys (..., t, d_k) and values (..., t, d_v) of the t positions
-    decoded so far (notebook 06's transformer_decoder_step): position t attends over them and
-    its own key and value, which the step appends."""
+    decoded so far (transformer_decoder_step, 06_teacher_forcing_in_transformers): position t
+    attends over them and its own key and value, which the step appends."""
     keys: np.ndarray
     values: np.ndarray

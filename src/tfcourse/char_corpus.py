@@ -1,4 +1,5 @@
-"""The toy corpus of notebook 07: text drawn from a known source, so every claim can be checked.
+"""The toy corpus of 07_teacher_forcing_in_language_models: text drawn from a known source, so
+every claim can be checked.
 
     source = char_source()                  # the process that writes the text (seeded, fixed)
     text = load_corpus("train")             # data/charlm/train.txt, drawn from it
@@ -12,7 +13,8 @@ Because the source is known, the course can score any text, including text a mod
 under the true data distribution: the "oracle" of He et al. (2021) is exact here.
 
 `python -m tfcourse.char_corpus --out data` rewrites data/charlm/ byte for byte;
-tests/test_char_corpus.py checks that the committed files are what this module writes.
+in the course repository, for instructors, tests/test_char_corpus.py checks that the committed
+files are what this module writes.
 Student-safe: no graded function is computed here.
 """
 import argparse

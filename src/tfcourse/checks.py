@@ -4,11 +4,12 @@
     check("rnn_step", rnn_step)        # a notebook's visible test cell
 
 `check` runs a graded function on the public reference cases in data/reference/<name>.json
-(written by scripts/make_reference_logits.py) and raises CheckFailed with a message in the
-student's terms: the function raised (and its message), returned None, returned the wrong shape
-(expected vs got), or which step's logits first differ and by how much. When the answer equals
-what a known mistake computes (the reference files store those outputs too, never the mistaken
-code), the message names the mistake and says how to fix it.
+(written in the course repository, for instructors, by scripts/make_reference_logits.py) and
+raises CheckFailed with a message in the student's terms: the function raised (and its
+message), returned None, returned the wrong shape (expected vs got), or which step's logits
+first differ and by how much. When the answer equals what a known mistake computes (the
+reference files store those outputs too, never the mistaken code), the message names the
+mistake and says how to fix it.
 
 `check_cases` is the same comparison on cases given inline; the hidden tests that the
 instructor's build adds to the graded notebooks call it. A correct answer prints one line to
@@ -238,8 +239,10 @@ def load_reference(name):
     from tfcourse.paths import data_dir  # deferred: only visible checks need the data folder
     path = data_dir() / "reference" / f"{name}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no reference data for {name!r} at {path}; regenerate it with "
-                                f"`python scripts/make_reference_logits.py` in the course repo")
+        raise FileNotFoundError(f"no reference data for {name!r} at {path}: this data/ folder is "
+                                f"incomplete; get the course's data/ folder again (in the course "
+                                f"repository, for instructors, `python "
+                                f"scripts/make_reference_logits.py` writes it)")
     return json.loads(path.read_text())
 
 

@@ -1,13 +1,14 @@
-"""Checks behind notebook 07's test cells (teacher forcing in language models).
+"""Checks behind the test cells of 07_teacher_forcing_in_language_models.
 
     from tfcourse.checks_lm import check
     check("causal_lm_loss", causal_lm_loss)        # a visible test cell
 
-Same machinery as tfcourse.checks_transformer: public cases in data/reference/<name>.json
-(`python scripts/make_reference_logits.py`), hidden cases packed into the test cell by the
-build (`check_hidden`), a CheckFailed that says what is wrong, and the name of a known mistake
-when the answer equals what that mistake computes (autograder/mistakes_lm.py; the files hold
-the mistakes' outputs, never their code).
+Same machinery as tfcourse.checks_transformer: public cases in data/reference/<name>.json,
+hidden cases packed into the test cell by the build (`check_hidden`), a CheckFailed that says
+what is wrong, and the name of a known mistake when the answer equals what that mistake
+computes (the files hold the mistakes' outputs, never their code). In the course repository,
+for instructors: `python scripts/make_reference_logits.py` writes the public cases, and
+autograder/mistakes_lm.py defines the mistakes.
 
 Before the reference cases, property checks that need no reference: the loss is one number,
 finite on huge logits, blind to the last position's logits and to the first label; generation
@@ -81,7 +82,8 @@ def make_args(name, spec):
         prompt = rng.integers(0, spec["V"], size=batch + (spec["prompt_len"],))
         return (params, prompt, spec["max_new_tokens"]), {
             "temperature": spec["temperature"], "rng": np.random.default_rng(spec["rng_seed"])}
-    raise ValueError(f"name: expected a graded function of notebook 07, got {name!r}")
+    raise ValueError(f"name: expected a graded function of 07_teacher_forcing_in_language_models, "
+                     f"got {name!r}")
 
 
 def case_args(name, case):

@@ -1,4 +1,4 @@
-"""Checks behind notebook 05's test cells (backpropagation through time).
+"""Checks behind the test cells of 05_training_with_teacher_forcing (backprop through time).
 
     from tfcourse.checks_training import check, check_gradients
     check_gradients("gru_step_backward", gru_step_forward, gru_step_backward)   # needs no reference
@@ -6,10 +6,11 @@
 
 Two kinds of check. `check_gradients` compares a backward pass with centred finite differences
 of the student's own forward pass (tfcourse.gradcheck): any correct pair passes, whatever the
-reference says. `check` (public cases in data/reference/<name>.json, written by
-`python scripts/make_reference_logits.py`) and `check_hidden` (cases packed into the test cell by
-the instructor's build) compare every output with the reference and name the first one that
-differs: which gradient, by how much, and a hint for the usual slip behind it.
+reference says. `check` (public cases in data/reference/<name>.json, written in the course
+repository, for instructors, by `python scripts/make_reference_logits.py`) and `check_hidden`
+(cases packed into the test cell by the instructor's build) compare every output with the
+reference and name the first one that differs: which gradient, by how much, and a hint for
+the usual slip behind it.
 Student-safe: nothing here imports or contains a solution.
 """
 import time

@@ -1,13 +1,14 @@
-"""Checks behind notebook 06's test cells (teacher forcing in transformers).
+"""Checks behind the test cells of 06_teacher_forcing_in_transformers.
 
     from tfcourse.checks_transformer import check
     check("causal_mask", causal_mask)        # a visible test cell
 
-Same machinery as tfcourse.checks (notebooks 01-05): public cases in
-data/reference/<name>.json (written by `python scripts/make_reference_logits.py`), hidden cases
-packed into the test cell by the instructor's build (`check_hidden`), a CheckFailed whose
-message says what is wrong in the student's terms, and the name of a known mistake when the
-answer equals what that mistake computes (the files hold mistakes' outputs, never their code).
+Same machinery as tfcourse.checks (the recurrent notebooks): public cases in
+data/reference/<name>.json (written in the course repository, for instructors, by
+`python scripts/make_reference_logits.py`), hidden cases packed into the test cell by the
+instructor's build (`check_hidden`), a CheckFailed whose message says what is wrong in the
+student's terms, and the name of a known mistake when the answer equals what that mistake
+computes (the files hold mistakes' outputs, never their code).
 
 Before the reference cases, `check` runs property checks that any correct answer passes and
 that need no reference at all: the mask never lets t see t+1, rows of attention weights sum
@@ -143,7 +144,8 @@ def make_args(name, spec):
         return (ids, params, spec["sampling_prob"]), {
             "rng": np.random.default_rng(spec["rng_seed"]),
             "predictions": spec.get("predictions", "greedy")}
-    raise ValueError(f"name: expected a graded function of notebook 06 with a spec, got {name!r}")
+    raise ValueError(f"name: expected a graded function of 06_teacher_forcing_in_transformers "
+                     f"with a spec, got {name!r}")
 
 
 def case_args(name, case):

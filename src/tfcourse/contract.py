@@ -3,8 +3,8 @@
 D is the input size, H the hidden size, V the vocabulary size, T the number of steps, G the
 number of gate blocks (1 rnn, 4 lstm, 3 gru). These only validate and convert (to float64);
 they compute nothing a course exercise asks for, so the reference solutions import them
-instead of shipping them in a notebook's `given.py` (autograder/README.md, "What a student
-receives").
+instead of shipping them in a notebook's `given.py` (in the course repository, for instructors:
+autograder/README.md, "What a student receives").
 """
 import numpy as np
 

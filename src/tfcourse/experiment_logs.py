@@ -1,13 +1,15 @@
-"""Read and show the logged exposure-bias experiment (notebook 05) from data/experiments/.
+"""Read and show the logged exposure-bias experiment (05_training_with_teacher_forcing)
+from data/experiments/.
 
     from tfcourse.experiment_logs import load_experiment, plot_training_curves, results_table
     exp = load_experiment("reverse", "gru")
     plot_training_curves(exp); print(results_table(exp))
 
-The file is written by `python scripts/exposure_bias.py --save` (the same GRU encoder-decoder
-trained under six input regimes, seeded); tests/test_exposure_bias.py reruns it and checks that
-every number reproduces. R is the number of regimes, n the number of training steps, m the
-number of evaluations, T the output length.
+The file is written in the course repository, for instructors, by
+`python scripts/exposure_bias.py --save` (the same GRU encoder-decoder trained under six input
+regimes, seeded); tests/test_exposure_bias.py reruns it and checks that every number reproduces.
+R is the number of regimes, n the number of training steps, m the number of evaluations, T the
+output length.
 """
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from tfcourse.paths import data_dir
 from tfcourse.pretrained import read_npz
 from tfcourse.validate import _describe
 
-REMAKE = "python scripts/exposure_bias.py --save"
+REMAKE = ("get the course's data/ folder again (in the course repository, for instructors, "
+          "`python scripts/exposure_bias.py --save` remakes it)")
 FIELDS = ("regimes", "steps", "eval_steps", "loss", "sampling_prob", "val_exact", "test_exact",
           "test_token", "test_token_teacher", "test_by_position")
 
@@ -40,11 +43,11 @@ def load_experiment(task="reverse", cell_type="gru", root=None):
     if not path.is_file():
         have = sorted(p.stem for p in (root / "experiments").glob("exposure_bias_*.npz"))
         raise ValueError(f"task, cell_type: no logged experiment {path.name} in {path.parent}; "
-                         f"available: {', '.join(have) or 'none'}. Make it with `{REMAKE}`")
+                         f"available: {', '.join(have) or 'none'}; {REMAKE}")
     out = read_npz(path, REMAKE)
     missing = [key for key in FIELDS if key not in out]
     if missing:
-        raise ValueError(f"{path}: missing {', '.join(missing)}; remake it with `{REMAKE}`")
+        raise ValueError(f"{path}: missing {', '.join(missing)}; {REMAKE}")
     out["regimes"] = [str(name) for name in out["regimes"]]
     return out
 

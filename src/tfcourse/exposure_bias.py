@@ -1,4 +1,5 @@
-"""The exposure-bias experiment of notebooks 03 and 05, as a command you can run yourself.
+"""The exposure-bias experiment of 03_free_running_and_exposure_bias and
+05_training_with_teacher_forcing, as a command you can run yourself.
 
     python -m tfcourse.exposure_bias --backend given --seeds 0 --steps 1000 --out my_run.npz
 
@@ -16,9 +17,10 @@ Python versions that made it to a .json file beside it.
 
 The backend. Everything the experiment computes that is an exercise of the course (the decoders,
 the backward pass, the schedules, the recovery curve) comes from the backend module named by
---backend, never from this file: `given` is the given.py of the folder you run in (a release from
-notebook 06 on ships every function needed), a path to a .py file is your own module (your
-notebook's functions), and `solutions` is the instructors' repo (which made the logged run).
+--backend, never from this file: `given` is the given.py of the folder you run in (a release
+from 06_teacher_forcing_in_transformers on ships every function needed), a path to a .py file
+is your own module (your notebook's functions), and `solutions` works only in the course
+repository, for instructors (it made the logged run).
 A backend may also define the batched decoder_forward_sampling_cache and greedy_decode, which
 make training faster; without them, the sampling regimes replay each sequence's coins
 (one rng.random() per step t >= 1, as the contract says) to recover the tokens it fed.
@@ -319,7 +321,7 @@ def run_experiment(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_f
             model, log = train_one(backend, data, vocab, regime, seed, s, progress)
             log.update(measure(backend, model, data["test"], s["corrupt_at"], seed))
             log["plateaued"] = plateaued(log["val_loss"])
-            if regime == "teacher forcing" and j == 0:   # notebook 03 measures on this one
+            if regime == "teacher forcing" and j == 0:   # 03_free_running_... measures on it
                 kept.update({f"tf_model_{key}": value for key, value in model["decoder"].items()})
                 kept["tf_test_context"] = encode(model["encoder"], data["test"].source,
                                                  data["test"].source_mask)[0]

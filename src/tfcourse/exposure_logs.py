@@ -1,13 +1,15 @@
-"""Read, summarise and plot the logged exposure-bias experiment (notebooks 03 and 05).
+"""Read, summarise and plot the logged exposure-bias experiment
+(03_free_running_and_exposure_bias, 05_training_with_teacher_forcing).
 
     from tfcourse.exposure_logs import load_run, interval, summary_table
-    run = load_run()                       # data/experiments/exposure_bias_keysum.npz
+    run = load_run()                       # the course's logged run, in data/experiments/
     print(summary_table(run))
 
 The log is written by `python -m tfcourse.exposure_bias` (see that module for what is measured);
-the course's own is made with `--backend solutions` and reproduced on a subset by
-tests/test_exposure_bias.py. R is the number of regimes, S of seeds, m of evaluations, T the
-output length, K the number of corrupted positions. Every summary is a mean over seeds with a
+the course's own is made in the course repository, for instructors, with
+`--backend solutions`, and reproduced on a subset by tests/test_exposure_bias.py. R is the
+number of regimes, S of seeds, m of evaluations, T the output length, K the number of corrupted
+positions. Every summary is a mean over seeds with a
 95% t-interval: seeds are the repetitions, the test split is the same for all of them.
 """
 import json
@@ -21,8 +23,10 @@ import numpy as np
 from tfcourse.paths import data_dir
 from tfcourse.validate import _describe
 
-REMAKE = ("python -m tfcourse.exposure_bias --backend solutions "
-          "--out data/experiments/exposure_bias_keysum.npz")
+REMAKE = ("run your own with `python -m tfcourse.exposure_bias --backend given --out my_run.npz` "
+          "and load_run('my_run.npz'); the course's own is made in the course repository, for "
+          "instructors, by `python -m tfcourse.exposure_bias --backend solutions "
+          "--out data/experiments/exposure_bias_keysum.npz`")
 FIELDS = ("regimes", "seeds", "eval_steps", "loss", "sampling_prob", "val_loss", "val_fr_token",
           "val_fr_exact", "count", "tf_acc", "tf_nll", "fr_acc", "fr_nll", "tf_exact", "fr_exact",
           "recovery", "corrupt_at", "plateaued", "loss_level", "n_steps")
@@ -37,12 +41,12 @@ def load_run(path=None):
     'environment' (from the .json beside the .npz, if present)."""
     path = Path(data_dir() / "experiments" / "exposure_bias_keysum.npz" if path is None else path)
     if not path.is_file():
-        raise ValueError(f"path: no logged run at {path}; make it with `{REMAKE}`")
+        raise ValueError(f"path: no logged run at {path}; {REMAKE}")
     with np.load(path) as stored:
         out = {key: stored[key] for key in stored.files}
     missing = [key for key in FIELDS if key not in out]
     if missing:
-        raise ValueError(f"{path}: missing {', '.join(missing)}; remake it with `{REMAKE}`")
+        raise ValueError(f"{path}: missing {', '.join(missing)}; {REMAKE}")
     out["regimes"] = [str(name) for name in out["regimes"]]
     meta = path.with_suffix(".json")
     out["environment"] = json.loads(meta.read_text()) if meta.is_file() else {}
@@ -232,11 +236,12 @@ class RecoveryModel(NamedTuple):
 
 
 def recovery_model(run):
-    """The teacher-forced model the run kept (first seed), to measure on in notebook 03."""
+    """The teacher-forced model the run kept (first seed), to measure on in
+    03_free_running_and_exposure_bias."""
     params = {key[len("tf_model_"):]: np.asarray(value) for key, value in run.items()
               if key.startswith("tf_model_")}
     if not params or "tf_test_context" not in run:
-        raise ValueError(f"run: holds no teacher-forced model; remake it with `{REMAKE}`")
+        raise ValueError(f"run: holds no teacher-forced model; {REMAKE}")
     return RecoveryModel(params, np.asarray(run["tf_test_context"]),
                          np.asarray(run["tf_test_target"]))
 

@@ -1,4 +1,5 @@
-"""A tiny GPT in numpy: the decoder-only transformer notebook 07 trains on and generates from.
+"""A tiny GPT in numpy: the decoder-only transformer that
+07_teacher_forcing_in_language_models trains on and generates from.
 
 B is an optional batch size, T the number of positions fed, V the vocabulary size, D the model
 size, n_head the number of attention heads (head size D / n_head), P the longest context.
@@ -10,8 +11,9 @@ The model is GPT-2's, small: learned token and position embeddings; `n_layer` pr
 each `x = x + attention(LN(x))` then `x = x + MLP(LN(x))`, with multi-head causal attention
 and an MLP of width 4D with the tanh-approximate GELU; a final LayerNorm; and **tied**
 embeddings: the logits are `LN_f(x) @ wte.T` (no output bias). LayerNorm uses eps = 1e-5 and
-the biased variance, as torch.nn.LayerNorm. tests/test_gpt.py proves that these logits equal
-those of the PyTorch model scripts/train_tiny_gpt.py trains (float64, 1e-10).
+the biased variance, as torch.nn.LayerNorm. In the course repository, for instructors,
+tests/test_gpt.py proves that these logits equal those of the PyTorch model
+scripts/train_tiny_gpt.py trains (float64, 1e-10).
 
 Parameters (one dict, float64): `wte (V, D)`, `wpe (P, D)`, `ln_f.g`, `ln_f.b (D,)`, and for
 block i: `h{i}.ln_1.g/b (D,)`, `h{i}.attn.W_qkv (D, 3D)`, `h{i}.attn.b_qkv (3D,)` (queries,

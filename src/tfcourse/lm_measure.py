@@ -1,7 +1,8 @@
-"""Measurements of notebook 07: the cost of a new token, and exposure bias in a language model.
+"""Measurements of 07_teacher_forcing_in_language_models: the cost of a new token, and exposure
+bias in a language model.
 
     times = time_per_new_token(params, lengths)   # KV cache vs recomputing the prefix, live
-    results = load_exposure_bias()                # made by scripts/lm_exposure_bias.py
+    results = load_exposure_bias()                # data/experiments/lm_exposure_bias.json
     print(describe_exposure_bias(results))        # sentences that say no more than the intervals
 
 Exposure bias is measured with the protocol of He et al. (2021), "Exposure bias versus

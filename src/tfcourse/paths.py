@@ -5,7 +5,7 @@
 
 The folder is looked up in this order:
 1. the environment variable TFCOURSE_DATA, if set (an instructor's release, a custom copy);
-2. the repo's `data/` beside the package (src layout: src/tfcourse/../../data);
+2. the repo's `data/` beside the package (src layout: two folders above the package);
 3. a `data/` in the working directory or any folder above it (a notebook run from inside the course).
 Steps 2 and 3 accept a folder only if it holds the toy tasks' folders (TASKS).
 """

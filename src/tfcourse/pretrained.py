@@ -1,4 +1,6 @@
-"""Load a small trained encoder-decoder from data/pretrained/ (made by scripts/make_pretrained.py).
+"""Load a small trained encoder-decoder from data/pretrained/.
+
+The models are made in the course repository, for instructors, by scripts/make_pretrained.py.
 
     from tfcourse.pretrained import load_pretrained
     decoder_params, val_context, val_target_ids, vocab = load_pretrained("dates", "gru")
@@ -24,7 +26,8 @@ from tfcourse.validate import CELL_TYPES, _describe
 DECODER_KEYS = {"rnn": ("W_x", "W_h", "b"), "lstm": ("W_x", "W_h", "b"),
                 "gru": ("W_x", "W_h", "b_x", "b_h")}
 OUTPUT_KEYS = ("W_y", "b_y", "embedding", "start")
-REMAKE = "python scripts/make_pretrained.py"
+REMAKE = ("get the course's data/ folder again (in the course repository, for instructors, "
+          "`python scripts/make_pretrained.py` remakes it)")
 
 
 class Pretrained(NamedTuple):
@@ -42,13 +45,13 @@ class Pretrained(NamedTuple):
 
 def read_npz(path, remake):
     """Return the arrays of the .npz file at `path` (no pickles); a damaged file is a ValueError
-    saying to run the command `remake`."""
+    ending with `remake`, which says how to get it again."""
     try:
         with np.load(path, allow_pickle=False) as stored:
             return {key: stored[key] for key in stored.files}
     except (OSError, ValueError, zipfile.BadZipFile):
         raise ValueError(f"{path}: not a readable .npz file of arrays (damaged or replaced); "
-                         f"remake it with `{remake}`") from None
+                         f"{remake}") from None
 
 
 def same_arrays(stored, fresh, atol=1e-12):
@@ -84,12 +87,12 @@ def load_pretrained(task="dates", cell_type="gru", root=None):
     if not path.is_file():
         have = ", ".join(f"({t!r}, {c!r})" for t, c in available(root)) or "none"
         raise ValueError(f"task, cell_type: no pretrained model {path.name} in {path.parent}; "
-                         f"available: {have}. Make them with `{REMAKE}` in the repo root")
+                         f"available: {have}; {REMAKE}")
     arrays = read_npz(path, REMAKE)
     keys = DECODER_KEYS[cell_type] + OUTPUT_KEYS + ("val_context", "val_target_ids", "vocab")
     missing = [key for key in keys if key not in arrays]
     if missing:
-        raise ValueError(f"{path}: missing {', '.join(missing)}; remake it with `{REMAKE}`")
+        raise ValueError(f"{path}: missing {', '.join(missing)}; {REMAKE}")
     params = {key: arrays[key].astype(np.float64) for key in DECODER_KEYS[cell_type] + OUTPUT_KEYS}
     vocab = Vocab([str(token) for token in arrays["vocab"]])
     return Pretrained(params, arrays["val_context"].astype(np.float64),

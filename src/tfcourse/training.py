@@ -1,5 +1,5 @@
-"""Training helpers for notebook 05: a masked cross-entropy, Adam, accuracy, and a loop that fits
-a decoder with the backward pass you pass in.
+"""Training helpers for 05_training_with_teacher_forcing: a masked cross-entropy, Adam,
+accuracy, and a loop that fits a decoder with the backward pass you pass in.
 
 B is the batch size, T the number of steps, V the vocabulary size, H the hidden size, D the
 embedding size. Student-safe: no graded function is computed here; `fit_decoder` calls the

@@ -1,9 +1,9 @@
 """Time teacher-forced decoding in one pass against step-by-step decoding, for any implementation.
 
-Used by notebook 06 (with the student's functions) and by
-scripts/bench_transformer_teacher_forcing.py (with the reference solutions). The decoders are
-passed in, so nothing here contains or imports an answer. Each decoder is called as
-decode(input_ids, params) -> logits (T, V).
+Used by 06_teacher_forcing_in_transformers (with the student's functions) and, in the course
+repository, for instructors, by scripts/bench_transformer_teacher_forcing.py (with the
+reference solutions). The decoders are passed in, so nothing here contains or imports an
+answer. Each decoder is called as decode(input_ids, params) -> logits (T, V).
 """
 import time
 

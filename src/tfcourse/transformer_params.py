@@ -1,4 +1,5 @@
-"""The transformer decoder's inputs and parameters (notebook 06): checks and random draws.
+"""The transformer decoder's inputs and parameters: checks and random draws
+(06_teacher_forcing_in_transformers).
 
 V is the vocabulary size, D the model size, d_k the query/key size, d_v the value size.
 The decoder's parameters are one dict: embedding (V, D), W_q (D, d_k), W_k (D, d_k),

@@ -1,4 +1,5 @@
-"""Pictures for notebook 06: a mask or attention weights as a grid, the positional encodings.
+"""Pictures for 06_teacher_forcing_in_transformers: a mask or attention weights as a grid, the
+positional encodings.
 
 Each function draws one figure from arrays it is given and returns it; none computes an answer.
 """
