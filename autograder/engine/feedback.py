@@ -1,12 +1,13 @@
 """The feedback page a student gets: the score of each test cell and why, then the notebook.
 
 The page is the grader's; the notebook, every byte of it the student's, is sanitised and shown
-in a frame that runs and loads nothing, laid out by nbconvert within a time and memory limit
+in a frame that runs and loads nothing, laid out (engine.layout) within a time and memory limit
 (else shown as text)."""
 import html
 
 import nbformat
 
+from autograder.engine import layout
 from autograder.engine.bounded import bounded
 from autograder.engine.sanitize import ANSI, sanitize_notebook
 
@@ -22,25 +23,18 @@ vertical-align:top}.passed{background:#e6f4e6}.failed{background:#fbe9e9}pre{whi
 POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
           "form-action 'none'")
 FRAME = "width:100%;height:80vh;border:1px solid #ccc"
-RENDER_SECONDS = 30.0      # nbconvert's time for one notebook's page; then the plain page
+RENDER_SECONDS = 30.0      # the layout's time for one notebook's page; then the plain page
 RENDER_MEMORY = 1 << 30    # and its memory, above what the worker maps
 
 
-def _document(title, body):
+def _document(title, body, style=STYLE):
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><meta http-equiv="
             f"'Content-Security-Policy' content=\"{POLICY}\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{body}</body></html>")
-
-
-def _notebook_html(nb):
-    """nbconvert's basic HTML of a sanitised notebook (run under engine.bounded)."""
-    from nbconvert import HTMLExporter
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    return body
+            f"<style>{style}</style></head><body>{body}</body></html>")
 
 
 def _plain_html(nb):
-    """The notebook as escaped text in one linear pass: when nbconvert cannot lay it out."""
+    """The notebook as escaped text in one linear pass: when the layout fails or runs out."""
     parts = ["<p class='note'>Your notebook could not be laid out within the grader's time "
              "limit; here is its text.</p>"]
     for cell in nb.cells:
@@ -55,10 +49,10 @@ def _plain_html(nb):
 def notebook_frame(executed):
     """The executed notebook, sanitised and laid out within limits, in a sandboxed iframe."""
     nb = sanitize_notebook(executed)
-    body = bounded(_notebook_html, nb, seconds=RENDER_SECONDS, memory=RENDER_MEMORY)
+    body = bounded(layout.notebook_body, nb, seconds=RENDER_SECONDS, memory=RENDER_MEMORY)
     if body is None:
         body = _plain_html(nb)
-    doc = _document("your notebook", body)
+    doc = _document("your notebook", body, STYLE + layout.STYLE)
     return (f"<iframe title='your notebook' sandbox='' referrerpolicy='no-referrer' "
             f"style='{FRAME}' srcdoc=\"{html.escape(doc, quote=True)}\"></iframe>")
 
