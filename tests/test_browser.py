@@ -444,6 +444,7 @@ def test_term_students_fetch_the_courses_feedback_page(term):
         assert fetched[0].read_bytes() == page.read_bytes(), "the student gets the grader's page"
     wrong = (next(iter(term.homes["ontime"].glob(f"{term.assignment}/feedback/*/{term.assignment}.html")))).read_text()
     assert "Known mistake" in wrong and "BEGIN HIDDEN TESTS" not in wrong
+    assert "&lt;math" in wrong and "$$" not in wrong, "the course's formulas come typeset"
 
 
 @browser_test
@@ -473,6 +474,30 @@ def test_term_formgrader_shows_each_submission_graded_with_its_score(term, page)
         assert "nbgrader autograde is turned off for this course" in words(dialog.inner_text())
         after = {s["student"]: s for s in lab.api(f"formgrader/api/submissions/{term.assignment}")}
         assert after == got
+
+
+@browser_test
+def test_feedback_page_shows_the_courses_formulas_typeset_and_the_students_as_text(page, tmp_path):
+    """The page runs no script, so no MathJax: the grader's MathML is laid out by Chromium itself
+    (a subscript sits lower and smaller than its base); a student's own `$$` stays text."""
+    from autograder.engine.feedback import render_feedback
+    release = nbformat.read(NOTEBOOKS[0], as_version=4)
+    course_text = [c.source for c in release.cells if c.cell_type == "markdown"]
+    release.cells.append(nbformat.v4.new_markdown_cell(r"mine: $$\text{<b>bold</b>}$$"))
+    result = {"unit": {"student": "s", "assignment": "a", "notebook": "n"}, "verdicts": [], "notes": []}
+    path = tmp_path / "feedback.html"
+    path.write_text(render_feedback(result, release, course_text))
+    page.goto(path.as_uri())
+    frame = page.frames[1]
+    formulas = frame.locator("math")
+    assert formulas.count() == 6  # notebook 01's formulas
+    formulas.nth(0).scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "feedback_formulas.png"))
+    base, sub = (frame.locator(f"msub > :nth-child({i})").first.bounding_box() for i in (1, 2))
+    assert sub["height"] < base["height"] and sub["y"] + sub["height"] > base["y"] + base["height"]
+    text = frame.evaluate("() => document.body.innerText")
+    assert "mine: $$\\text{" in text and "h_{\\text{next}}" not in text
+    assert frame.locator("b", has_text="bold").count() == 0
 
 
 def test_self_study_check_names_the_mistake_and_the_score(course):

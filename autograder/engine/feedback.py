@@ -9,6 +9,7 @@ import nbformat
 
 from autograder.engine import layout
 from autograder.engine.bounded import bounded
+from autograder.engine.mathml import put_formulas, typeset
 from autograder.engine.sanitize import ANSI, sanitize_notebook
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
@@ -22,6 +23,8 @@ vertical-align:top}.passed{background:#e6f4e6}.failed{background:#fbe9e9}pre{whi
 # runs nothing; the page around it holds only the grader's table and notes, under that policy too.
 POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
           "form-action 'none'")
+# Where nbgrader's generate_feedback states the late penalty (tfcourse_instructor's CourseFeedback)
+LATE_PENALTY = "<!--late-penalty-->"
 FRAME = "width:100%;height:80vh;border:1px solid #ccc"
 RENDER_SECONDS = 30.0      # the layout's time for one notebook's page; then the plain page
 RENDER_MEMORY = 1 << 30    # and its memory, above what the worker maps
@@ -46,19 +49,22 @@ def _plain_html(nb):
     return "".join(parts)
 
 
-def notebook_frame(executed):
-    """The executed notebook, sanitised and laid out within limits, in a sandboxed iframe."""
+def notebook_frame(executed, course_text=()):
+    """The executed notebook, sanitised and laid out within limits, in a sandboxed iframe; the
+    formulas of the Markdown cells whose text is in `course_text` (the release's) typeset."""
+    executed, formulas = typeset(executed, frozenset(course_text))
     nb = sanitize_notebook(executed)
     body = bounded(layout.notebook_body, nb, seconds=RENDER_SECONDS, memory=RENDER_MEMORY)
     if body is None:
         body = _plain_html(nb)
-    doc = _document("your notebook", body, STYLE + layout.STYLE)
+    doc = _document("your notebook", put_formulas(body, formulas), STYLE + layout.STYLE)
     return (f"<iframe title='your notebook' sandbox='' referrerpolicy='no-referrer' "
             f"style='{FRAME}' srcdoc=\"{html.escape(doc, quote=True)}\"></iframe>")
 
 
-def render_feedback(result, executed):
-    """One HTML page: the score of each test cell and why, then the executed notebook."""
+def render_feedback(result, executed, course_text=()):
+    """One HTML page: the score of each test cell and why, then the executed notebook (the
+    formulas of its Markdown cells typeset where the text is the course's: `course_text`)."""
     unit = result["unit"]
     rows = "".join(
         f"<tr class='{'passed' if v['status'] == 'passed' else 'failed'}'><td>{html.escape(v['grade_id'])}"
@@ -71,8 +77,8 @@ def render_feedback(result, executed):
     if executed is not None:
         nb = nbformat.from_dict(executed)
         nb.cells = [c for c in nb.cells if not c.metadata.get("autograder")]
-        frame = notebook_frame(nb)
+        frame = notebook_frame(nb, course_text)
     title = f"{unit['assignment']}/{unit['notebook']} \u2014 {unit['student']}"
     return _document(title, f"<h1>{html.escape(title)}</h1><p>Score: <b>{total:g} / {top:g}</b>"
-                            f"</p><table><tr><th>test</th><th>score</th><th>result</th></tr>"
+                            f"</p>{LATE_PENALTY}<table><tr><th>test</th><th>score</th><th>result</th></tr>"
                             f"{rows}</table>{notes}<h2>Your notebook, as graded</h2>{frame}")

@@ -366,7 +366,12 @@ def grade_unit(unit, course, limits, submission=None):
     return {"unit": asdict(unit), "verdicts": [asdict(v) for v in verdicts], "flags": flags,
             "notes": notes, "kernel_seconds": round(seconds, 3),
             "seconds": round(time.monotonic() - start, 3),
-            "executed": executed}
+            "executed": executed, "course_text": _course_text(spec)}
+
+
+def _course_text(spec):
+    """The release's Markdown: the text whose formulas the feedback page typesets."""
+    return [c.source for c in spec.release.cells if c.cell_type == "markdown"]
 
 
 def _all_failed(spec, reason):
@@ -401,8 +406,9 @@ def _work(unit, course_path, db_url, limits, out):
 def store(out, unit, result):
     """Write the feedback page, the executed notebook and the result (without the notebook)."""
     executed = result.pop("executed", None)
+    course_text = result.pop("course_text", ())
     atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
-                 _feedback_page(result, executed))
+                 _feedback_page(result, executed, course_text))
     notebook = result_path(out, unit).with_suffix(".ipynb")
     if executed is not None:  # what formgrader opens: only what cannot run or load anything
         executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
@@ -412,10 +418,10 @@ def store(out, unit, result):
     atomic_write(result_path(out, unit), json.dumps(result, indent=1))
 
 
-def _feedback_page(result, executed):
+def _feedback_page(result, executed, course_text=()):
     """The feedback page; without the notebook if rendering it fails (the scores stand)."""
     try:
-        return render_feedback(result, executed)
+        return render_feedback(result, executed, course_text)
     except Exception as exc:
         result["flags"] = list(dict.fromkeys(result["flags"] + ["grader-error"]))
         result["notes"].append(f"the grader could not render your notebook on this page "
