@@ -24,6 +24,10 @@ def _course_text(nb):
     return [c.source for c in nb.cells if c.cell_type == "markdown"]
 
 
+def test_latex2mathml_is_installed_with_the_course():
+    import latex2mathml.converter  # noqa: F401  (pyproject.toml's dependencies)
+
+
 @pytest.mark.parametrize("path", RELEASES, ids=[p.parent.name for p in RELEASES])
 def test_every_formula_of_the_course_is_typeset_on_the_page(path):
     nb = nbformat.read(path, as_version=4)
