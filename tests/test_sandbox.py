@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.engine import sandbox
+from autograder.engine import cgroup, sandbox
 from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,6 +59,11 @@ SCENARIOS = {
               "    print('LIMITED', n)\nfor _ in range(n):\n    os.wait()"],
              Limits(timeout=60, processes=40)),
     "file": (["open('big', 'wb').write(b'x' * (4 << 20))"], Limits(timeout=60, file_size=1 << 20)),
+    # four processes of 700 MB each: every one within its own 2 GiB rlimit, 2.8 GB together
+    "together": (["import os, time\npids = []\nfor _ in range(4):\n    pid = os.fork()\n"
+                  "    if pid == 0:\n        block = b'x' * (700 << 20)\n        time.sleep(20)\n"
+                  "        os._exit(0)\n    pids.append(pid)\nfor pid in pids:\n    os.waitpid(pid, 0)",
+                  "print('after')"], Limits(timeout=60, memory=2 << 30)),
     "start-up": (["import matplotlib.pyplot, numpy, tfcourse.checks\n"
                   "print([line.split()[1] for line in open('/proc/self/status') if line.startswith('VmPeak')])"],
                  Limits(timeout=60)),
@@ -152,6 +157,13 @@ def test_the_address_space_limit_leaves_most_of_it_to_the_student_after_the_kern
     assert peak_kb * 1024 < Limits().memory / 2, f"VmPeak {peak_kb} kB"
 
 
+@pytest.mark.skipif(cgroup.status() is not None, reason=f"no memory cgroup: {cgroup.status()}")
+def test_the_memory_limit_holds_for_all_of_a_notebooks_processes_together(runs):
+    result = runs["together"]
+    assert result.grouped and "all its processes together" in result.failure
+    assert 0 < result.peak_memory <= 2 << 30
+
+
 def test_file_size_is_limited(runs):
     assert "File too large" in runs["file"].errors[0]
 
@@ -178,3 +190,11 @@ def test_a_caller_with_a_running_event_loop_can_run_a_notebook(tmp_path):
     with ThreadPoolExecutor(1) as thread:  # a thread of its own: this one may have a loop already
         result = thread.submit(asyncio.run, inside_a_loop()).result()
     assert result.failure is None and text(result, 0) == "42\n"
+
+
+def test_a_kernels_log_is_read_from_its_end_only(tmp_path):
+    log = tmp_path / "kernel.log"
+    log.write_bytes(b"x" * (8 << 20) + b"the reason it died")
+    tail = sandbox._tail(log)
+    assert len(tail) == 1500 and tail.endswith("the reason it died")
+    assert sandbox._tail(tmp_path / "missing.log") == ""

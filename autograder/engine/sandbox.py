@@ -357,11 +357,20 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
         result.failure = (f"the kernel died in cell {index + 1} (the code exited or killed it, or "
                           f"exceeded the memory, CPU-time or process limit)")
     except RuntimeError as exc:  # kernel failed to start or never got ready
-        log = (ipc_dir.parent / "kernel.log").read_bytes()[-1500:].decode(errors="replace")
-        result.failure = f"the kernel could not start: {exc}\n{log}"
+        result.failure = f"the kernel could not start: {exc}\n{_tail(ipc_dir.parent / 'kernel.log')}"
     except Exception as exc:  # a message from the kernel the client could not handle
         result.failure = (f"the kernel sent a message the grader could not read in cell "
                           f"{index + 1} ({type(exc).__name__}: {str(exc)[:200]})")
+
+
+def _tail(path, size=1500):
+    """The last `size` bytes of a file as text (the kernel's log can be as big as it wrote)."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(max(0, os.fstat(log.fileno()).st_size - size))
+            return log.read(size).decode(errors="replace")
+    except OSError:
+        return ""
 
 
 async def _stop(km):
