@@ -86,6 +86,21 @@ def _scripts(ctx):
     return nb
 
 
+# One message of endless parts: zmq bounds each part's size (8 MB), not their number, and holds
+# every part until the last. 700 parts of 4 MB (one buffer sent 700 times, so the kernel holds
+# 4 MB) would make the grader's worker buffer 2.8 GB: more than its own memory limit.
+ENDLESS = SEND + "send('stream', {'name': 'stdout', 'text': 'parts'}, buffers=[b'p' * (4 << 20)] * 700)"
+
+
+def _endless(ctx):
+    nb = answered(ctx)
+    nb.cells.append(code(ENDLESS))
+    return nb
+
+
+# Graded in a run of its own (tests/test_grade_untrusted.py): it kills the worker grading it.
+ENDLESS_PARTS = Attack("endless_message_parts", "bounds", notebook(_endless))
+
 ATTACKS = [
     Attack("flood_every_message", "bounds", notebook(_flood), flags=("output-truncated",)),
     Attack("one_huge_message", "bounds", notebook(_huge), flags=("output-truncated",)),
