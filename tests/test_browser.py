@@ -310,6 +310,12 @@ def test_validate_button_reports_the_failing_exercise_and_its_diagnostic(student
     assert f'check("{function}", {function})' in text, "the dialog shows the failing test cell"
     assert words(expected_diagnostic(function, mistake)) in text
     assert "Success" not in text
+    # Each failed cell is its source, then its error: the error's first line is the message.
+    shown = dialog.locator(".validation-failed .jp-RenderedText pre")
+    assert shown.count() == 2, "one failed cell: the visible test"
+    error = shown.nth(1).inner_text().strip()
+    assert error.startswith("CheckFailed: "), error[:300]
+    assert words(error) == words(f"CheckFailed: {expected_diagnostic(function, mistake)}")
 
 
 @browser_test

@@ -1,10 +1,18 @@
 """The demo: the sample class, made from the release, grades exactly as it must with nbgrader."""
 import csv
+import html
+import io
+import re
+import shutil
 
 import nbformat
 import pytest
+from nbgrader.validator import Validator
+from traitlets.config import Config
 
 from autograder import build, demo, sample_class
+from autograder.mistakes import MISTAKES
+from tfcourse.checks import CheckFailed, check
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +84,68 @@ def test_score_table_lists_each_student_with_totals(graded):
 def test_fill_stub_refuses_a_cell_without_the_stub():
     with pytest.raises(ValueError, match="expected the stub"):
         sample_class.fill_stub("def f():\n    return 1", "    return 2")
+
+
+# --- The message first: what the wrong student reads of its mistake in notebook 02, in nbgrader's
+# Validate and in the grader's feedback page (tests/test_browser.py shows JupyterLab's cell). ----
+
+FED_TARGET = ("02_teacher_forcing", "decoder_forward_teacher_forcing")
+
+
+def words(text):
+    return " ".join(text.split())
+
+
+def check_message(function):
+    """What the visible test says of the wrong student's answer, computed here, outside a kernel."""
+    with pytest.raises(CheckFailed) as failure:
+        check(function, MISTAKES[function][sample_class.WRONG_ANSWERS[function]])
+    return str(failure.value)
+
+
+def no_traceback(text):
+    return not any(sign in text for sign in ("Traceback (most recent call last)", 'File "',
+                                             "tfcourse/checks", "site-packages"))
+
+
+def test_validate_shows_the_courses_message_first_and_no_traceback(graded, tmp_path, monkeypatch):
+    course, _, _ = graded
+    assignment, function = FED_TARGET
+    shutil.copytree(course / "submitted" / "wrong" / assignment, tmp_path / assignment)
+    path = str(tmp_path / assignment / f"{assignment}.ipynb")
+    validator = Validator(config=Config())
+    results = validator.validate(path)  # what the Validate button asks the server for
+    expected = words(f"CheckFailed: {check_message(function)}")
+    assert [words(c["source"]).endswith(f'check("{function}", {function})')
+            for c in results["failed"]] == [True], "the visible test, and only it, fails"
+    # The dialog shows the cell's source, then the error as HTML (ansi2html of the kernel's lines).
+    dialog = html.unescape(re.sub(r"<[^>]+>", "", results["failed"][0]["error"])).strip()
+    assert dialog.startswith("CheckFailed: "), dialog[:300]
+    assert words(dialog) == expected and no_traceback(dialog)
+    # `nbgrader validate` in a terminal prints the same results (nbgrader's own printing).
+    monkeypatch.setattr(validator, "validate", lambda filename: results)
+    monkeypatch.setattr(validator, "stream", io.StringIO())
+    validator.validate_and_print(path)
+    printed = validator.stream.getvalue().split("The error was:", 1)[1].strip()
+    assert printed.startswith("CheckFailed: "), printed[:300]
+    assert words(printed) == expected and no_traceback(printed)
+
+
+def test_feedback_page_shows_the_courses_message_first_and_no_traceback(graded):
+    course, _, _ = graded
+    assignment, function = FED_TARGET
+    page = (course / "feedback" / "wrong" / assignment / f"{assignment}.html").read_text()
+    grader, frame = page.split("<iframe", 1)
+    message = check_message(function)
+    # The score table: the visible test's result is the judge's sentence, the same words as the
+    # check's (the judge counts the visible cell's cases as its own, hence no "public").
+    status = html.unescape(re.search(rf"<td>{function}_visible</td><td>[^<]*</td><td><pre>(.*?)"
+                                     rf"</pre>", grader, re.S).group(1))
+    assert status.startswith(f"failed: {function}, case 1 of "), status[:300]
+    assert words(message.split("\n", 1)[1]) in words(status) and no_traceback(status)
+    # The notebook as graded: the failing cell's output starts with the course's message.
+    doc = html.unescape(frame.split("srcdoc=", 1)[1].split(">", 1)[0])
+    text = html.unescape(re.sub(r"<[^>]+>", "", doc))
+    output = text.split(f'check("{function}", {function})', 1)[1].split("In\xa0[", 1)[0].strip()
+    assert output.startswith("CheckFailed: "), output[:300]
+    assert words(output) == words(f"CheckFailed: {message}") and no_traceback(text)
