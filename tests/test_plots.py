@@ -1,5 +1,10 @@
 """tfcourse.plots: the figures read as drawn (no overlapping text, no raw subscripts)."""
+import ast
 import re
+from pathlib import Path
+
+import nbformat
+import pytest
 
 import matplotlib
 
@@ -9,10 +14,30 @@ import matplotlib.pyplot as plt  # noqa: E402
 from tfcourse.plots import plot_shift_table  # noqa: E402
 
 
-def test_the_shift_table_title_clears_the_step_labels_and_its_subscripts_are_typeset():
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def shift_table_titles():
+    """The titles the notebooks give plot_shift_table: the figures students see."""
+    titles = []
+    for path in sorted(NOTEBOOKS.glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code" or "plot_shift_table(" not in cell.source:
+                continue
+            titles += [k.value.value for node in ast.walk(ast.parse(cell.source))
+                       if isinstance(node, ast.Call) and getattr(node.func, "id", "") ==
+                       "plot_shift_table" for k in node.keywords if k.arg == "title"]
+    return titles
+
+
+def test_a_notebook_draws_the_shift_table():
+    assert shift_table_titles()
+
+
+@pytest.mark.parametrize("title", shift_table_titles())
+def test_the_shift_table_title_clears_the_step_labels_and_its_subscripts_are_typeset(title):
     target = ["I", "am", "learning", "<eos>"]
-    fig = plot_shift_table(["<sos>"] + target[:-1], target,
-                           title="teacher forcing: step $t$ is fed $y_{t-1}$ and scored on $y_t$")
+    fig = plot_shift_table(["<sos>"] + target[:-1], target, title=title)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
