@@ -146,6 +146,6 @@ def test_feedback_page_shows_the_courses_message_first_and_no_traceback(graded):
     # The notebook as graded: the failing cell's output starts with the course's message.
     doc = html.unescape(frame.split("srcdoc=", 1)[1].split(">", 1)[0])
     text = html.unescape(re.sub(r"<[^>]+>", "", doc))
-    output = text.split(f'check("{function}", {function})', 1)[1].split("In\xa0[", 1)[0].strip()
+    output = re.split(r"In\s\[", text.split(f'check("{function}", {function})', 1)[1])[0].strip()
     assert output.startswith("CheckFailed: "), output[:300]
     assert words(output) == words(f"CheckFailed: {message}") and no_traceback(text)
