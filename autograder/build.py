@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 import solutions
-from autograder import inline, template
+from autograder import course_map, inline, template
 from autograder import cases, cases_lm, cases_training, cases_transformer
 from tfcourse.checks import pack
 
@@ -383,4 +383,6 @@ def main(argv):
         return 2
     print(f"built {len(ids)} assignments in {args.course}: source/ and release/; "
           f"student notebooks in {args.notebooks}")
+    for path in course_map.refresh_markdown(ROOT):  # the Markdown no template expands
+        print(f"notebook numbers refreshed from the course map: {path.relative_to(ROOT)}")
     return 0

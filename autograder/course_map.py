@@ -137,7 +137,7 @@ def expand(text):
 
 # Outside the templates (docs/, data/ READMEs, README.md: plain Markdown that no build expands),
 # a reference is written `notebook 05<!--nb:training-->`: the comment (invisible once rendered)
-# holds the map's key, and `python -m autograder map --refresh` rewrites the number from the map.
+# holds the map's key, and `python -m autograder map --refresh` (and `build`) rewrites the number.
 # tests/test_release_references.py fails on a number without its key, and on a stale number.
 MARKED = re.compile(r"(\d+)<!--nb:([a-z_]+)-->")
 _NUMBER = r"\d+(?:<!--nb:[a-z_]+-->)?"

@@ -93,3 +93,11 @@ def test_no_generated_notebook_names_a_notebook_number_the_map_does_not_have():
 def test_map_table_lists_every_notebook():
     rows = course_map.table().splitlines()[2:]
     assert [r.split(" · ")[0] for r in rows] == [f"| {nb.number}" for nb in course_map.NOTEBOOKS]
+
+
+def test_the_build_refreshes_the_notebook_numbers_of_the_markdown(monkeypatch, tmp_path):
+    refreshed = []
+    monkeypatch.setattr(build, "build", lambda *args, **kwargs: [])
+    monkeypatch.setattr(course_map, "refresh_markdown", lambda root: refreshed.append(root) or [])
+    assert build.main(["--course", str(tmp_path / "c"), "--notebooks", str(tmp_path / "n")]) == 0
+    assert refreshed == [ROOT]
