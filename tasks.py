@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
-# What each command needs installed: the student-facing course, or that plus the test tools.
-EXTRAS = {"main": "", "test": "[test]", "ci": None}
+# What each command needs installed: the student-facing course, or that plus the test tools and
+# the cluster grader's Dask (tested on a loopback cluster).
+EXTRAS = {"main": "", "test": "[test,cluster]", "ci": None}
 # The oldest and the newest Python the course supports (README); `ci` proves both ends.
 SUPPORTED_PYTHONS = ("3.11", "3.13")
 # Debian packages the tests need: the grader's sandbox and the browser the end-to-end tests drive.
@@ -56,7 +57,7 @@ def ensure_venv(extras):
     want = _hash(extras)
     installed = stamp.read_text().split() if stamp.exists() else []
     # A test install also serves `main`; anything else reinstalls.
-    if want in installed or (extras == "" and _hash("[test]") in installed):
+    if want in installed or (extras == "" and _hash(EXTRAS["test"]) in installed):
         return
     if not PYTHON.exists():
         print(f"Creating {VENV} ...", flush=True)

@@ -1,6 +1,7 @@
 """Benchmark the class grader against plain sequential `nbgrader autograde`, in one run.
 
     python scripts/bench_grading.py [--students 50] [--jobs N] [--bare 6]
+    python scripts/bench_grading.py --scheduler tcp://HOST:8786|local [--students 6]
 
 Builds the course into a temporary folder, writes a synthetic class (students cycle through
 the reference answers, one wrong function, and the untouched release) of every notebook, then
@@ -14,10 +15,19 @@ times on the same submissions:
    nbgrader, no judge) on a sample of --bare notebooks, one at a time.
 
 It prints seconds per notebook for each, the speed-up of (2) over (1), and the overhead of the
-grader's per-notebook work over (3). A benchmark, not a test: figures depend on the machine and
-on whatever else it is running (the load average is printed beside them).
+grader's per-notebook work over (3).
+
+With --scheduler it times the cluster path instead (autograder.engine.cluster): the same class
+graded by the local pool with --jobs 1 and 2, and on the cluster's first 1 and 2 workers (each
+one thread), alternately; it prints notebooks per second of each and the cluster's overhead per
+notebook over the local pool with as many processes (target: at most 10%). `local` starts a
+scheduler and two workers on this machine's loopback (as `dask scheduler` / `dask worker` do).
+
+A benchmark, not a test: figures depend on the machine and on whatever else it is running (the
+load average is printed beside them).
 """
 import argparse
+import contextlib
 import copy
 import os
 import shutil
@@ -98,12 +108,52 @@ def time_bare(submitted, sample):
     return times
 
 
+def bench_cluster(course, submitted, n, scheduler, work):
+    """Time the local pool and the cluster with 1 and 2 processes; print what it measured."""
+    from autograder.engine import cluster
+    graded = Course(course)
+    self_check(graded, [(a, nb) for a, names in graded.notebooks.items() for nb in names],
+               Limits())  # once, before any timing (it is cached afterwards)
+    with (cluster.loopback(work / "dask", 2) if scheduler == "local"
+          else contextlib.nullcontext(scheduler)) as address:
+        probe = cluster.connect(address, quiet=True)
+        workers = sorted(probe.client.scheduler_info()["workers"])
+        probe.close()
+        if len(workers) < 2:
+            raise SystemExit(f"{address} has {len(workers)} workers; the benchmark needs 2")
+        seconds = {}
+        for k in (1, 2):
+            for path in ("local", "cluster"):
+                load = os.getloadavg()[0]
+                run = None if path == "local" else cluster.connect(address, quiet=True,
+                                                                   workers=workers[:k])
+                start = time.perf_counter()
+                results = grade_class(submitted, work / f"out-{path}-{k}", course, jobs=k,
+                                      limits=Limits(), force=True, quiet=True, run=run)
+                seconds[path, k] = time.perf_counter() - start
+                if run:
+                    run.close()
+                inner = statistics.mean(r["seconds"] for r in results)
+                print(f"{path:7s} {k} {'process' if k == 1 else 'processes'}: "
+                      f"{seconds[path, k]:7.1f} s  {n / seconds[path, k]:.3f} notebooks/s  "
+                      f"{seconds[path, k] / n * k:.2f} s/notebook per process (grading "
+                      f"itself {inner:.2f} s; load {load:.1f})", flush=True)
+    for k in (1, 2):
+        overhead = seconds["cluster", k] / seconds["local", k] - 1
+        print(f"cluster overhead per notebook over the local pool, {k} worker(s): "
+              f"{overhead:+.1%} (target <= +10%)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--students", type=int, default=None,
+                        help="class size (default 50; 6 with --scheduler)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--bare", type=int, default=12, help="notebooks timed bare (default 12)")
+    parser.add_argument("--scheduler", help="time the cluster path on this Dask scheduler "
+                        "(tcp://HOST:8786), or on a loopback one it starts (`local`)")
     args = parser.parse_args(argv)
+    args.students = args.students or (6 if args.scheduler else 50)
     work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     course, submitted = work / "course", work / "submitted"
     print(f"building the course in {course} ...", flush=True)
@@ -111,6 +161,10 @@ def main(argv=None):
     n = synthetic_class(course, submitted, args.students)
     print(f"{n} notebooks ({args.students} students x {n // args.students} notebooks); "
           f"{os.cpu_count()} cores; sandbox: {sandbox_status() or 'bubblewrap'}", flush=True)
+    if args.scheduler:
+        bench_cluster(course, submitted, n, args.scheduler, work)
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     load = os.getloadavg()[0]
     t_plain = time_nbgrader(course, submitted)

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
+from tqdm import tqdm
 
 from autograder.engine import cgroup, records
 from autograder.engine.feedback import render_feedback
@@ -251,20 +252,18 @@ def _shadows(parts, release_names):
     return None
 
 
-def _stage(unit, spec, folder):
-    """Fill `folder` with what the kernel sees: the student's plain files, then the release's.
+def student_files(unit, spec):
+    """([(relative path, bytes)] of the student's files the kernel may see, [each other file
+    and why it is left out]).
 
     Nothing is read through a link or from a special file, and nothing the student put beside
-    the notebook can stand in for a release file or a module the notebook imports (the release
-    always wins). Returns notes on the student's files left out and why."""
-    release = [src for src in sorted(spec.release_dir.rglob("*"))
-               if src.is_file() and src.suffix != ".ipynb"]
+    the notebook can stand in for a release file or a module the notebook imports."""
     # Every assignment's files are the course's: a later release's given.py is not the student's.
     course = spec.release_dir.parents[1]
     release_names = {src.relative_to(course / part).parts[1].split(".")[0]
                      for part in ("source", "release") for src in (course / part).rglob("*")
                      if src.is_file() and src.suffix != ".ipynb"}
-    skipped = []
+    files, skipped = [], []
     if unit.path:
         count, total = 0, 0
         path = Path(unit.path)
@@ -290,9 +289,21 @@ def _stage(unit, spec, folder):
                 skipped.append(f"{rel} ({why})")
                 continue
             total += len(data)
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            (folder / rel).write_bytes(data)
-    for src in release:
+            files.append((rel, data))
+    return files, skipped
+
+
+def _stage(unit, spec, folder, files=None):
+    """Fill `folder` with what the kernel sees: the student's plain files (student_files(unit,
+    spec), read here if None), then the release's, which always win. Returns notes on the
+    student's files left out and why."""
+    files, skipped = student_files(unit, spec) if files is None else files
+    for rel, data in files:
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+    for src in sorted(spec.release_dir.rglob("*")):
+        if not src.is_file() or src.suffix == ".ipynb":
+            continue
         rel = src.relative_to(spec.release_dir)
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         if (folder / rel).is_dir():
@@ -304,10 +315,11 @@ def _stage(unit, spec, folder):
             f"{f' and {len(skipped) - 5} more' if len(skipped) > 5 else ''}"]
 
 
-def grade_unit(unit, course, limits, submission=None):
+def grade_unit(unit, course, limits, submission=None, files=None):
     """Grade one notebook; return its result as a JSON-able dict (never raises for a student).
 
-    `submission` is read_submission(unit), read once by the caller (read here if None)."""
+    `submission` is read_submission(unit), read once by the caller (read here if None);
+    `files` is student_files(unit, spec) (read here if None)."""
     start = time.monotonic()
     spec = _spec(course, unit.assignment, unit.notebook)
     data, refused = read_submission(unit) if submission is None else submission
@@ -338,7 +350,7 @@ def grade_unit(unit, course, limits, submission=None):
                    for n in assembly_notes):
                 flags.append("tampered")
             with tempfile.TemporaryDirectory(prefix="autograder-stage-") as folder:
-                notes += _stage(unit, spec, Path(folder))
+                notes += _stage(unit, spec, Path(folder), files)
                 result = run_notebook(nb, folder, limits)
                 retry = None
                 if judged(result, spec)[0] is None:
@@ -405,16 +417,31 @@ def _work(unit, course_path, db_url, limits, out):
 
 def store(out, unit, result):
     """Write the feedback page, the executed notebook and the result (without the notebook)."""
+    write_result(out, unit, result, *rendered(result))
+
+
+def rendered(result):
+    """(feedback page, the executed notebook as stored or None) of a graded result, whose
+    "executed" notebook it removes."""
     executed = result.pop("executed", None)
     course_text = result.pop("course_text", ())
+    page = _feedback_page(result, executed, course_text)
+    if executed is None:
+        return page, None
+    # what formgrader opens: only what cannot run or load anything
+    executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
+    return page, nbformat.writes(sanitize_notebook(executed))
+
+
+def write_result(out, unit, result, page, notebook):
+    """Store one notebook's outcome under OUT, each file atomically, the result last."""
     atomic_write(Path(out) / "feedback" / unit.student / unit.assignment / f"{unit.notebook}.html",
-                 _feedback_page(result, executed, course_text))
-    notebook = result_path(out, unit).with_suffix(".ipynb")
-    if executed is not None:  # what formgrader opens: only what cannot run or load anything
-        executed.cells = [c for c in executed.cells if not c.metadata.get("autograder")]
-        atomic_write(notebook, nbformat.writes(sanitize_notebook(executed)))
+                 page)
+    path = result_path(out, unit).with_suffix(".ipynb")
+    if notebook is not None:
+        atomic_write(path, notebook)
     else:  # never an earlier run's notebook for this result
-        notebook.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
     atomic_write(result_path(out, unit), json.dumps(result, indent=1))
 
 
@@ -451,34 +478,19 @@ def grader_error(unit, course_path, db_url, out, reason):
 
 # ----------------------------------------------------------------------------- the class
 
-class Progress:
-    """A one-line progress bar with an ETA, on stderr."""
-
-    def __init__(self, total, stream=sys.stderr):
-        self.total, self.done, self.start, self.stream = total, 0, time.monotonic(), stream
-
-    def step(self, label=""):
-        self.done += 1
-        elapsed = time.monotonic() - self.start
-        eta = elapsed / self.done * (self.total - self.done)
-        width = 30
-        fill = int(width * self.done / max(self.total, 1))
-        line = (f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} notebooks  "
-                f"{_clock(elapsed)} elapsed  ETA {_clock(eta)}  {label[:40]:<40}")
-        self.stream.write(line)
-        if self.done == self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def _clock(seconds):
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+def progress_bar(total, quiet=False):
+    """The class's one progress bar (tqdm) on stderr: notebooks done, elapsed time, ETA."""
+    return tqdm(total=total, unit="notebook", file=sys.stderr, disable=quiet, dynamic_ncols=True,
+                bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} notebooks "
+                           "[{elapsed} elapsed, ETA {remaining}]{postfix}")
 
 
 def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force=False,
-                db_url=None, gradebook=True, quiet=False, retry_errors=False):
-    """Grade every notebook under `submitted` into `out`; return the list of results."""
+                db_url=None, gradebook=True, quiet=False, retry_errors=False, run=None):
+    """Grade every notebook under `submitted` into `out`; return the list of results.
+
+    `run` grades the units (as _run_all, the local pool, does): a Dask cluster's
+    (autograder.engine.cluster), whose workers check their own sandbox."""
     submitted, out = Path(submitted), Path(out)
     if not submitted.is_dir():
         raise InstructorError(f"{submitted} is not a folder of submissions "
@@ -493,13 +505,15 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
     def log(line):
         log_lines.append(line)
 
-    status = sandbox_status()
+    local = run is None
+    run = run or _run_all
+    status = sandbox_status() if local else None  # a cluster's workers refuse without it
     if status and not quiet:
         print("!" * 78 + f"\nWARNING: student code will NOT be sandboxed: {status}.\n"
               "Only CPU, memory, file-size and process limits apply: student code can read and "
               "write\nwhatever this user can (solutions, the gradebook, other submissions).\n"
               + "!" * 78, file=sys.stderr, flush=True)
-    memory = cgroup.status()
+    memory = cgroup.status() if local else None
     if memory and not quiet:
         print("!" * 78 + f"\nWARNING: no memory cgroup for the notebooks: {memory}.\nThe memory "
               f"limit ({limits.memory / 2**30:g} GiB) then holds per process, not for all of a "
@@ -513,20 +527,21 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
         else:
             results[unit.key] = stored
     self_check(course, sorted({(u.assignment, u.notebook) for u in todo if u.path}), limits,
-               jobs, quiet)
+               jobs, quiet, run)
     if results and not quiet:
         print(f"{len(results)} notebooks already graded (use --force to regrade, --retry-errors "
               f"for grader errors); grading {len(todo)}", file=sys.stderr)
     jobs = jobs or os.cpu_count() or 1
-    progress = Progress(len(todo), stream=sys.stderr if not quiet else io.StringIO())
+    progress = progress_bar(len(todo), quiet)
     try:
         with open(out / "grading.log", "a") as timing:
+            where = (f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}; memory: "
+                     f"{memory or 'one cgroup per notebook'}" if local else run.where)
             timing.write(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} grading {len(todo)} notebooks "
-                         f"with {jobs} jobs; sandbox: {status or 'bubblewrap'}; memory: "
-                         f"{memory or 'one cgroup per notebook'}\n")
+                         f"{where}\n")
             for line in log_lines:
                 timing.write(line + "\n")
-            for result in _run_all(todo, course, limits, out, jobs):
+            for result in run(todo, course, limits, out, jobs):
                 unit = Unit(**result["unit"])
                 results[unit.key] = result
                 outcome = ", ".join(result["flags"]) or "ok"
@@ -534,8 +549,10 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
                              f"{result['kernel_seconds']:.2f} s)\t{_score(result):g}/"
                              f"{_max(result):g}\t{outcome}\n")
                 timing.flush()
-                progress.step(unit.key)
+                progress.set_postfix_str(unit.key[:40], refresh=False)
+                progress.update()
     finally:  # whatever stopped the run, everyone graded so far gets their tables and grades
+        progress.close()
         cgroup.remove_worker_groups()
         ordered = [results[u.key] for u in units if u.key in results]
         write_tables(ordered, out)
@@ -549,7 +566,7 @@ def grade_class(submitted, out, course=COURSE, jobs=None, limits=Limits(), force
 SELF_CHECK = "_reference"  # the student of the self-check's units
 
 
-def self_check(course, notebooks, limits, jobs=None, quiet=True):
+def self_check(course, notebooks, limits, jobs=None, quiet=True, run=None):
     """Grade the reference solution (the source notebook) of each (assignment, notebook) in
     the sandbox, as a student's; raise InstructorError saying what to fix unless each gets full
     marks with no flag. A pass is remembered in <course>/.autograder-self-check.json for the
@@ -571,8 +588,8 @@ def self_check(course, notebooks, limits, jobs=None, quiet=True):
               f"sandbox", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="autograder-self-check-") as tmp:
         units = [_reference_submission(course, a, n, Path(tmp)) for a, n in todo]
-        results = list(_run_all(units, course, limits, Path(tmp) / "out",
-                                jobs or os.cpu_count() or 1))
+        results = list((run or _run_all)(units, course, limits, Path(tmp) / "out",
+                                         jobs or os.cpu_count() or 1))
     problems = []
     for r in results:
         key = f"{r['unit']['assignment']}/{r['unit']['notebook']}"
@@ -854,14 +871,27 @@ def main(argv=None):
     parser.add_argument("--retry-errors", action="store_true",
                         help="regrade notebooks whose stored result is a grader error")
     parser.add_argument("--course", help="the nbgrader course folder (required)")
+    parser.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+                        help="grade on the Dask cluster of this scheduler (tcp://HOST:8786; "
+                             "default $DASK_SCHEDULER_ADDRESS); without it, on this machine")
+    parser.add_argument("--allow-no-sandbox", action="store_true",
+                        help="let cluster workers without bubblewrap grade, unsandboxed")
     args = parser.parse_args(argv)
     try:
         check_grade_args(args.submitted, args.course)
         if args.jobs is not None and args.jobs < 1:
             raise InstructorError(f"--jobs: expected an integer >= 1, got {args.jobs}")
-        results = grade_class(args.submitted, args.out, args.course, args.jobs,
-                              Limits(timeout=args.timeout), args.force,
-                              retry_errors=args.retry_errors)
+        options = dict(limits=Limits(timeout=args.timeout), force=args.force,
+                       retry_errors=args.retry_errors)
+        if args.scheduler:
+            if args.jobs is not None:
+                raise InstructorError("--jobs sets this machine's pool; on a cluster each "
+                                      "worker grades one notebook at a time (start more)")
+            from autograder.engine import cluster
+            results = cluster.grade_class(args.submitted, args.out, args.course, args.scheduler,
+                                          args.allow_no_sandbox, **options)
+        else:
+            results = grade_class(args.submitted, args.out, args.course, args.jobs, **options)
     except (InstructorError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
