@@ -86,10 +86,22 @@ def test_fill_stub_refuses_a_cell_without_the_stub():
         sample_class.fill_stub("def f():\n    return 1", "    return 2")
 
 
-# --- The message first: what the wrong student reads of its mistake in notebook 02, in nbgrader's
-# Validate and in the grader's feedback page (tests/test_browser.py shows JupyterLab's cell). ----
+# --- The message first: what the wrong student reads of each mistake, in nbgrader's Validate and
+# in the grader's feedback page (tests/test_browser.py shows JupyterLab's cells). -----------------
 
-FED_TARGET = ("02_teacher_forcing", "decoder_forward_teacher_forcing")
+def wrong_functions():
+    """{assignment: the graded functions the wrong student got wrong there, in cell order}."""
+    out = {}
+    for path in sorted(build.NOTEBOOKS.glob("*/*.ipynb")):
+        graded = [c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(path, 4).cells
+                  if c.metadata.get("nbgrader", {}).get("solution")]
+        wrong = [f for f in graded if f in sample_class.WRONG_ANSWERS]
+        if wrong:
+            out[path.parent.name] = wrong
+    return out
+
+
+WRONG = wrong_functions()
 
 
 def words(text):
@@ -108,44 +120,66 @@ def no_traceback(text):
                                              "tfcourse/checks", "site-packages"))
 
 
-def test_validate_shows_the_courses_message_first_and_no_traceback(graded, tmp_path, monkeypatch):
+def checked_function(source):
+    return re.search(r'check\("(\w+)"', source).group(1)
+
+
+def test_the_wrong_student_has_mistakes_to_show():
+    assert "02_teacher_forcing" in WRONG  # the issue's case: notebook 02, "fed the current target"
+
+
+@pytest.mark.parametrize("assignment", WRONG)
+def test_validate_shows_the_courses_message_first_and_no_traceback(assignment, graded, tmp_path,
+                                                                   monkeypatch):
     course, _, _ = graded
-    assignment, function = FED_TARGET
     shutil.copytree(course / "submitted" / "wrong" / assignment, tmp_path / assignment)
     path = str(tmp_path / assignment / f"{assignment}.ipynb")
     validator = Validator(config=Config())
     results = validator.validate(path)  # what the Validate button asks the server for
-    expected = words(f"CheckFailed: {check_message(function)}")
-    assert [words(c["source"]).endswith(f'check("{function}", {function})')
-            for c in results["failed"]] == [True], "the visible test, and only it, fails"
-    # The dialog shows the cell's source, then the error as HTML (ansi2html of the kernel's lines).
-    dialog = html.unescape(re.sub(r"<[^>]+>", "", results["failed"][0]["error"])).strip()
-    assert dialog.startswith("CheckFailed: "), dialog[:300]
-    assert words(dialog) == expected and no_traceback(dialog)
+    failed = results["failed"]
+    assert [checked_function(c["source"]) for c in failed] == WRONG[assignment], \
+        "the visible tests of the wrong answers, and only they, fail"
+    # The dialog shows each cell's source, then its error as HTML (ansi2html of the kernel's lines).
+    for cell in failed:
+        dialog = html.unescape(re.sub(r"<[^>]+>", "", cell["error"])).strip()
+        assert dialog.startswith("CheckFailed: "), dialog[:300]
+        assert words(dialog) == words(f"CheckFailed: {check_message(checked_function(cell['source']))}")
+        assert no_traceback(dialog)
     # `nbgrader validate` in a terminal prints the same results (nbgrader's own printing).
     monkeypatch.setattr(validator, "validate", lambda filename: results)
     monkeypatch.setattr(validator, "stream", io.StringIO())
     validator.validate_and_print(path)
-    printed = validator.stream.getvalue().split("The error was:", 1)[1].strip()
-    assert printed.startswith("CheckFailed: "), printed[:300]
-    assert words(printed) == expected and no_traceback(printed)
+    printed = validator.stream.getvalue().split("The error was:")[1:]
+    assert len(printed) == len(failed)
+    for cell, error in zip(failed, printed):
+        error = error.split("=" * 20)[0].strip()
+        assert error.startswith("CheckFailed: "), error[:300]
+        assert words(error) == words(f"CheckFailed: {check_message(checked_function(cell['source']))}")
+        assert no_traceback(error)
 
 
-def test_feedback_page_shows_the_courses_message_first_and_no_traceback(graded):
+@pytest.mark.parametrize("assignment", WRONG)
+def test_feedback_page_shows_the_courses_message_first_and_no_traceback(assignment, graded):
     course, _, _ = graded
-    assignment, function = FED_TARGET
     page = (course / "feedback" / "wrong" / assignment / f"{assignment}.html").read_text()
     grader, frame = page.split("<iframe", 1)
-    message = check_message(function)
-    # The score table: the visible test's result is the judge's sentence, the same words as the
-    # check's (the judge counts the visible cell's cases as its own, hence no "public").
-    status = html.unescape(re.search(rf"<td>{function}_visible</td><td>[^<]*</td><td><pre>(.*?)"
-                                     rf"</pre>", grader, re.S).group(1))
-    assert status.startswith(f"failed: {function}, case 1 of "), status[:300]
-    assert words(message.split("\n", 1)[1]) in words(status) and no_traceback(status)
-    # The notebook as graded: the failing cell's output starts with the course's message.
     doc = html.unescape(frame.split("srcdoc=", 1)[1].split(">", 1)[0])
     text = html.unescape(re.sub(r"<[^>]+>", "", doc))
-    output = re.split(r"In\s\[", text.split(f'check("{function}", {function})', 1)[1])[0].strip()
-    assert output.startswith("CheckFailed: "), output[:300]
-    assert words(output) == words(f"CheckFailed: {message}") and no_traceback(text)
+    assert no_traceback(text)
+    for function in WRONG[assignment]:
+        message = check_message(function)
+        # The score table: the visible test's result is the judge's sentence, the check's own
+        # words (the judge counts the visible cell's cases as its own, hence no "public"; it
+        # leaves out what only the kernel can see, such as how often the answer drew from rng).
+        head, problem = message.split("\n", 1)
+        head = "failed: " + head.replace(", public case ", ", case ", 1)
+        status = html.unescape(re.search(rf"<td>{function}_visible</td><td>[^<]*</td><td><pre>"
+                                         rf"(.*?)</pre>", grader, re.S).group(1))
+        assert status.startswith(head), status[:300]
+        judged = words(status[len(head):])
+        assert judged and words(problem).startswith(judged) and no_traceback(status)
+        # The notebook as graded: the failing cell's output starts with the course's message.
+        after = text.split(f'check("{function}", {function})', 1)[1]
+        output = re.split(r"In\s\[", after)[0].strip()
+        assert output.startswith("CheckFailed: "), output[:300]
+        assert words(output) == words(f"CheckFailed: {message}")
