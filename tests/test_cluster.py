@@ -4,6 +4,7 @@ tables as the local pool, byte for byte; a worker killed mid-run or a client sto
 loses nothing and grades nothing twice; workers that must not grade refuse, naming why."""
 import copy
 import csv
+import json
 import os
 import shutil
 import signal
@@ -193,6 +194,28 @@ def test_a_notebook_that_kills_every_worker_it_meets_is_that_students_grader_err
             submitted, out, context.course, client, gradebook=False, quiet=True)}
         assert again == results  # stored: not tried again (--retry-errors would)
         client.wait_for_workers(2, timeout=120)
+
+
+def test_a_scheduler_lost_mid_run_stops_the_run_and_blames_no_student(context, tmp_path):
+    out = tmp_path / "out"
+    with dask_cluster(tmp_path / "dask", workers=1) as address:
+        with distributed.Client(address, set_as_default=False) as client:
+            scheduler = client.run_on_scheduler(os.getpid)
+        run = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(context.sample),
+                                "--out", str(out), "--course", str(context.course),
+                                "--scheduler", address, "--timeout", str(TIMEOUT)], cwd=REPO,
+                               stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while not list(out.glob(".results/*/*/*.json")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(scheduler, signal.SIGKILL)
+        assert run.wait(timeout=120) == 2
+    err = run.stderr.read()
+    assert f"the Dask cluster at {address} failed while grading" in err
+    assert "run the same command again to grade the rest" in err
+    stored = [json.loads(p.read_text()) for p in out.glob(".results/*/*/*.json")]
+    assert stored and not any("grader-error" in r["flags"] for r in stored)
+    assert len(rows(out)) - 1 == sum(len(r["verdicts"]) for r in stored)  # tables: the graded
 
 
 def test_workers_whose_environment_differs_refuse_naming_the_difference_and_nothing_is_written(

@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 from dataclasses import asdict
 from pathlib import Path
 
@@ -291,9 +292,14 @@ class Cluster:
                 except KilledWorker as exc:
                     answer = {"error": f"the Dask workers grading it died each time it was "
                                        f"tried ({exc})"}
-                except Exception as exc:  # FutureCancelledError included
+                except Exception as exc:
                     if _import_failed(exc):
                         answer = {"refused": _unusable("", exc)}
+                    elif isinstance(exc, (CancelledError, OSError, TimeoutError)):
+                        # the cluster failed, not this notebook: no student is marked for it
+                        answer = {"refused": f"the Dask cluster at {self.address} failed while "
+                                             f"grading {unit.key} ({type(exc).__name__}: "
+                                             f"{str(exc)[:300]})"}
                     else:
                         answer = {"error": f"{type(exc).__name__}: {str(exc)[:300]}, on the "
                                        f"cluster"}
@@ -301,8 +307,8 @@ class Cluster:
                     future.release()
                 if "refused" in answer:
                     raise InstructorError(f"{answer['refused']}\n(the notebooks graded so far "
-                                          f"are stored; fix or stop that worker and run the "
-                                          f"command again)")
+                                          f"are stored: fix the cluster, then run the same "
+                                          f"command again to grade the rest)")
                 if "error" in answer:
                     yield grade.grader_error(unit, *args, answer["error"])
                 else:
