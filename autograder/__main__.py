@@ -3,6 +3,7 @@
     build   write build/course/ (nbgrader source and release) and notebooks/
     demo    build, autograde a sample class with nbgrader, print the score table
     map     the course map: each notebook and the files holding its prose, solutions, checks...
+            (--refresh: rewrite the notebook numbers of the Markdown outside the templates)
 
 Each subcommand lives in its own module with a `main(argv) -> exit code`; add one by adding
 a line to SUBCOMMANDS.

@@ -4,7 +4,9 @@ What a student receives (STUDENT_READS):
 - each assignment's release folder (the notebook and given.py);
 - the course's data/ folder, with its READMEs;
 - the installed `tfcourse` package: every message it raises or prints, every docstring (what
-  `help()` shows) and every comment of its source, which a student opens to see what a check does;
+  `help()` shows) and every comment of its source, which a student opens to see what a check does
+  (`tfcourse_instructor`, installed beside it for nbgrader's plugins, speaks to instructors and
+  is not scanned);
 - the course's pages written for students: the decoder contract (docs/contract.md, which
   `tfcourse.contract` cites) and notebook 06's rules (docs/transformer.md).
 Every path and command they read there must exist for them, or sit in a paragraph that says it
