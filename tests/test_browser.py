@@ -32,6 +32,7 @@ from autograder import mistakes_transformer as known_mistakes_transformer
 from autograder.mistakes import MISTAKES
 from tfcourse.checks import MISTAKES as HINTS
 from tfcourse.checks import CheckFailed, check
+from tfcourse_instructor.nbgrader_plugins import SCORE_OF_RECORD, score_of_record
 from tests.jupyter_browser import JupyterLab, NotebookPage, chromium_path, open_browser
 
 browser_test = pytest.mark.browser
@@ -369,7 +370,8 @@ def test_formgrader_lists_the_assignments_and_the_sample_class_scores(graded_cou
 # --- The instructor's term in docs/USERS.md, end to end with nbgrader's exchange. -----------------
 
 TFCOURSE_GRADE = Path(sys.executable).parent / "tfcourse-grade"
-TERM_STUDENTS = {"ontime": "wrong", "late": "reference"}  # student id -> sample answers they submit
+# student id -> the sample answers they submit (None: their submission holds no notebook)
+TERM_STUDENTS = {"ontime": "wrong", "late": "reference", "nothing": None}
 
 
 @pytest.fixture(scope="module")
@@ -404,8 +406,11 @@ def term(course, tmp_path_factory):
         home.mkdir()
         as_student = (course_id, on, f"--Exchange.cache={home / 'cache'}", f"--student={student}")
         build.run_nbgrader(home, "fetch_assignment", assignment, *as_student)
-        shutil.copyfile(course / "submitted" / answers / assignment / f"{assignment}.ipynb",
-                        home / assignment / f"{assignment}.ipynb")
+        if answers is None:
+            (home / assignment / f"{assignment}.ipynb").unlink()
+        else:
+            shutil.copyfile(course / "submitted" / answers / assignment / f"{assignment}.ipynb",
+                            home / assignment / f"{assignment}.ipynb")
         build.run_nbgrader(home, "submit", assignment, *as_student)
     build.run_nbgrader(mine, "collect", assignment, on)
     graded = subprocess.run([str(TFCOURSE_GRADE), mine / "submitted", "--out", mine / "graded", "--course", mine],
@@ -422,6 +427,8 @@ def term(course, tmp_path_factory):
 
 
 def term_score(student, assignment):
+    if TERM_STUDENTS[student] is None:
+        return 0
     return sum(sample_class.expected_scores([assignment])[TERM_STUDENTS[student]][assignment].values())
 
 
@@ -442,12 +449,23 @@ def test_term_penalises_the_late_submission_by_the_configured_method(term):
     assert float(late["score"]) == 0
 
 
-def test_term_students_fetch_the_courses_feedback_page(term):
+def test_term_students_fetch_the_courses_feedback_page_with_the_score_of_record(term):
+    top = sum(sample_class.expected_scores([term.assignment])["reference"][term.assignment].values())
     for student, home in term.homes.items():
         fetched = list((home / term.assignment / "feedback").rglob(f"{term.assignment}.html"))
+        if TERM_STUDENTS[student] is None:  # nbgrader keys feedback by the notebooks submitted
+            assert fetched == []
+            continue
         assert len(fetched) == 1, fetched
         page = (term.course / "graded" / "feedback" / student / term.assignment / f"{term.assignment}.html")
-        assert fetched[0].read_bytes() == page.read_bytes(), "the student gets the grader's page"
+        row = term.export[student]
+        record = score_of_record(float(row["score"]), top, float(row["late_submission_penalty"]))
+        assert SCORE_OF_RECORD in page.read_text()
+        assert fetched[0].read_text() == page.read_text().replace(SCORE_OF_RECORD, record), \
+            "the student gets the grader's page, with the export's score under its own"
+    late = next(iter(term.homes["late"].glob(f"{term.assignment}/feedback/*/{term.assignment}.html"))).read_text()
+    assert (f"a late penalty of {term_score('late', term.assignment):g} points" in late
+            and f"<b>0 / {top:g}</b>" in late)
     wrong = (next(iter(term.homes["ontime"].glob(f"{term.assignment}/feedback/*/{term.assignment}.html")))).read_text()
     assert "Known mistake" in wrong and "BEGIN HIDDEN TESTS" not in wrong
     assert "&lt;math" in wrong and "$$" not in wrong, "the course's formulas come typeset"
@@ -470,8 +488,10 @@ def test_term_formgrader_shows_each_submission_graded_with_its_score(term, page)
             .filter(row => row.querySelector('td.student-id'))
             .map(row => ['student-id', 'status', 'score'].map(c => row.querySelector('td.' + c).innerText.trim()))""")}
         top = sum(sample_class.expected_scores([term.assignment])["reference"][term.assignment].values())
-        assert shown == {"ontime": ["graded", f"{term_score('ontime', term.assignment):g} / {top:g}"],
-                         "late": ["graded", f"{term_score('late', term.assignment):g} / {top:g}"]}, shown
+        # formgrader sums the cell grades: the late penalty is not in it (it is in the export
+        # and the student's page; docs/USERS.md says which score is the one of record)
+        assert shown == {student: ["graded", f"{term_score(student, term.assignment):g} / {top:g}"]
+                         for student in TERM_STUDENTS}, shown
         # Autograde would run student code unsandboxed: it refuses, says why, and changes nothing.
         page.locator("#main-table tr td.autograde a").first.click()
         dialog = page.locator("#error-modal .modal-dialog")

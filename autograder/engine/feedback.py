@@ -11,6 +11,7 @@ from autograder.engine import layout
 from autograder.engine.bounded import bounded
 from autograder.engine.mathml import put_formulas, typeset
 from autograder.engine.sanitize import ANSI, sanitize_notebook
+from tfcourse_instructor.nbgrader_plugins import SCORE_OF_RECORD
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;
@@ -23,8 +24,6 @@ vertical-align:top}.passed{background:#e6f4e6}.failed{background:#fbe9e9}pre{whi
 # runs nothing; the page around it holds only the grader's table and notes, under that policy too.
 POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
           "form-action 'none'")
-# Where nbgrader's generate_feedback states the late penalty (tfcourse_instructor's CourseFeedback)
-LATE_PENALTY = "<!--late-penalty-->"
 FRAME = "width:100%;height:80vh;border:1px solid #ccc"
 RENDER_SECONDS = 30.0      # the layout's time for one notebook's page; then the plain page
 RENDER_MEMORY = 1 << 30    # and its memory, above what the worker maps
@@ -80,5 +79,5 @@ def render_feedback(result, executed, course_text=()):
         frame = notebook_frame(nb, course_text)
     title = f"{unit['assignment']}/{unit['notebook']} \u2014 {unit['student']}"
     return _document(title, f"<h1>{html.escape(title)}</h1><p>Score: <b>{total:g} / {top:g}</b>"
-                            f"</p>{LATE_PENALTY}<table><tr><th>test</th><th>score</th><th>result</th></tr>"
+                            f"</p>{SCORE_OF_RECORD}<table><tr><th>test</th><th>score</th><th>result</th></tr>"
                             f"{rows}</table>{notes}<h2>Your notebook, as graded</h2>{frame}")

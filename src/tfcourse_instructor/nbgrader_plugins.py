@@ -93,14 +93,26 @@ class RefuseAutograde(NotebookExporter):
 # autograded/<student>/<assignment>/ folder. nbgrader never copies a folder of this name from
 # there (it is in CourseDirectory.ignore), so the page reaches students only as below.
 COURSE_PAGES = "feedback"
+# Where the grader's page leaves room for the score of record (written by CourseFeedback).
+SCORE_OF_RECORD = "<!--score-of-record-->"
+
+
+def score_of_record(score, max_score, late_penalty):
+    """The line a fetched page gets: the gradebook's score after the late penalty and any change
+    made by hand in formgrader, which is what `nbgrader export` gives as `score`."""
+    late = (f"Submitted after the due date: a late penalty of {late_penalty:g} points is taken "
+            f"off. " if late_penalty else "")
+    return (f"<p class='note'>{late}Score of record (the course's gradebook, after any late "
+            f"penalty and the instructor's review): <b>{score:g} / {max_score:g}</b></p>")
 
 
 class CourseFeedback(HTMLExporter):
     """The exporter of `nbgrader generate_feedback`: the course grader's page for each notebook.
 
     nbgrader's own page shows the executed notebook and its cell scores; the grader's page says,
-    for each test, why it failed, with hidden values withheld. nbgrader still writes it to
-    feedback/ and release_feedback/fetch_feedback deliver it as usual.
+    for each test, why it failed, with hidden values withheld. Under its score it gets the score
+    of record, computed as nbgrader's GetGrades does (late penalty and grades changed in formgrader included).
+    nbgrader still writes it to feedback/ and release_feedback/fetch_feedback deliver it.
     """
 
     def from_notebook_node(self, nb, resources=None, **kwargs):
@@ -116,4 +128,12 @@ class CourseFeedback(HTMLExporter):
             raise NbGraderException(message)
         resources = ResourcesDict() if resources is None else resources
         resources["output_extension"] = ".html"
-        return page.read_text(encoding="utf-8"), resources
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:  # as nbgrader's GetGrades
+            graded = gb.find_submission_notebook(where["notebook"], where["assignment"],
+                                                 where["student"])
+            penalty = graded.late_submission_penalty or 0.0
+            record = score_of_record(graded.score - penalty, graded.max_score, penalty)
+        text = page.read_text(encoding="utf-8")
+        if SCORE_OF_RECORD not in text:  # a page made before the grader left room for it
+            text = text.replace("<body>", "<body>" + SCORE_OF_RECORD, 1)
+        return text.replace(SCORE_OF_RECORD, record, 1), resources
