@@ -358,7 +358,10 @@ def digest(folder):
 def build(course=COURSE, notebooks=NOTEBOOKS, force=False):
     """Write the sources, generate the release, copy it to `notebooks` (None: skip). Return ids.
 
-    `force` replaces notebooks that hold answers or outputs (see sync_notebooks)."""
+    `force` replaces notebooks that hold answers or outputs (see sync_notebooks). A new course
+    folder is made private to its owner: its source/ holds the answers (docs/USERS.md)."""
+    if not Path(course).exists():
+        Path(course).mkdir(parents=True, mode=0o700)
     ids = write_sources(course)
     generate_release(course, ids)
     if notebooks is not None:
