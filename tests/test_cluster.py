@@ -16,9 +16,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import pytest
 
 distributed = pytest.importorskip("distributed", reason="pip install -e .[cluster]")
+import cloudpickle  # noqa: E402 (distributed's dependency)
 
 from autograder import build, sample_class  # noqa: E402
 from autograder.engine import cluster, grade  # noqa: E402
@@ -127,6 +129,33 @@ def _sample_run(context, out, address, codes):
     args = [str(context.sample), "--out", str(out), "--course", str(context.course),
             "--scheduler", address, "--timeout", str(TIMEOUT)]
     return threading.Thread(target=lambda: codes.append(grade.main(args)))
+
+
+def test_a_task_carries_all_its_notebook_needs_so_workers_need_no_shared_filesystem(
+        context, address, tmp_path):
+    course = tmp_path / "course"  # a copy, gone before the worker sees the task
+    shutil.copytree(context.course, course)
+    submitted = tmp_path / "submitted"
+    folder = submitted / "reference" / "01_recurrent_cells"
+    shutil.copytree(context.sample / "reference" / "01_recurrent_cells", folder)
+    (folder / "notes.txt").write_text("CARRIED BY THE TASK")
+    nb = nbformat.read(folder / "01_recurrent_cells.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(open('notes.txt').read())"))
+    nbformat.write(nb, folder / "01_recurrent_cells.ipynb")
+    graded = grade.Course(course)
+    [unit] = grade.discover(submitted, graded, print)
+    task = cluster._task(unit, graded, Limits(timeout=TIMEOUT))
+    shutil.rmtree(course)
+    shutil.rmtree(submitted)
+    with distributed.Client(address, set_as_default=False) as client:
+        cloudpickle.register_pickle_by_value(cluster.cluster_call)
+        answer = client.submit(cluster.cluster_call.call, "autograder.engine.cluster.grade_task",
+                               task, cluster.environment(), False, pure=False).result()
+    result = answer["result"]
+    assert [v["score"] for v in result["verdicts"]] == [v["max_score"]
+                                                         for v in result["verdicts"]]
+    assert result["flags"] == [] and "Score: <b>8 / 8</b>" in answer["page"]
+    assert "CARRIED BY THE TASK" in answer["notebook"]  # the student's file reached the kernel
 
 
 def test_a_worker_killed_mid_run_loses_nothing_and_grades_nothing_twice(context, local, address,
@@ -318,3 +347,13 @@ def test_a_worker_refuses_more_than_one_thread_and_a_foreign_tfcourse(monkeypatc
     assert "--nthreads 1" in cluster.refusal(env, False, nthreads=4)
     monkeypatch.setattr(grade, "_tfcourse_dir", lambda: Path("/elsewhere/tfcourse"))
     assert "imports tfcourse from /elsewhere/tfcourse" in cluster.refusal(env, False)
+
+
+def test_the_environment_compared_is_the_packages_grading_uses_not_the_instructors_tools():
+    packages = cluster.environment()["packages"]
+    assert {"tfcourse", "numpy", "nbgrader", "ipykernel", "tqdm", "distributed"} <= set(packages)
+    assert not {"hypothesis", "playwright", "pytest-xdist"} & set(packages)  # the test extra
+    other = copy.deepcopy(cluster.environment())
+    other["packages"].pop("tqdm")
+    assert cluster.differences(cluster.environment(), other) == [
+        f"tqdm not installed (the client has {packages['tqdm']})"]

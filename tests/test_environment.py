@@ -68,3 +68,12 @@ def test_no_test_module_needs_torch_to_be_collected():
         assert path.name == "torch_reference.py" or not top_level, (
             f"{path.name} imports torch at the top: use `from tests.torch_reference import "
             "needs_torch, torch` and mark the tests that need it @needs_torch")
+
+
+def test_the_test_command_installs_the_cluster_extra_and_students_get_tqdm_alone():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "cluster" in tasks.EXTRAS["test"] and "cluster" not in tasks.EXTRAS["main"]
+    assert [_split(r)[0] for r in pyproject["project"]["optional-dependencies"]["cluster"]] == [
+        "distributed"]
+    assert "tqdm" in dict(map(_split, pyproject["project"]["dependencies"]))
+    assert "pip install -e .[cluster]" in (ROOT / "environment.yml").read_text()

@@ -59,15 +59,47 @@ MAX_DIFFERENCES = 8  # differences named in a refusal
 _ENVIRONMENT = []
 
 
+def _normal(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _course_packages():
+    """The packages grading can use: the course's dependencies and its [cluster] extra
+    (pyproject.toml), and theirs, recursively, as installed here. Others (dask-jobqueue on the
+    instructor's machine only, say) do not matter."""
+    import tomllib
+    from packaging.requirements import Requirement
+    project = tomllib.loads((grade.REPO / "pyproject.toml").read_text())["project"]
+    todo = [Requirement(text) for text in [f"{project['name']}[cluster]", *project["dependencies"],
+                                           *project["optional-dependencies"]["cluster"]]]
+    seen = set()
+    while todo:
+        wanted = todo.pop()
+        if _normal(wanted.name) in seen:
+            continue
+        seen.add(_normal(wanted.name))
+        try:
+            requires = importlib.metadata.distribution(wanted.name).requires or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for requirement in map(Requirement, requires):
+            if requirement.marker is None or any(requirement.marker.evaluate({"extra": extra})
+                                                 for extra in wanted.extras or [""]):
+                todo.append(requirement)
+    return seen
+
+
 def environment():
-    """What every worker must share with the client: Python, installed packages, the grader's
-    version and the course's files ({relative path: sha256}). Computed once per process."""
+    """What every worker must share with the client: Python, the versions of the packages
+    grading uses ("not installed" if missing), the grader's version and the course's files
+    ({relative path: sha256}). Computed once per process."""
     if not _ENVIRONMENT:
         packages = {}
-        for dist in importlib.metadata.distributions():
-            name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
-            if name:
-                packages[name] = dist.version
+        for name in sorted(_course_packages()):
+            try:
+                packages[name] = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                packages[name] = "not installed"
         files = {}
         for top, pattern in COURSE_FILES.items():
             for path in sorted((grade.REPO / top).rglob(pattern)):
@@ -94,7 +126,8 @@ def differences(client, worker):
     for path in sorted(set(client["files"]) | set(worker["files"])):
         mine, theirs = client["files"].get(path), worker["files"].get(path)
         if mine != theirs:
-            found.append(f"{path} {'missing' if theirs is None else 'only on the worker' if mine is None else 'differs'}")
+            found.append(f"{path} " + ("missing" if theirs is None else "only on the worker"
+                                       if mine is None else "differs"))
     if len(found) > MAX_DIFFERENCES:
         found[MAX_DIFFERENCES:] = [f"and {len(found) - MAX_DIFFERENCES} more"]
     return found
