@@ -12,6 +12,7 @@ The build writes the nbgrader course folder (nbgrader_config.py, source/<id>/<id
 given.py), runs `nbgrader generate_assignment`, and copies release/<id>/ to notebooks/<id>/.
 """
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -152,6 +153,26 @@ def given_source(assignment, tpls, owner):
     return text
 
 
+def shipped_modules(assignment, tpls):
+    """{file name: text} of the solutions/ modules released whole with `assignment`
+    (inline.SHIPPED): each from the first assignment whose reference solutions import it on,
+    so that it answers nothing of an assignment before that one."""
+    first = {}
+    for a, tpl in tpls.items():
+        for imp in inline.closure(_roots(tpl.graded_functions))[1]:
+            if imp.module in inline.SHIPPED:
+                first.setdefault(imp.module, a)
+    files = {}
+    for module, a in sorted(first.items()):
+        if a <= assignment:
+            path = Path(importlib.util.find_spec(module).origin)
+            files[inline.SHIPPED[module] + ".py"] = (
+                f"# Generated in the course repository, for instructors, by `python -m autograder "
+                f"build`\n# from {path.relative_to(ROOT)}. Do not edit: rebuild instead.\n"
+                + path.read_text())
+    return files
+
+
 # ----------------------------------------------------------------------------- notebooks
 
 def _nbgrader(grade_id, solution=False, grade=False, points=None):
@@ -259,6 +280,8 @@ def write_sources(course=COURSE):
         folder.mkdir(parents=True)
         given = given_names(assignment, owner)
         nbformat.write(source_notebook(tpl, given), folder / f"{assignment}.ipynb")
+        for name, text in shipped_modules(assignment, tpls).items():
+            (folder / name).write_text(text)
         text = given_source(assignment, tpls, owner)
         if text is not None:
             (folder / GIVEN).write_text(text)

@@ -13,7 +13,7 @@ from autograder.case_tools import CaseTools
 from autograder.cases_transformer import MIN_GAP
 from autograder.mistakes_lm import MISTAKES
 from tfcourse.checks_lm import case_args, encode
-from tfcourse.gpt import gpt_forward
+from solutions.tiny_gpt import gpt_forward
 
 
 def _spec(**spec):

@@ -23,10 +23,14 @@ from dataclasses import dataclass
 
 # Modules whose definitions are copied (never imported) into what the build writes.
 INLINABLE = ("solutions", "autograder.mistakes")
+# Modules of solutions/ that the build ships whole, beside a notebook, under the name given
+# (autograder/build.py: SHIPPED): code imports them, and the notebook imports that file.
+SHIPPED = {"solutions.tiny_gpt": "tiny_gpt"}
 
 
 def is_inlinable(module_name):
-    return any(module_name == m or module_name.startswith(m + ".") for m in INLINABLE)
+    return module_name not in SHIPPED and any(
+        module_name == m or module_name.startswith(m + ".") for m in INLINABLE)
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,10 @@ class Import:
     alias: str
 
     def render(self):
+        module = SHIPPED.get(self.module, self.module)
         if self.name is None:
-            return f"import {self.module}" + ("" if self.alias == self.module else f" as {self.alias}")
-        return f"from {self.module} import {self.name}" + (
+            return f"import {module}" + ("" if self.alias == self.module else f" as {self.alias}")
+        return f"from {module} import {self.name}" + (
             "" if self.alias == self.name else f" as {self.alias}")
 
 
@@ -197,7 +202,8 @@ def render_imports(imports):
             lines.append(i.render())
         else:
             by_module.setdefault(i.module, []).append(i.name)
-    lines += [f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(by_module.items())]
+    lines += [f"from {SHIPPED.get(m, m)} import {', '.join(sorted(names))}"
+              for m, names in sorted(by_module.items())]
     return lines
 
 

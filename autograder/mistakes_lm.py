@@ -7,7 +7,7 @@ the mistake; tests/test_checks_lm.py proves each one is named.
 import numpy as np
 
 from solutions.lm import causal_lm_loss, next_token
-from tfcourse.gpt import gpt_forward_cached
+from solutions.tiny_gpt import gpt_forward_cached
 
 
 def _nll(logits, labels, ignore_index):

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from solutions.lm import generate  # noqa: E402
 from tfcourse.char_corpus import ORDER, char_source, load_corpus  # noqa: E402
-from tfcourse.gpt import gpt_forward, load_gpt  # noqa: E402
+from solutions.tiny_gpt import gpt_forward  # noqa: E402
+from tfcourse.gpt import load_gpt  # noqa: E402
 from tfcourse.lm_measure import RESULTS, mean_ci, ratio_ci  # noqa: E402
 from tfcourse.reproduce import record  # noqa: E402
 

@@ -5,8 +5,8 @@
     python scripts/train_tiny_gpt.py --steps 20 --out /tmp/x.npz   # a quick try
 
 PyTorch is a test dependency only: students load the weights with tfcourse.gpt.load_gpt and
-run them with the course's numpy forward. `TinyGPT` below is the same model as
-tfcourse.gpt (pre-norm blocks, multi-head causal attention, GELU-tanh MLP, tied embeddings);
+run them with the course's numpy forward (solutions/tiny_gpt.py, released with notebook 07).
+`TinyGPT` below is the same model (pre-norm blocks, multi-head causal attention, GELU-tanh MLP, tied embeddings);
 tests/test_gpt.py loads the saved weights into it and proves both give the same logits in
 float64. Training is teacher forcing exactly as GPT-2's: the inputs are a window of text, the
 labels the same window, and the loss scores position t's logits against token t + 1.

@@ -7,11 +7,11 @@ decoder, but nothing is shifted before the model: the labels are the inputs them
 (`labels = input_ids`, as Hugging Face's causal LMs take them), and the loss pairs position
 t's logits with label t + 1. Generation is free running: each new token is chosen from the
 model's own logits and fed back, one position at a time, with the keys and values of the
-earlier positions kept in a cache (tfcourse.gpt.gpt_forward_cached).
+earlier positions kept in a cache (solutions/tiny_gpt.py, released with the notebook).
 """
 import numpy as np
 
-from tfcourse.gpt import gpt_forward_cached
+from solutions.tiny_gpt import gpt_forward_cached
 from tfcourse.transformer_params import check_integer
 from tfcourse.validate import as_float_array, check_count, check_real, make_rng
 

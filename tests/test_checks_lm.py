@@ -9,6 +9,7 @@ import pytest
 import solutions
 from autograder import cases_lm
 from autograder.mistakes_lm import MISTAKES as WRONG
+from solutions.tiny_gpt import gpt_forward
 from tfcourse import checks_lm as checks
 from tfcourse.checks_lm import MISTAKES, CheckFailed
 
@@ -80,15 +81,16 @@ def test_generate_drawing_an_extra_number_is_told_how_many_it_drew():
 
 
 def test_the_relations_pass_for_the_reference_and_name_the_mistake_that_breaks_them(capsys):
-    checks.check_loss_equals_step_losses(solutions.causal_lm_loss)
-    checks.check_two_forms_agree(solutions.causal_lm_loss, solutions.shift_right)
+    checks.check_loss_equals_step_losses(solutions.causal_lm_loss, gpt_forward)
+    checks.check_two_forms_agree(solutions.causal_lm_loss, solutions.shift_right, gpt_forward)
     assert capsys.readouterr().out.count("\u2714") == 2
     for mistake in ("mean_of_means", "no_shift", "summed"):
         with pytest.raises(CheckFailed, match="per-step losses of step-by-step decoding") as err:
-            checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"][mistake])
+            checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"][mistake], gpt_forward)
         assert checks.MISTAKES[mistake] in str(err.value), (mistake, str(err.value))
     with pytest.raises(CheckFailed, match="the decoder-only form gives"):
-        checks.check_two_forms_agree(WRONG["causal_lm_loss"]["counts_ignored"], solutions.shift_right)
+        checks.check_two_forms_agree(WRONG["causal_lm_loss"]["counts_ignored"], solutions.shift_right,
+                                     gpt_forward)
 
 
 def test_the_checks_never_import_solutions_or_the_autograder():

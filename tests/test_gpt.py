@@ -1,14 +1,15 @@
-"""tfcourse.gpt: the numpy GPT equals the PyTorch model that was trained (float64), its KV cache
-equals one pass, bad input is named, and the committed weights are the ones the script trained."""
+"""solutions/tiny_gpt.py (released with notebook 07): the numpy GPT equals the PyTorch model that
+was trained (float64), its KV cache equals one pass, bad input is named, and the committed weights are the ones the script trained."""
 import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from solutions.tiny_gpt import gpt_forward, gpt_forward_cached
 from tests.torch_reference import needs_torch, torch
 from tfcourse.char_corpus import char_source, load_corpus
-from tfcourse.gpt import gpt_forward, gpt_forward_cached, load_gpt, random_gpt_params
+from tfcourse.gpt import load_gpt, random_gpt_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +69,7 @@ def test_feeding_tokens_one_at_a_time_through_the_cache_equals_one_pass():
     for t in range(4, 11):
         logits, cache = gpt_forward_cached(ids[:, t:t + 1], params, cache)
         rows.append(logits)
-    assert cache.length == 11 and cache.keys[0].shape == (2, 3, 11, 4)
+    assert cache.keys[0].shape == (2, 3, 11, 4) and len(cache.values) == 2
     np.testing.assert_allclose(np.concatenate(rows, axis=1), one_pass, rtol=1e-12, atol=1e-12)
 
 

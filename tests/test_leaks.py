@@ -279,11 +279,7 @@ def _reference_expressions(min_chars, kinds=(ast.Call, ast.BinOp, ast.Compare)):
 
 # Known and reported, not fixed here: each entry must still hold what it is excused for, so that
 # the excuse goes once the module is fixed (the tests below check both ways).
-_GPT = ("issue 19: notebook 07's numpy GPT computes masked scaled dot-product attention and a "
-        "stable softmax (_softmax), answers of notebook 06's causal_self_attention; it should "
-        "reach students with 07's release instead")
-OPEN = {("names", "gpt.py"): _GPT, ("code", "gpt.py"): _GPT,
-        ("code", "training.py"): "issue 19: masked_cross_entropy (notebook 05's fit_decoder) "
+OPEN = {("code", "training.py"): "issue 19: masked_cross_entropy (notebook 05's fit_decoder) "
                                  "computes the log-softmax cross-entropy that notebook 07's "
                                  "causal_lm_loss asks for"}
 
@@ -319,6 +315,32 @@ def test_tfcourse_code_holds_no_expression_of_a_reference_solution():
         code = {ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.expr)}
         found = {e: secret[e] for e in code & set(secret)}
         _open_or_clean("code", path, found, "computes what a reference solution does")
+
+
+@pytest.mark.parametrize("assignment", build.assignments())
+def test_a_release_holds_only_its_notebook_given_py_and_the_modules_shipped_with_it(course, assignment):
+    tpls = build.templates()
+    expected = {f"{assignment}.ipynb"} | set(build.shipped_modules(assignment, tpls))
+    expected |= {build.GIVEN} if assignment != build.assignments()[0] else set()
+    assert {str(p) for p in build.release_files(course, assignment)} == expected
+
+
+def test_the_tiny_gpt_reaches_students_of_notebook_07_only_and_answers_nothing_of_07(course):
+    """Its masked attention is notebook 06's exercise: not in tfcourse (the tests above), not in
+    a release before 07, and no expression of 07's reference solutions in it."""
+    tpls = build.templates()
+    shipped = {a: set(build.shipped_modules(a, tpls)) for a in tpls}
+    assert [a for a in tpls if "tiny_gpt.py" in shipped[a]] == ["07_teacher_forcing_in_language_models"]
+    text = (course / "release" / "07_teacher_forcing_in_language_models" / "tiny_gpt.py").read_text()
+    tree = ast.parse(text)
+    assert {"gpt_forward", "gpt_forward_cached"} <= {n.name for n in tree.body
+                                                    if isinstance(n, ast.FunctionDef)}
+    assert _imports(text) <= {"numpy", "tfcourse"}
+    secret = {e: w for e, w in _reference_expressions(24).items() if w.startswith("07")}
+    assert any("causal_lm_loss" in w for w in secret.values())
+    found = {e: secret[e] for e in {ast.unparse(n) for n in ast.walk(tree)
+                                    if isinstance(n, ast.expr)} & set(secret)}
+    assert not found, f"tiny_gpt.py computes what 07's references do: {found}"
 
 
 def _squash(text):

@@ -5,7 +5,8 @@ import pytest
 
 from solutions import causal_lm_loss, generate
 from tests.torch_reference import needs_torch, torch
-from tfcourse.gpt import gpt_forward, random_gpt_params
+from solutions.tiny_gpt import gpt_forward
+from tfcourse.gpt import random_gpt_params
 
 
 def _torch_loss(logits, labels, ignore_index):

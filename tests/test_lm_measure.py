@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from solutions.tiny_gpt import gpt_forward_cached
 from tfcourse.gpt import random_gpt_params
 from tfcourse.lm_measure import (describe_exposure_bias, load_exposure_bias, mean_ci, ratio_ci,
                                  time_per_new_token)
@@ -50,11 +51,11 @@ def test_mean_ci_and_ratio_ci_contain_their_estimates():
 
 
 def test_time_per_new_token_measures_both_ways_at_each_length():
-    times = time_per_new_token(random_gpt_params(5, P=16, rng=0), lengths=(2, 8), repeats=2)
+    times = time_per_new_token(gpt_forward_cached, random_gpt_params(5, P=16, rng=0), lengths=(2, 8), repeats=2)
     assert list(times["T"]) == [2, 8]
     assert all(np.all(times[k] > 0) for k in ("KV cache", "recompute the prefix"))
     with pytest.raises(ValueError, match="lengths: the model reads at most P=16"):
-        time_per_new_token(random_gpt_params(5, P=16, rng=0), lengths=(16,))
+        time_per_new_token(gpt_forward_cached, random_gpt_params(5, P=16, rng=0), lengths=(16,))
 
 
 def test_the_first_row_of_the_committed_results_is_what_the_script_computes():

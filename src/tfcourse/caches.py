@@ -65,6 +65,8 @@ class DecoderCache(NamedTuple):
 class KVCache(NamedTuple):
     """A transformer decoder's keys (..., t, d_k) and values (..., t, d_v) of the t positions
     decoded so far (transformer_decoder_step, 06_teacher_forcing_in_transformers): position t
-    attends over them and its own key and value, which the step appends."""
+    attends over them and its own key and value, which the step appends. The tiny GPT of
+    07_teacher_forcing_in_language_models keeps one such pair per block: keys and values are
+    then tuples of (..., n_head, t, d_head) arrays."""
     keys: np.ndarray
     values: np.ndarray

@@ -20,8 +20,7 @@ import numpy as np
 
 from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, raise_first_failure, unpack
 from tfcourse.checks_transformer import _array, _close, _first_difference, decode, encode
-from tfcourse.gpt import gpt_forward, random_gpt_params
-from tfcourse.training import masked_cross_entropy
+from tfcourse.gpt import random_gpt_params
 
 __all__ = ["check", "check_hidden", "check_cases", "CheckFailed", "pack", "unpack",
            "check_loss_equals_step_losses", "check_two_forms_agree"]
@@ -253,9 +252,10 @@ def _padded_batch(V=11, T=9, lengths=(9, 6, 2), seed=8):
     return np.where(real, ids, 0), real
 
 
-def check_loss_equals_step_losses(causal_lm_loss, V=11):
+def check_loss_equals_step_losses(causal_lm_loss, gpt_forward, V=11):
     """Your one-pass loss equals the per-step losses of step-by-step decoding, summed and divided
-    by the number of counted tokens (each per-step loss also computed by your function)."""
+    by the number of counted tokens (each per-step loss also computed by your function).
+    gpt_forward(input_ids, params) -> logits is the model's one pass (tiny_gpt.py)."""
     __tracebackhide__ = True
     params = random_gpt_params(V, D=8, n_head=2, n_layer=2, P=16, rng=9)
     ids, real = _padded_batch(V)
@@ -295,7 +295,7 @@ def _relation_mistake(causal_lm_loss, V, one_pass, steps):
             "left out) and that you divide the sum by their number.")
 
 
-def check_two_forms_agree(causal_lm_loss, shift_right, start_token_id=1, V=11):
+def check_two_forms_agree(causal_lm_loss, shift_right, gpt_forward, start_token_id=1, V=11):
     """The encoder-decoder form (inputs shift_right(labels), logits t score label t) and the
     decoder-only form (labels = input_ids, the shift inside the loss) give the same loss."""
     __tracebackhide__ = True
@@ -304,7 +304,12 @@ def check_two_forms_agree(causal_lm_loss, shift_right, start_token_id=1, V=11):
     targets = np.where(real, ids, -100)                           # y_0 .. y_{T-1}, padded
     # encoder-decoder form: the inputs are the labels shifted right, no shift in the loss
     inputs = shift_right(targets, start_token_id, 0)
-    ed_loss, _ = masked_cross_entropy(gpt_forward(inputs, params), np.where(real, ids, 0), real)
+    ed_logits = gpt_forward(inputs, params)
+    # row t scores label t; each row's loss on its own (your function on a two-position input
+    # whose only pair is that row and its label), then the mean over the counted rows
+    rows = [_loss(causal_lm_loss, np.stack([ed_logits[b, t], np.zeros(V)]), np.array([0, ids[b, t]]))
+            for b, t in zip(*np.nonzero(real))]
+    ed_loss = sum(rows) / len(rows)
     # decoder-only form: one sequence [start, y_0 .. y_{T-1}], labels = input_ids
     full = np.concatenate([np.full((len(ids), 1), start_token_id), np.where(real, ids, 0)], axis=1)
     labels = np.concatenate([np.full((len(ids), 1), start_token_id), targets], axis=1)

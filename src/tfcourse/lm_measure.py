@@ -1,7 +1,7 @@
 """Measurements of 07_teacher_forcing_in_language_models: the cost of a new token, and exposure
 bias in a language model.
 
-    times = time_per_new_token(params, lengths)   # KV cache vs recomputing the prefix, live
+    times = time_per_new_token(gpt_forward_cached, params, lengths)   # KV cache vs recompute, live
     results = load_exposure_bias()                # data/experiments/lm_exposure_bias.json
     print(describe_exposure_bias(results))        # sentences that say no more than the intervals
 
@@ -19,7 +19,6 @@ import time
 
 import numpy as np
 
-from tfcourse.gpt import gpt_forward, gpt_forward_cached
 from tfcourse.paths import data_dir
 
 RESULTS = "lm_exposure_bias.json"
@@ -27,19 +26,21 @@ RESULTS = "lm_exposure_bias.json"
 
 # ----------------------------------------------------------------------------- cost per token
 
-def time_per_new_token(params, lengths=(8, 16, 32, 63), repeats=20, seed=0):
+def time_per_new_token(forward_cached, params, lengths=(8, 16, 32, 63), repeats=20, seed=0):
     """Seconds to get the logits of ONE new token after a prefix of each length: with a KV cache
     (feed the new token only) and without (run the whole prefix + token again). The best of
-    `repeats` runs. Returns {"T": prefix lengths, "KV cache": s, "recompute the prefix": s}."""
+    `repeats` runs. forward_cached is the model's `(ids, params, cache=None) -> (logits, cache)`
+    (gpt_forward_cached of tiny_gpt.py, released with the notebook). Returns {"T": prefix lengths,
+    "KV cache": s, "recompute the prefix": s}."""
     V, P = params["wte"].shape[0], params["wpe"].shape[0]
     ids = np.random.default_rng(seed).integers(0, V, size=max(lengths) + 1)
     cached, full = [], []
     for T in lengths:
         if T + 1 > P:
             raise ValueError(f"lengths: the model reads at most P={P} positions, got {T} + 1")
-        _, cache = gpt_forward_cached(ids[:T], params)
-        cached.append(_best(lambda: gpt_forward_cached(ids[T:T + 1], params, cache), repeats))
-        full.append(_best(lambda: gpt_forward(ids[:T + 1], params)[-1], repeats))
+        _, cache = forward_cached(ids[:T], params)
+        cached.append(_best(lambda: forward_cached(ids[T:T + 1], params, cache), repeats))
+        full.append(_best(lambda: forward_cached(ids[:T + 1], params)[0][-1], repeats))
     return {"T": np.array(lengths), "KV cache": np.array(cached),
             "recompute the prefix": np.array(full)}
 
