@@ -1,10 +1,12 @@
 # Generated in the course repository, for instructors, by `python -m autograder build`
 # from solutions/tiny_gpt.py. Do not edit: rebuild instead.
-"""A tiny GPT in numpy: the decoder-only transformer notebook 07 runs, trains on and generates from.
+"""A tiny GPT in numpy: the decoder-only transformer that 07_teacher_forcing_in_language_models
+runs and generates from.
 
-It reaches students with notebook 07's release (and no earlier one), as a file beside the
-notebook, because its masked attention and stable softmax answer notebook 06 in substance;
-that is also why it is not part of the `tfcourse` package, which every student has.
+It reaches students with that notebook's release (and no earlier one), as a file beside the
+notebook, because its masked attention and stable softmax answer the exercises of
+06_teacher_forcing_in_transformers in substance; that is also why it is not part of the
+`tfcourse` package, which every student has.
 
 B is an optional batch size, T the number of positions fed, V the vocabulary size, D the model
 size, n_head the number of attention heads (head size D / n_head), P the longest context.
