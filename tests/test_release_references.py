@@ -11,7 +11,8 @@ What a student receives (STUDENT_READS):
   `tfcourse.contract` cites) and notebook 06's rules (docs/transformer.md).
 Every path and command they read there must exist for them, or sit in a paragraph that says it
 is "in the course repository, for instructors" (and then exist in the repository, so it is not
-stale either). Neither names a notebook by a hand-written number: Markdown writes
+stale either); in a notebook, where a student acts on what they read, the mark is not enough.
+Neither names a notebook by a hand-written number: Markdown writes
 `notebook 05<!--nb:training-->` (`python -m autograder map --refresh` sets the number from the
 course map), Python names the notebook by its id (`05_training_with_teacher_forcing`, the name
 of the student's folder), which must be in the map.
@@ -128,7 +129,8 @@ def unresolved(release):
     problems = []
     for path, folder in student_reads(release):
         for paragraph in paragraphs(path):
-            marked = FOR_INSTRUCTORS in paragraph.lower()
+            # A notebook is where a student acts: it points only at what they have.
+            marked = FOR_INSTRUCTORS in paragraph.lower() and path.suffix != ".ipynb"
             refs = set(PATH.findall(paragraph)) | set(COMMAND.findall(paragraph))
             for ref in sorted(refs - set(WRITTEN.findall(paragraph))):
                 if exists_for_student(ref, folder, release):
@@ -198,10 +200,15 @@ def test_the_scan_finds_what_a_student_cannot_open(tmp_path):
         "--out mine.npz`.\n\n"
         "In the course repository, for instructors: `scripts/exposure_bias.py`.\n\n"
         "In the course repository, for instructors: `scripts/no_such_script.py`.\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "In the course repository, for instructors: `scripts/bench_kv_cache.py`.")])
+    nbformat.write(nb, folder / "01_x.ipynb")
     problems = unresolved(tmp_path / "release")
     found = sorted(p.split(": ", 1)[1].split(" in: ")[0] for p in problems
                    if p.startswith("01_x"))
-    assert found == ["'docs/USERS.md'", "'scripts/make_pretrained.py'",
+    assert found == ["'docs/USERS.md'",
+                     "'scripts/bench_kv_cache.py'",   # in a notebook the mark is not enough
+                     "'scripts/make_pretrained.py'",
                      "'scripts/no_such_script.py' (marked, but not in the repository)",
                      "'src/tfcourse/datasets.py'"]
 
