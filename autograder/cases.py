@@ -9,7 +9,7 @@ instructor's side: the build packs them into the hidden-test region of each test
 import numpy as np
 
 import solutions
-from autograder.mistakes import MISTAKES
+from autograder.mutations import case_key, catalogue, rounded
 from tfcourse.checks import argmax_gap, case_args, encode
 
 CELLS = ("rnn", "lstm", "gru")
@@ -138,17 +138,29 @@ def with_expected(name, case):
     return out
 
 
-def with_mistakes(name, case):
-    """`case` plus each known mistake's output on it, where that output is not the right answer."""
+def mutants(name):
+    """The mutants (autograder/mutations) a wrong answer of `name` is matched against: those
+    that compute something else than the reference on a public or hidden case."""
+    return catalogue(name, VISIBLE[name] + HIDDEN[name], _args, reference_result)[0]
+
+
+def with_mistakes(name, case, texts=False):
+    """`case` plus each mutant's output on it (9 digits; None where it raised), where that
+    output is not the right answer; with `texts`, the sentences naming those mutants too."""
     expected = reference_result(name, case)
     mistakes = {}
-    for mistake, impl in MISTAKES[name].items():
-        args, kwargs = _args(name, case)
-        with np.errstate(all="ignore"):
-            out = impl(*args, **kwargs)
-        if not _same(out, expected):
-            mistakes[mistake] = encode(_as_result(out))
-    return dict(case, mistakes=mistakes)
+    for mutant, out in zip(mutants(name), _mutant_outputs(name, case)):
+        if out is None or not _same(out, expected):
+            mistakes[mutant.id] = None if out is None else encode(rounded(_as_result(out)))
+    out = dict(case, mistakes=mistakes)
+    if texts:
+        out["diagnoses"] = {m.id: m.text for m in mutants(name) if m.id in mistakes}
+    return out
+
+
+def _mutant_outputs(name, case):
+    _, by_case = catalogue(name, VISIBLE[name] + HIDDEN[name], _args, reference_result)
+    return by_case[case_key(case)]
 
 
 def _as_result(value):
@@ -184,6 +196,7 @@ def public_reference(name):
     """The JSON-able content of data/reference/<name>.json."""
     cases = [explicit(name, with_mistakes(name, with_expected(name, c))) for c in VISIBLE[name]]
     return {"function": name,
+            "diagnoses": {m.id: m.text for m in mutants(name)},
             "generated_by": "python scripts/make_reference_logits.py",
             "tolerance": {"rtol": 1e-6, "atol": 1e-9},
             "cases": cases}
@@ -191,4 +204,4 @@ def public_reference(name):
 
 def hidden_cases(name):
     """The hidden cases of `name`, each with its expected result, ready to pack."""
-    return [with_expected(name, c) for c in HIDDEN[name]]
+    return [with_mistakes(name, with_expected(name, c), texts=True) for c in HIDDEN[name]]

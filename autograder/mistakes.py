@@ -1,10 +1,12 @@
-"""Known mistakes: wrong implementations of the graded functions, as students write them.
+"""Known mistakes of notebooks 01-04: wrong implementations written by hand, as students write them.
 
-Instructor side only. They serve twice:
-- scripts/make_reference_logits.py stores their outputs beside the reference outputs in
-  data/reference/, so that tfcourse.checks can name a mistake without shipping its code;
+Instructor side only. What the checks name is no longer this list: autograder/mutations makes
+every mutant of the reference solutions, and data/reference/ stores their outputs. These
+hand-written answers stay as wrong answers written independently of that mechanism:
 - the sample class's "wrong" student (autograder/sample_class.py) gets some of them inlined
-  into its notebooks.
+  into its notebooks;
+- tests/test_checks.py and scripts/diagnosis_rate.py check that the mutants name each of them
+  (a held-out set: several are spelt unlike any single mutation, and still match on behaviour).
 
 `MISTAKES[function][mistake_id]` is a function with the graded function's signature; each
 mistake_id has a hint in tfcourse.checks.MISTAKES. A mistake's body uses only numpy and the

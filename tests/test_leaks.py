@@ -1,6 +1,7 @@
 """Nothing a student receives holds a solution line of its own or a later assignment, or any
 hidden-test line, and nothing a student receives imports `solutions` (or `autograder`)."""
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -354,10 +355,14 @@ def test_no_hint_or_message_spells_out_reference_code():
     secret = {_squash(e): where for e, where in _reference_expressions(10).items()
               if _squash(e) not in statements}
     assert _squash("np.tril(np.ones((T, T), dtype=bool))") in secret
-    for path, tree in _tfcourse_trees().items():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                text = _squash(node.value)
-                found = [(e, w) for e, w in secret.items()
-                         if re.search(r"(?<!\w)" + re.escape(e), text)]
-                assert not found, f"{path.name}: {node.value!r} spells out {found}"
+    shipped = [(path.name, node.value) for path, tree in _tfcourse_trees().items()
+               for node in ast.walk(tree) if isinstance(node, ast.Constant)
+               and isinstance(node.value, str)]
+    # the sentences naming each mutant (autograder/mutations) that data/reference/ ships
+    shipped += [(path.name, text) for path in sorted((ROOT / "data" / "reference").glob("*.json"))
+                for text in json.loads(path.read_text()).get("diagnoses", {}).values()]
+    assert any(name.endswith(".json") for name, _ in shipped)
+    for where, value in shipped:
+        text = _squash(value)
+        found = [(e, w) for e, w in secret.items() if re.search(r"(?<!\w)" + re.escape(e), text)]
+        assert not found, f"{where}: {value!r} spells out {found}"

@@ -243,7 +243,10 @@ def load_reference(name):
                                 f"incomplete; get the course's data/ folder again (in the course "
                                 f"repository, for instructors, `python "
                                 f"scripts/make_reference_logits.py` writes it)")
-    return json.loads(path.read_text())
+    reference = json.loads(path.read_text())
+    for case in reference["cases"]:  # each case names its mistakes with the file's sentences
+        case.setdefault("diagnoses", reference.get("diagnoses", {}))
+    return reference
 
 
 # ----------------------------------------------------------------------------- running
@@ -385,23 +388,60 @@ def _normalise(kind, name, value):
     return _as_real_array(name, value, "its result")
 
 
+def _matches(kind, got, output):
+    if output is None:  # the mistake raised on this case
+        return False
+    out = decode(output)
+    if kind == "pair":
+        return _close(got[0], np.asarray(out[0])) and _close(got[1], np.asarray(out[1]))
+    return _close(got, np.asarray(out, dtype=np.float64))
+
+
 def _matching_mistakes(kind, got, mistakes):
+    return [mistake for mistake, output in mistakes.items() if _matches(kind, got, output)]
+
+
+_ABSENT = object()
+
+
+def matching_mutants(name, cases, results):
+    """The mistakes (ids) that reproduce the student's answer on every case it answered.
+
+    `results[k]` is the student's result on `cases[k]`, or None where the call failed. A case
+    stores the output of each mistake that computes something else than the reference there
+    (None where the mistake raised); a mistake absent from a case computes the reference's
+    answer on it. Matching is on behaviour: any code that computes what a mistake computes on
+    all cases gets that mistake's name, however it is written."""
+    kind = KINDS[name]
+    answered = []
+    for case, got in zip(cases, results):
+        if got is not None:
+            try:
+                answered.append((case, _normalise(kind, name, got)))
+            except CheckFailed:
+                return []
+    ids = dict.fromkeys(m for case in cases for m in case.get("mistakes", {}))
     found = []
-    for mistake, output in mistakes.items():
-        out = decode(output)
-        if kind == "pair":
-            if _close(got[0], out[0]) and _close(got[1], out[1]):
+    for mistake in ids:
+        for case, got in answered:
+            output = case.get("mistakes", {}).get(mistake, _ABSENT)
+            if not (_matches(kind, got, case["expected"]) if output is _ABSENT
+                    else _matches(kind, got, output)):
+                break
+        else:
+            if answered:
                 found.append(mistake)
-        elif _close(got, np.asarray(out, dtype=np.float64)):
-            found.append(mistake)
     return found
 
 
-def _hints(found):
-    if len(found) > 1:
-        return ("\n  Your answer is exactly what each of these known mistakes computes:" +
-                "".join(f"\n  - {MISTAKES.get(m, m)}" for m in found))
-    return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
+def _hints(found, texts=None):
+    """What to tell the student about the mistakes `found`: each sentence once."""
+    texts = texts or {}
+    sentences = list(dict.fromkeys(texts.get(m) or MISTAKES.get(m, m) for m in found))
+    if len(sentences) > 1:
+        return ("\n  Your answer is what one of these mistakes computes:" +
+                "".join(f"\n  - {s}" for s in sentences))
+    return "".join(f"\n  Known mistake: {s}" for s in sentences)
 
 
 def _logits_report(name, got, expected, case, hidden=False):
@@ -454,12 +494,14 @@ def _state_report(got, expected, label, hidden=False):
             f"{_maxdiff(got, expected):.3g}, at {unit}).")
 
 
-def compare(name, case, got, hidden=False):
+def compare(name, case, got, hidden=False, matched=None):
     """Return None if `got` (the student's result) matches the case, else what is wrong.
 
     `hidden`: the case is a hidden one, so the message names the part, step or shape that is
     wrong and the known mistake the answer matches, but no number derived from the expected
-    output (a student who reads it and resubmits must not learn the hidden answer)."""
+    output (a student who reads it and resubmits must not learn the hidden answer).
+    `matched`: the mistakes matching the answer on all of the function's cases
+    (matching_mutants); by default, those matching it on this case."""
     kind = KINDS[name]
     expected = decode(case["expected"])
     got = _normalise(kind, name, got)
@@ -483,7 +525,8 @@ def compare(name, case, got, hidden=False):
             report = f"expected eps_i = {float(expected):.10g}, got {float(got):.10g}."
         else:
             report = _state_report(got, expected, "h_next", hidden)
-    return report + _hints(_matching_mistakes(kind, got, mistakes))
+    found = _matching_mistakes(kind, got, mistakes) if matched is None else matched
+    return report + _hints(found, case.get("diagnoses"))
 
 
 def _draws(seed, rng_after, limit):
@@ -497,11 +540,11 @@ def _draws(seed, rng_after, limit):
     return None
 
 
-def run_case(name, func, case, hidden=False):
-    """Run one case; return None if the answer is right, else the message saying why not."""
-    args, kwargs = case_args(name, case)
-    got = call(name, func, args, kwargs)
-    problem = compare(name, case, got, hidden)
+def run_case(name, func, case, hidden=False, matched=None, called=None):
+    """Run one case; return None if the answer is right, else the message saying why not.
+    `called`: (args, kwargs, result) of a call already made on this case."""
+    args, kwargs, got = called or _call_case(name, func, case)
+    problem = compare(name, case, got, hidden, matched)
     rng = kwargs.get("rng")
     if problem and isinstance(rng, np.random.Generator):
         seed = case["spec"]["rng_seed"] if "spec" in case else case["kwargs"]["rng"]["rng_seed"]
@@ -516,6 +559,11 @@ def run_case(name, func, case, hidden=False):
     return problem
 
 
+def _call_case(name, func, case):
+    args, kwargs = case_args(name, case)
+    return args, kwargs, call(name, func, args, kwargs)
+
+
 def raise_first_failure(name, cases, what, problem_of):
     """Raise CheckFailed naming the first case for which problem_of(case) returns a problem."""
     __tracebackhide__ = True
@@ -527,12 +575,28 @@ def raise_first_failure(name, cases, what, problem_of):
 
 
 def check_cases(name, func, cases, what="public"):
-    """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
+    """Run every case; raise CheckFailed naming the first failing one, else print a summary.
+    A failure names the mistakes that reproduce the answer on all the cases (not just the
+    failing one)."""
     __tracebackhide__ = True
     if name not in KINDS:
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
-    raise_first_failure(name, cases, what,
-                        lambda case: run_case(name, func, case, hidden=what == "hidden"))
+    calls = []
+    for case in cases:
+        try:
+            calls.append(_call_case(name, func, case))
+        except CheckFailed as failed:
+            calls.append(failed)
+    matched = matching_mutants(name, cases, [None if isinstance(c, CheckFailed) else c[2]
+                                             for c in calls])
+    outcome = {id(case): c for case, c in zip(cases, calls)}
+
+    def problem_of(case):
+        called = outcome[id(case)]
+        if isinstance(called, CheckFailed):
+            raise called
+        return run_case(name, func, case, what == "hidden", matched, called)
+    raise_first_failure(name, cases, what, problem_of)
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 

@@ -1,0 +1,150 @@
+"""Mutants: a reference solution with one change, made by rewriting its source tree.
+
+    for mutant in mutants_of(solutions.rnn_step):     # every single mutation of rnn_step
+        mutant.impl(x, h_prev, params)                # runs like a student's wrong answer
+
+A mutation is an operator (operators.py) applied at one site of the function's syntax tree:
+the operator finds its sites, rewrites a copy of the tree there, and says in the student's
+terms what the rewritten code does wrong and how to fix it. The tree is compiled in the
+reference module's own namespace, so a decoder mutant still calls the module's cell steps;
+`overrides` replaces names in that namespace, which is how a decoder built on a mutated cell
+step becomes a mutant of the decoder (composed()).
+
+Instructor side only: nothing here or in a mutant's code reaches a student; data/ holds the
+mutants' outputs on the public cases and the sentences that name them.
+"""
+import ast
+import copy
+import math
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Site:
+    """One place an operator can change: `key` (unique within the function and operator),
+    the sentence naming the mistake, the node's position in nodes(fdef), and
+    `rewrite(fdef, node)`, which changes a copy of the tree in place at that node's copy."""
+    key: str
+    text: str
+    index: int
+    rewrite: object
+
+
+@dataclass
+class Mutant:
+    id: str            # "<function>:<operator>:<site key>", or parts joined by " + "
+    function: str      # the graded function it is a mutant of
+    operator: str      # the operator's id (a composed mutant: the cell's operator)
+    text: str          # what the answer does wrong and the fix, in the student's terms
+    impl: object       # a callable with the graded function's signature
+    parts: tuple = field(default=())   # ids of the single mutations it combines (doubles)
+    cell_type: str = None  # a decoder on a mutated cell: the only cell type it changes
+
+
+# Names a rewritten tree may call besides the module's own; none is a name of solutions/.
+def _relu(a):
+    return np.maximum(a, 0.0)
+
+
+def _identity(a):
+    return a
+
+
+def _softmax(a):
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-np.asarray(a, dtype=float)))
+
+
+def _at(seq, i):
+    """seq[i] with Python's wrap-around for a negative i but the last row past the end: a loop
+    that reads one step late reads past the end only where its value is never used."""
+    return seq[min(i, len(seq) - 1)]
+
+
+HELPERS = {"_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
+           "_mut_sigmoid": _sigmoid, "_mut_tanh": np.tanh, "_mut_at": _at}
+
+
+def source_tree(func):
+    """The FunctionDef of `func`, parsed from its source."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    fdef = tree.body[0]
+    if not isinstance(fdef, ast.FunctionDef):
+        raise TypeError(f"{func.__name__}: expected a plain function definition")
+    fdef.decorator_list = []
+    return fdef
+
+
+def compile_tree(func, fdef, overrides=None):
+    """`fdef` compiled as a function in `func`'s module namespace (plus `overrides`)."""
+    for node in ast.walk(fdef):  # a row a mutant never writes reads as zeros, not as garbage
+        if isinstance(node, ast.Attribute) and node.attr == "empty" and \
+                isinstance(node.value, ast.Name) and node.value.id == "np":
+            node.attr = "zeros"
+    module = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
+    namespace = {**func.__globals__, **HELPERS, **(overrides or {})}
+    exec(compile(module, f"<mutant of {func.__name__}>", "exec"), namespace)
+    return namespace[fdef.name]
+
+
+def nodes(fdef):
+    """Every node of `fdef` in a fixed order (a copy of the tree lists its copies in the same
+    order, which is how a site found in the original is found again in the copy)."""
+    return list(ast.walk(fdef))
+
+
+def replace(root, old, new):
+    """Put `new` where `old` is in `root`'s tree (same parent field, same list position)."""
+    for parent in ast.walk(root):
+        for name, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, name, new)
+                return
+            if isinstance(value, list) and any(v is old for v in value):
+                value[[i for i, v in enumerate(value) if v is old][0]] = new
+                return
+    raise ValueError("node not found")
+
+
+def parents(fdef):
+    return {child: parent for parent in ast.walk(fdef) for child in ast.iter_child_nodes(parent)}
+
+
+def mutants_of(func, operators, name=None, overrides=None):
+    """Every single mutation of `func` the operators find, as Mutants (code not yet run)."""
+    name = name or func.__name__
+    original = source_tree(func)
+    out = []
+    for operator in operators:
+        for site in operator.sites(original, name):
+            fdef = copy.deepcopy(original)
+            site.rewrite(fdef, nodes(fdef)[site.index])
+            out.append(Mutant(f"{name}:{operator.id}:{site.key}", name, operator.id, site.text,
+                              compile_tree(func, fdef, overrides)))
+    return out
+
+
+def double(func, operators, first, second=None, name=None, overrides=None):
+    """The mutant with single mutations `first` and `second` (ids of mutants_of; `second` may
+    be None) in `func`'s namespace plus `overrides`, or None when the second's site is gone
+    once the first has changed the tree."""
+    name = name or func.__name__
+    original = source_tree(func)
+    sites = {f"{name}:{op.id}:{s.key}": s for op in operators for s in op.sites(original, name)}
+    fdef = copy.deepcopy(original)
+    where = nodes(fdef)
+    chosen = [(sites[i], where[sites[i].index]) for i in (first, second) if i is not None]
+    try:
+        for site, node in chosen:
+            site.rewrite(fdef, node)
+    except (ValueError, IndexError, AttributeError, StopIteration):  # the first took the site
+        return None
+    return compile_tree(func, fdef, overrides)

@@ -1,0 +1,124 @@
+"""Name the mistake: mutants of the reference solutions, matched on behaviour (autograder/mutations)."""
+import numpy as np
+import pytest
+
+import solutions
+from autograder import cases, mutations
+from autograder.mutations.engine import source_tree
+from tfcourse import checks
+from tfcourse.checks import CheckFailed, check, check_cases
+
+
+def _message(name, func, hidden=False):
+    with pytest.raises(CheckFailed) as info:
+        if hidden:
+            check_cases(name, func, cases.hidden_cases(name), "hidden")
+        else:
+            check(name, func)
+    return str(info.value)
+
+
+def _text(name, site):
+    return next(m.text for m in mutations.singles(name) if m.id == f"{name}:{site}")
+
+
+def test_a_relu_in_place_of_tanh_is_named_not_only_located():
+    def rnn_step(x, h_prev, params):
+        return np.maximum(0, x @ params["W_x"] + h_prev @ params["W_h"] + params["b"])
+    text = _text("rnn_step", "activation:tanh>relu@h_next")
+    assert "ReLU" in text and "tanh" in text
+    assert text in _message("rnn_step", rnn_step)
+    assert text in _message("rnn_step", rnn_step, hidden=True)
+
+
+def test_the_same_mistake_written_another_way_is_the_same_mistake():
+    """Start input at step 0, then target_seq[t] at step t: the one-step shift, spelt unlike
+    the hand-written catalogue's version (which fed target_seq[t] from step 0 on)."""
+    def decoder_forward_teacher_forcing(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        p, h = decoder_params, context_vector
+        c, rows = np.zeros_like(h), []
+        for t in range(len(target_seq)):
+            x = p["start"] if t == 0 else target_seq[t]
+            if cell_type == "lstm":
+                h, c = solutions.lstm_step(x, h, c, p)
+            else:
+                h = (solutions.gru_step if cell_type == "gru" else solutions.rnn_step)(x, h, p)
+            rows.append(h @ p["W_y"] + p["b_y"])
+        return np.array(rows)
+    assert checks.MISTAKES["fed_current_target"] in _message(
+        "decoder_forward_teacher_forcing", decoder_forward_teacher_forcing)
+
+
+def test_a_decoder_on_a_mutated_cell_is_a_mutant_of_the_decoder():
+    def sigmoid_rnn(x, h_prev, params):
+        return 1 / (1 + np.exp(-(x @ params["W_x"] + h_prev @ params["W_h"] + params["b"])))
+    def decoder_forward_free_running(context_vector, decoder_params, seq_len, cell_type="rnn"):
+        p, h, x, rows = decoder_params, context_vector, decoder_params["start"], []
+        c = np.zeros_like(h)
+        for t in range(seq_len):
+            if cell_type == "rnn":
+                h = sigmoid_rnn(x, h, p)
+            elif cell_type == "lstm":
+                h, c = solutions.lstm_step(x, h, c, p)
+            else:
+                h = solutions.gru_step(x, h, p)
+            rows.append(h @ p["W_y"] + p["b_y"])
+            x = p["embedding"][np.argmax(rows[-1])]
+        return np.array(rows)
+    message = _message("decoder_forward_free_running", decoder_forward_free_running)
+    assert "your decoder's rnn_step is wrong: you squashed h_next with a sigmoid" in message
+
+
+def test_an_answer_matching_several_mutants_says_one_of_these():
+    """Swapping the forget and input gates' blocks, or their roles in c_next, compute the same."""
+    def lstm_step(x, h_prev, c_prev, params):
+        a = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+        f, i, g, o = np.split(a, 4, axis=-1)
+        sig = lambda v: 1 / (1 + np.exp(-v))
+        c_next = sig(f) * c_prev + sig(i) * np.tanh(g)
+        return sig(o) * np.tanh(c_next), c_next
+    message = _message("lstm_step", lstm_step)
+    assert "one of these mistakes" in message
+    assert checks.MISTAKES["gates_fiog"] in message
+    assert "you swapped f and i where you compute c_next" in message
+
+
+def test_hidden_messages_name_the_mistake_and_print_no_reference_value():
+    name = "decoder_forward_teacher_forcing"
+    wrong = next(m.impl for m in mutations.singles(name) if m.id.endswith("initial_state:h="
+                                                                         "np.zeros_like(context_vector)"))
+    message = _message(name, wrong, hidden=True)
+    assert checks.MISTAKES["zero_context"] in message
+    assert "yours - reference" not in message and " of 1 steps differ" not in message
+
+
+def test_every_single_mutant_runs_where_its_site_exists_and_is_a_change_of_the_reference():
+    for name in mutations.FUNCTIONS:
+        kept = cases.mutants(name)
+        assert kept, name
+        assert len({m.id for m in kept}) == len(kept), f"{name}: two mutants share an id"
+        assert all(m.text and m.text[0].islower() or m.text[0].isupper() for m in kept)
+        source = source_tree(getattr(solutions, name))
+        assert source.name == name
+
+
+def test_the_public_files_hold_the_mutants_outputs_and_sentences_but_no_code():
+    for name in mutations.FUNCTIONS:
+        reference = checks.load_reference(name)
+        texts = reference["diagnoses"]
+        assert set(texts) == {m.id for m in cases.mutants(name)}
+        for case in reference["cases"]:
+            assert set(case["mistakes"]) <= set(texts)
+        assert not any("def " in t or "lambda" in t or "_mut_" in t for t in texts.values())
+
+
+def test_a_mutant_that_matches_one_case_but_not_all_is_not_named():
+    """Behaviour over all cases: the reference's answer on the first case, a ReLU elsewhere."""
+    relu = next(m.impl for m in mutations.singles("rnn_step") if m.id.endswith("tanh>relu@h_next"))
+    calls = []
+
+    def rnn_step(x, h_prev, params):
+        calls.append(1)
+        return (solutions.rnn_step if len(calls) == 2 else relu)(x, h_prev, params)
+    message = _message("rnn_step", rnn_step)
+    assert _text("rnn_step", "activation:tanh>relu@h_next") not in message
