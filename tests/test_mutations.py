@@ -122,3 +122,25 @@ def test_a_mutant_that_matches_one_case_but_not_all_is_not_named():
         return (solutions.rnn_step if len(calls) == 2 else relu)(x, h_prev, params)
     message = _message("rnn_step", rnn_step)
     assert _text("rnn_step", "activation:tanh>relu@h_next") not in message
+
+
+def _harness_value(array):
+    import base64
+    import io
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return {"value": {"npy": base64.b64encode(buf.getvalue()).decode("ascii")}}
+
+
+def test_the_grader_names_a_hidden_mistake_from_all_of_the_cells_cases():
+    """The judge (outside the sandbox) matches the answer's outputs on every hidden case."""
+    from autograder.engine import judge
+    name, module = "rnn_step", "tfcourse.checks"
+    relu = next(m.impl for m in mutations.singles(name) if m.id.endswith("tanh>relu@h_next"))
+    cell = [(name, case, module) for case in cases.hidden_cases(name)]
+    index = {judge._job_key(*c): k for k, c in enumerate(cell)}
+    results = [_harness_value(relu(*checks.case_args(name, case)[0])) for _, case, _ in cell]
+    status = judge._judge_cases(cell, results, index, None, None, public=0)
+    assert status.startswith("failed: rnn_step, case 1 of 6") and "hidden" in status
+    assert _text(name, "activation:tanh>relu@h_next") in status
+    assert "reference|" not in status and "yours - reference" not in status

@@ -618,6 +618,26 @@ def judge(spec, result, retry=None):
     return verdicts
 
 
+def _matched(checks, name, module, cases, results, index):
+    """The mistakes that reproduce the answer of `name` on every case of the cell it answered
+    (checks.matching_mutants): matching is on behaviour, never on one case."""
+    own, values = [], []
+    for other, case, mod in cases:
+        if other == name and mod == module:
+            got = results[index[_job_key(other, case, mod)]]
+            try:
+                value = _unpack_value(got["value"]) if isinstance(got, dict) and "value" in got \
+                    else None
+            except Exception:  # unreadable: that case is not evidence either way
+                value = None
+            own.append(case)
+            values.append(value)
+    try:
+        return checks.matching_mutants(name, own, values)
+    except Exception:
+        return []
+
+
 def _judge_cases(cases, results, index, result, started, public=None):
     """"passed", or "failed: <the first failing case and what is wrong with it>".
 
@@ -638,8 +658,12 @@ def _judge_cases(cases, results, index, result, started, public=None):
             return f"failed: {where}: {str(got['error'])[:600]}"
         try:
             value = _unpack_value(got.get("value"))
-            problem = importlib.import_module(module).compare(
-                name, case, value, hidden=public is not None and number > public)
+            hidden = public is not None and number > public
+            checks = importlib.import_module(module)
+            problem = checks.compare(name, case, value, hidden=hidden)
+            if problem and hasattr(checks, "matching_mutants"):  # name it on all the cases
+                problem = checks.compare(name, case, value, hidden=hidden, matched=_matched(
+                    checks, name, module, cases, results, index))
         except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
             problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted
