@@ -1,6 +1,7 @@
 """`tfcourse-grade`: the course's sandboxed grader as a command that runs from any folder.
 
     tfcourse-grade SUBMITTED --out OUT --course COURSE [--jobs N] [--timeout S] [--force]
+                   [--retry-errors] [--scheduler tcp://HOST:8786 [--allow-no-sandbox]]
 
 It is `python -m autograder grade` of the clone this package is installed from in editable
 mode (`pip install -e CLONE`, which `python3 tasks.py main` does): the grader needs the clone's
