@@ -45,8 +45,8 @@ from autograder.engine import cgroup, records
 from autograder.engine.feedback import render_feedback
 from autograder.engine.files import Refused, lkind, plain_files, read_below
 from autograder.engine.sanitize import sanitize_notebook
-from autograder.engine.judge import (InstructorError, Verdict, assemble, judge, judge_only,
-                                     judged, load_spec)
+from autograder.engine.judge import (InstructorError, Verdict, assemble, call_seconds, judge,
+                                     judge_only, judged, load_spec)
 from autograder.engine.sandbox import Limits, run_notebook, sandbox_status
 from autograder.engine.store import atomic_write, fingerprint, result_path, stored_result
 from autograder.instructor import check_course, check_grade_args
@@ -358,7 +358,8 @@ def grade_unit(unit, course, limits, submission=None, files=None):
                     if not result.failure:
                         flags.append("tampered")
                         notes.append("the notebook interfered with the grader's final cell")
-                    retry = run_notebook(judge_only(nb, spec), folder, limits)
+                    retry = run_notebook(judge_only(nb, spec, call_seconds(limits.timeout)),
+                                         folder, limits)
                     notes.append("your graded functions were run again in a fresh kernel "
                                  "without your other cells: " + (retry.failure or "that worked"))
             seconds = result.seconds + (retry.seconds if retry else 0.0)

@@ -40,6 +40,7 @@ from tfcourse.checks import CheckFailed
 
 MARKER = "\u00a7autograder-result "   # the harness's result line (last one wins)
 STARTED = "\u00a7autograder-start "   # the harness says which function it is about to run
+CALL_SECONDS = 10  # most for one call of a graded function on one case (honest ones: < 1 s)
 MAX_RESULT_BYTES = 16 << 20
 CHECKS = "tfcourse.checks"            # the default module of check/check_hidden
 
@@ -352,8 +353,8 @@ def jobs(spec):
 
 
 HARNESS = r'''
-def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
-    import base64, importlib, io, json, os, sys, time
+def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, CALL_SECONDS):
+    import base64, importlib, io, json, os, signal, sys, time
     import numpy as np
     from tfcourse.checks import CheckFailed, call
 
@@ -399,13 +400,29 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
         return ([checks.decode(a) for a in inputs.get("args", [])],
                 {k: checks.decode(v) for k, v in inputs.get("kwargs", {}).items()})
 
+    # A function that does not return (an endless loop) costs its own cases only: it is stopped
+    # after CALL_SECONDS and not called again. BaseException, so `except Exception` keeps looping.
+    class TooLong(BaseException):
+        pass
+
+    def stop(signum, frame):
+        raise TooLong()
+    signal.signal(signal.SIGALRM, stop)
+    endless = set()
+
     base = dict(globals())
     functions, results = {}, []
     for name, source in SOURCES.items():
         namespace = dict(base)
         try:
-            exec(compile(source, "<" + name + ">", "exec"), namespace)
+            signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+            try:
+                exec(compile(source, "<" + name + ">", "exec"), namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             functions[name] = namespace.get(name)
+        except TooLong:
+            functions[name] = TimeoutError("it did not finish within " + str(CALL_SECONDS) + " s")
         except BaseException as error:
             functions[name] = error
     current = None
@@ -428,9 +445,17 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
             results.append({"error": "the grader could not build this case's inputs in the "
                             "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
             continue
+        if name in endless:
+            results.append({"error": name + " was not called again: an earlier case did not "
+                            "return within " + str(CALL_SECONDS) + " s"})
+            continue
         try:
             started = time.perf_counter()
-            value = call(name, func, args, kwargs)
+            signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+            try:
+                value = call(name, func, args, kwargs)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             if inputs.get("timed"):
                 slow = importlib.import_module(module).too_slow(
                     name, func, args, time.perf_counter() - started)
@@ -438,6 +463,11 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
                     raise CheckFailed(slow)
         except CheckFailed as failed:
             results.append({"error": str(failed)[:600]})
+            continue
+        except TooLong:
+            endless.add(name)
+            results.append({"error": name + " did not return within " + str(CALL_SECONDS) +
+                            " s on this case: is there a loop that never ends?"})
             continue
         except BaseException as error:
             results.append({"error": name + " failed: " + type(error).__name__ + ": " +
@@ -454,13 +484,14 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED):
 '''
 
 
-def harness_cell(spec, nb):
+def harness_cell(spec, nb, seconds=CALL_SECONDS):
     """The last cell of the assembled notebook: run each graded function on every job's inputs."""
     sources = {name: graded_source(nb, name) for name in spec.functions}
     sources = {k: v for k, v in sources.items() if v is not None}
     job_list = [[module, name, inputs] for _key, module, name, inputs in jobs(spec)]
     code = (HARNESS + f"\n_autograder_harness(json.loads({json.dumps(json.dumps(sources))}), "
-            f"json.loads({json.dumps(json.dumps(job_list))}), {MARKER!r}, {STARTED!r})\n")
+            f"json.loads({json.dumps(json.dumps(job_list))}), {MARKER!r}, {STARTED!r}, "
+            f"{seconds!r})\n")
     cell = nbformat.v4.new_code_cell("import json\n" + code)
     cell.metadata["autograder"] = {"harness": True}
     return cell
@@ -543,9 +574,10 @@ def harness_results(channel, expected=None):
     return results, started
 
 
-def _kernel_verdict(cell):
-    """nbgrader's in-kernel score of an executed test cell (None if it never ran)."""
-    if cell is None or cell.get("execution_count") is None:
+def _kernel_verdict(cell, finished=True):
+    """nbgrader's in-kernel score of an executed test cell (None if it never ran to its end:
+    a cell the run stopped in has its count and no error, which nbgrader reads as a pass)."""
+    if cell is None or cell.get("execution_count") is None or not finished:
         return None, "did not run"
     score, _ = determine_grade(cell)
     return float(score or 0.0), "passed" if score else "failed"
@@ -556,22 +588,52 @@ def judged(result, spec):
     return harness_results(result.channel, len(jobs(spec)))
 
 
-def judge_only(nb, spec):
+# In the clean run each cell before the harness gets CALL_SECONDS: a release example that calls
+# a student's endless loop (or a loop left in a solution cell) must not use up the notebook's time
+# and cost every other function its grade.
+GUARD = r'''
+def _autograder_guarded(source, seconds):
+    import signal
+
+    class TooLong(BaseException):
+        pass
+
+    def stop(signum, frame):
+        raise TooLong(f"this cell did not finish within {seconds} s in the grader's clean run")
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        get_ipython().run_cell(source)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+'''
+
+
+def call_seconds(timeout):
+    """The time one call (or one cell of the clean run) gets in a notebook of `timeout` s."""
+    return min(CALL_SECONDS, max(5.0, timeout / 4))
+
+
+def judge_only(nb, spec, seconds=CALL_SECONDS):
     """A notebook for a second, clean run: the release's own code cells (its imports and
-    examples, as released) and the graded functions' cells of `nb`, then the harness.
+    examples, as released) and the graded functions' cells of `nb`, each stopped after
+    `seconds`, then the harness.
     Used when the full notebook died or timed out before the harness could run."""
-    cells = []
+    cells = [nbformat.v4.new_code_cell(GUARD)]
     for ref in spec.release.cells:
         gid = _grade_id(ref)
         if ref.cell_type != "code":
             continue
         if gid in spec.functions:
             source = graded_source(nb, gid)
-            cells.append(_release_copy(ref, source if source is not None else ref.source))
+            source = source if source is not None else ref.source
         elif gid is None and not _nbgrader(ref):
-            cells.append(_release_copy(ref))
+            source = ref.source
+        else:
+            continue
+        cells.append(_release_copy(ref, f"_autograder_guarded({source!r}, {seconds!r})"))
     out = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(spec.release.metadata))
-    out.cells.append(harness_cell(spec, out))
+    out.cells.append(harness_cell(spec, nb, seconds))
     return out
 
 
@@ -587,7 +649,8 @@ def judge(spec, result, retry=None):
         results, started = judged(retry, spec)
         source = retry
     index = {key: i for i, (key, *_rest) in enumerate(jobs(spec))}
-    by_id = {_grade_id(c): c for c in result.nb.cells if _grade_id(c)}
+    by_id = {_grade_id(c): (c, result.stopped_at is None or i < result.stopped_at)
+             for i, c in enumerate(result.nb.cells) if _grade_id(c)}
     own = {}  # function -> first problem over all its cases (None: all passed)
     for test in spec.tests:
         if not test.derived:
@@ -597,7 +660,7 @@ def judge(spec, result, retry=None):
                     own[name] = None if status == "passed" else status
     verdicts = []
     for test in spec.tests:
-        kernel_score, kernel_status = _kernel_verdict(by_id.get(test.grade_id))
+        kernel_score, kernel_status = _kernel_verdict(*by_id.get(test.grade_id, (None,)))
         if test.derived:
             bad = [own[f] for f in test.functions if own.get(f) is not None]
             status = "passed" if not bad else (

@@ -93,6 +93,7 @@ class RunResult:
     grouped: bool = False                        # Limits.memory held for all its processes
     peak_memory: int = 0                         # their most memory at once (0: unknown)
     channel: bytes | None = None                 # what the notebook wrote to its result channel
+    stopped_at: int | None = None                # index of the cell the run stopped in, if any
 
 
 def sandbox_status():
@@ -348,7 +349,9 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
                     os.chown(ipc_dir, 0, 0)
                     os.chmod(ipc_dir, 0o755)
                 for index, cell in enumerate(client.nb.cells):
+                    result.stopped_at = index  # until it finishes
                     await client.async_execute_cell(cell, index, execution_count=index + 1)
+                result.stopped_at = None
                 client.stop_watching()  # the shutdown that follows drops the links too
     except CellTimeoutError:
         result.failure = (f"time limit: cell {index + 1} was still running when the notebook's "

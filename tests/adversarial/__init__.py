@@ -421,6 +421,11 @@ ATTACKS = [
            flags=("output-truncated",)),
     Attack("exhaust_processes", "exhausting", _appended(FORK_BOMB), outputs=("FORK STOPPED",)),
     Attack("exhaust_time", "exhausting", _appended("while True:\n    pass"), flags=("timeout",)),
+    # not an attack: an honest endless loop in one function costs that function, is a timeout,
+    # and is no disagreement (the test cell the run stopped in never finished)
+    Attack("loop_in_solution", "exhausting", notebook(lambda ctx: answered(
+        ctx, rnn_step="def rnn_step(x, h_prev, params):\n    while True:\n        pass\n")),
+        failed=("rnn_step",), flags=("timeout",)),
     Attack("kill_kernel", "killing", _appended("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
            flags=("kernel-died",)),
     Attack("kill_in_solution", "killing", notebook(_kill_in_solution), failed=FUNCTIONS,
