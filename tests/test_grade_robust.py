@@ -79,19 +79,21 @@ def test_a_feedback_page_that_fails_keeps_the_scores_on_a_plain_page(context, tm
                                                                      monkeypatch):
     sub = tmp_path / "submitted"
     shutil.copytree(context.submitted / "honest_reference", sub / "honest_reference")
+    # the grader's self-check first, with the real page: it must not meet the fragile one
+    grade.self_check(grade.Course(context.course), [(ASSIGNMENT, ASSIGNMENT)], LIMITS)
     real = grade.render_feedback
 
-    def fragile(result, executed):  # as nbconvert's template did on odd output metadata
+    def fragile(result, executed, *rest):  # as nbconvert's template did on odd output metadata
         if executed is not None:
             raise ValueError("the template broke")
-        return real(result, executed)
+        return real(result, executed, *rest)
     monkeypatch.setattr(grade, "render_feedback", fragile)
     [result] = grade.grade_class(sub, tmp_path / "out", context.course, jobs=1, limits=LIMITS,
                                  gradebook=False, quiet=True)
     assert result["flags"] == ["grader-error"]
     assert sum(v["score"] for v in result["verdicts"]) == 8
     assert any("could not render your notebook" in n and "the template broke" in n
-               for n in result["notes"])
+               for n in result["notes"]), result["notes"]
     page = (tmp_path / "out" / "feedback" / "honest_reference" / ASSIGNMENT /
             f"{ASSIGNMENT}.html").read_text()
     assert "Score: <b>8 / 8</b>" in page
