@@ -205,19 +205,20 @@ def test_a_client_stopped_mid_run_resumes_where_it_stopped(context, local, addre
     assert rows(out) == rows(local, students=set(sample_class.STUDENTS))
 
 
-def test_a_notebook_that_kills_every_worker_it_meets_is_that_students_grader_error(
+def test_a_notebook_that_kills_or_stalls_every_worker_it_meets_is_that_students_grader_error(
         context, address, tmp_path):
     submitted = tmp_path / "submitted"
-    for student in ("a", "worker_killer", "b"):  # no notebook: graded without a kernel
+    for student in ("a", "worker_killer", "worker_staller", "b"):  # no notebook: no kernel
         (submitted / student / "01_recurrent_cells").mkdir(parents=True)
     out = tmp_path / "out"
     results = {r["unit"]["student"]: r for r in cluster.grade_class(
-        submitted, out, context.course, address, gradebook=False, quiet=True)}
+        submitted, out, context.course, address, gradebook=False, quiet=True,
+        limits=Limits(timeout=2))}  # a worker gives up on a notebook after 6 s
     assert results["a"]["flags"] == results["b"]["flags"] == ["missing"]
-    killed = results["worker_killer"]
-    assert killed["flags"] == ["grader-error"]
-    assert all("the Dask workers grading it died each time it was tried" in v["status"]
-               and v["score"] == 0 for v in killed["verdicts"])
+    for student in ("worker_killer", "worker_staller"):
+        assert results[student]["flags"] == ["grader-error"]
+        assert all("the Dask workers grading it died each time it was tried" in v["status"]
+                   and v["score"] == 0 for v in results[student]["verdicts"])
     with distributed.Client(address, set_as_default=False) as client:  # as dask-gateway gives
         again = {r["unit"]["student"]: r for r in cluster.grade_class(
             submitted, out, context.course, client, gradebook=False, quiet=True)}

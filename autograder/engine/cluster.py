@@ -207,14 +207,21 @@ def grade_task(task, client_env, allow_no_sandbox):
     if refused:
         return {"refused": refused}
     step = "confining the worker"
+    limits = Limits(**task["limits"])
+    # As the local pool gives up on a worker: past its budget this worker process ends, so that
+    # Dask retries the notebook elsewhere and, if it stalls every worker, marks it grader-error.
+    watchdog = threading.Timer(grade._budget(limits), _give_up,
+                               (task["unit"], grade._budget(limits)))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         cgroup.confine_worker()
         step = "unpacking the course"
         course = _course(task["course"])
         step = "grading it"
         unit = grade.Unit(**task["unit"])
-        result = grade.grade_unit(unit, course, Limits(**task["limits"]),
-                                  tuple(task["submission"]), task["files"])
+        result = grade.grade_unit(unit, course, limits, tuple(task["submission"]),
+                                  task["files"])
         result["fingerprint"] = task["fingerprint"]
         step = "rendering the feedback"
         page, notebook = grade.rendered(result)
@@ -222,6 +229,16 @@ def grade_task(task, client_env, allow_no_sandbox):
     except Exception as exc:  # a grader bug must cost this notebook only, and say so
         return {"error": f"{type(exc).__name__}: {str(exc)[:300]}, while {step} on the Dask "
                          f"worker {socket.gethostname()}"}
+    finally:
+        watchdog.cancel()
+
+
+def _give_up(unit, budget):
+    """End this worker process: it has spent more than `budget` seconds on one notebook."""
+    print(f"autograder: grading {unit['student']}/{unit['assignment']}/{unit['notebook']} took "
+          f"more than {budget:g} s; this worker stops so that Dask retries it elsewhere",
+          file=sys.stderr, flush=True)
+    os._exit(70)
 
 
 # ----------------------------------------------------------------------------- on the client
