@@ -87,7 +87,7 @@ def doubles(name, count, seed=0):
     rng = np.random.default_rng(seed)
     pool = singles(name)
     out, tried = [], set()
-    while len(out) < count and len(tried) < len(pool) ** 2 // 2:
+    while len(out) < count and len(tried) < len(pool) * (len(pool) - 1) // 2:
         a, b = sorted(rng.choice(len(pool), 2, replace=False))
         if (a, b) in tried:
             continue

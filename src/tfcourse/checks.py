@@ -363,7 +363,12 @@ def _as_real_array(name, value, what):
 
 
 def _close(a, b):
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+    if a.shape != b.shape:
+        return False
+    with np.errstate(invalid="ignore"):  # np.allclose's test, without its overhead
+        if bool(np.all(np.abs(a - b) <= ATOL + RTOL * np.abs(b))):
+            return True
+    return not bool(np.all(np.isfinite(b))) and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
 def _maxdiff(a, b):
@@ -394,7 +399,10 @@ def _matches(kind, got, output):
     out = decode(output)
     if kind == "pair":
         return _close(got[0], np.asarray(out[0])) and _close(got[1], np.asarray(out[1]))
-    return _close(got, np.asarray(out, dtype=np.float64))
+    out = np.asarray(out, dtype=np.float64)
+    if out.size == 0:  # JSON keeps no shape for an empty array: (0, V) comes back as (0,)
+        return got.size == 0
+    return _close(got, out)
 
 
 def _matching_mistakes(kind, got, mistakes):

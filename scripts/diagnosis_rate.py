@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""How often a wrong answer's message names the mistake that made it (the diagnosis rate).
+
+    python scripts/diagnosis_rate.py              # the figures the README states
+    python scripts/diagnosis_rate.py --doubles 60 # more double mutations per function
+
+Wrong answers, per graded function of notebooks 01-04 (autograder/mutations):
+- every single mutation of the reference (cell mutations composed into the decoders), except
+  those that compute the right answer on every case (not wrong) or raise on every case (the
+  message is the error);
+- `--doubles` double mutations drawn (seed 0) from the pairs of single ones;
+- the hand-written mistakes of autograder/mistakes.py, written apart from the mutation
+  operators (held out).
+Each answer is matched as the grader matches it (tfcourse.checks.matching_mutants over the
+public and hidden cases, with the outputs and sentences the course ships and packs) and as
+the visible check does (public cases only, for answers that fail one). It is *named* when the
+message's sentences include the one of a mutation that made it (for a double: of one of its
+two), *misnamed* when the message names a mistake and none of those, *unnamed* when the
+message only says where the answer differs. `one of these` counts answers named among
+several sentences. For a hand-written mistake the sentence it always had is the right one.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import cases, mistakes, mutations  # noqa: E402
+from tfcourse import checks  # noqa: E402
+
+
+def _results(impl, name, case_list):
+    return mutations.outputs(impl, name, case_list, checks.case_args)
+
+
+def sentences(name, case_list, results):
+    found = checks.matching_mutants(name, case_list, results)
+    texts = {}
+    for case in case_list:
+        texts.update(case.get("diagnoses") or {})
+    return list(dict.fromkeys(texts.get(m) or checks.MISTAKES.get(m, m) for m in found))
+
+
+def _wrong(name, case_list, results):
+    """True if some case is answered and not right (a check would fail with a message)."""
+    for case, got in zip(case_list, results):
+        if got is None:
+            continue
+        try:
+            if checks.compare(name, case, got, hidden=True, matched=[]) is not None:
+                return True
+        except checks.CheckFailed:  # not even the right kind of result
+            return True
+    return False
+
+
+def _decoded(case_list):
+    """The cases with their outputs decoded once (matching decodes whatever is still encoded)."""
+    for case in case_list:
+        case["expected"] = checks.decode(case["expected"])
+        case["mistakes"] = {m: None if out is None else checks.decode(out)
+                            for m, out in case.get("mistakes", {}).items()}
+    return case_list
+
+
+class Tally:
+    def __init__(self):
+        self.named = self.several = self.misnamed = self.unnamed = 0
+
+    def add(self, said, right):
+        if not said:
+            self.unnamed += 1
+        elif set(said) & set(right):
+            self.named += 1
+            self.several += len(said) > 1
+        else:
+            self.misnamed += 1
+
+    @property
+    def total(self):
+        return self.named + self.misnamed + self.unnamed
+
+    def line(self, what):
+        n = max(self.total, 1)
+        return (f"{what}: {self.total} wrong answers, named {self.named} "
+                f"({100 * self.named / n:.1f}%; {self.several} of them as one of several), "
+                f"misnamed {self.misnamed} ({100 * self.misnamed / n:.1f}%), "
+                f"unnamed {self.unnamed}")
+
+
+def measure(functions, n_doubles, seed=0):
+    tallies = {k: Tally() for k in ("single, grader", "single, visible check",
+                                    "double, grader", "hand-written, grader")}
+    for name in functions:
+        public = _decoded(checks.load_reference(name)["cases"])
+        every = public + _decoded(cases.hidden_cases(name))
+        text_of = {m.id: m.text for m in mutations.singles(name)}
+
+        kept = {m.id: k for k, m in enumerate(cases.mutants(name))}
+        _, by_case = cases.catalogue(name, cases.VISIBLE[name] + cases.HIDDEN[name], cases._args,
+                                     cases.reference_result)
+        # the catalogue ran each kept mutant on every case already; its outputs, in `every` order
+        stored = [by_case[mutations.case_key(c)] for c in cases.VISIBLE[name] + cases.HIDDEN[name]]
+
+        def judge(impl, right, kind, got=None):
+            got = got or _results(impl, name, every)
+            if all(g is None for g in got) or not _wrong(name, every, got):
+                return
+            tallies[f"{kind}, grader"].add(sentences(name, every, got), right)
+            if kind == "single" and _wrong(name, public, got[:len(public)]):
+                tallies["single, visible check"].add(
+                    sentences(name, public, got[:len(public)]), right)
+
+        for mutant in mutations.singles(name):
+            k = kept.get(mutant.id)
+            judge(mutant.impl, [mutant.text], "single",
+                  None if k is None else [outputs[k] for outputs in stored])
+        for mutant in mutations.doubles(name, n_doubles, seed):
+            judge(mutant.impl, [text_of[p] for p in mutant.parts], "double")
+        for mistake, impl in mistakes.MISTAKES.get(name, {}).items():
+            judge(impl, [checks.MISTAKES[mistake]], "hand-written")
+    return tallies
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--doubles", type=int, default=20, help="double mutations per function")
+    parser.add_argument("--function", action="append", help="only these graded functions")
+    args = parser.parse_args(argv)
+    with np.errstate(all="ignore"):
+        tallies = measure(args.function or mutations.FUNCTIONS, args.doubles)
+    print(f"Diagnosis rate over the graded functions of notebooks 01-04 "
+          f"({args.doubles} doubles per function, seed 0):")
+    for what, tally in tallies.items():
+        print("  " + tally.line(what))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
