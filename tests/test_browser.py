@@ -492,6 +492,22 @@ def test_term_formgrader_shows_each_submission_graded_with_its_score(term, page)
         # and the student's page; docs/USERS.md says which score is the one of record)
         assert shown == {student: ["graded", f"{term_score(student, term.assignment):g} / {top:g}"]
                          for student in TERM_STUDENTS}, shown
+        # Manage Students: each student's assignment autograded, with its score (not "(not
+        # autograded) 0 / 0"); the notebook of the submission that held none opens and says why.
+        for student in TERM_STUDENTS:
+            mine = {a["name"]: a for a in lab.api(f"formgrader/api/student_submissions/{student}")}
+            assert mine[term.assignment]["autograded"], mine
+            assert (mine[term.assignment]["score"], mine[term.assignment]["max_score"]) == (
+                term_score(student, term.assignment), top)
+        page.goto(lab.page_url("formgrader/manage_students/nothing"))
+        page.locator("#main-table td.score").first.wait_for(timeout=120_000)
+        assert "not autograded" not in page.locator("#main-table").inner_text()
+        notebook, = lab.api(f"formgrader/api/student_notebook_submissions/nothing/{term.assignment}")
+        opened = page.request.get(lab.page_url(f"formgrader/submissions/{notebook['id']}/"))
+        assert opened.ok and "Not graded: every test scored 0." in opened.text(), (
+            opened.status, opened.text()[:3000])
+        page.goto(lab.page_url(f"formgrader/manage_submissions/{term.assignment}"))
+        page.locator("#main-table td.status span").first.wait_for(timeout=120_000)
         # Autograde would run student code unsandboxed: it refuses, says why, and changes nothing.
         page.locator("#main-table tr td.autograde a").first.click()
         dialog = page.locator("#error-modal .modal-dialog")
