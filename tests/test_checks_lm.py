@@ -44,15 +44,29 @@ def test_a_stub_is_reported_as_not_implemented(name):
         checks.check(name, stub)
 
 
-def test_a_softmax_without_the_max_is_told_it_overflowed():
+def test_a_softmax_without_the_max_is_told_it_overflowed_and_to_use_log_softmax():
     def no_max(logits, labels, ignore_index=-100):
         e = np.exp(logits[..., :-1, :])
         p = e / e.sum(-1, keepdims=True)
         t = labels[..., 1:]
         keep = t != ignore_index
         return float(-np.log(np.take_along_axis(p, np.where(keep, t, 0)[..., None], -1)[..., 0])[keep].mean())
-    with pytest.raises(CheckFailed, match="the softmax overflowed"):
+    with pytest.raises(CheckFailed, match="np.exp overflowed to inf") as failure:
         checks.check("causal_lm_loss", no_max)
+    assert "z - max - log(sum(exp(z - max)))" in str(failure.value)
+
+
+def test_the_log_of_a_softmax_that_underflowed_is_told_to_compute_log_softmax_directly():
+    def log_of_softmax(logits, labels, ignore_index=-100):
+        z = logits[..., :-1, :] - logits[..., :-1, :].max(-1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)      # stable softmax, then its log
+        t = labels[..., 1:]
+        keep = t != ignore_index
+        return float(-np.log(np.take_along_axis(p, np.where(keep, t, 0)[..., None], -1)[..., 0])[keep].mean())
+    with pytest.raises(CheckFailed, match="a probability underflowed to 0 and its log is -inf") as failure:
+        checks.check("causal_lm_loss", log_of_softmax)
+    text = str(failure.value)
+    assert "z - max - log(sum(exp(z - max)))" in text and "overflowed" not in text
 
 
 def test_generate_returning_the_prompt_too_is_told_to_return_only_new_tokens():

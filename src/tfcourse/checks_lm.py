@@ -124,8 +124,12 @@ def _loss_properties(func):
                           f"predicts the first token. {MISTAKES['no_shift']}")
     huge = _loss(func, logits * 1e4, labels)
     if not np.isfinite(huge):
-        raise CheckFailed(f"your loss is {huge} on logits of size 1e4: the softmax overflowed. "
-                          f"Subtract each row's maximum before np.exp (log-sum-exp).")
+        cause = ("np.exp overflowed to inf and inf / inf is nan" if np.isnan(huge) else
+                 "a probability underflowed to 0 and its log is -inf")
+        raise CheckFailed(f"your loss is {huge} on logits of size 1e4: {cause}. Subtracting each "
+                          f"row's maximum is not enough if you then take the log of a softmax: "
+                          f"compute the log-softmax directly, z - max - log(sum(exp(z - max))) "
+                          f"(log-sum-exp), and never np.log of a probability.")
 
 
 def _generate_properties(func):
