@@ -10,7 +10,8 @@ import numpy as np
 
 import solutions
 from autograder.mutations import case_key, catalogue, rounded
-from tfcourse.checks import argmax_gap, case_args, encode
+from tfcourse.checks import argmax_gap, case_args, decode, encode
+from tfcourse.params import random_decoder_params
 
 CELLS = ("rnn", "lstm", "gru")
 DECODERS = ("decoder_forward_teacher_forcing", "decoder_forward_free_running",
@@ -43,6 +44,29 @@ def _schedule(label, *calls):
             for args in calls]
 
 
+def _recovery_case(label, cell, seed, N, T, k, pad, D=3, H=5, V=6, noise=0.25):
+    """A recovery_curve case with its arguments written out. The targets are mostly what the
+    decoder itself generates (free running), so the clean run is mostly right and a corrupted
+    input shows in the steps after it; a `noise` fraction of them is replaced at random, so
+    the clean run makes errors too. The decoder never guesses PAD (b_y[0] is very low)."""
+    rng = np.random.default_rng(seed)
+    params = random_decoder_params(cell, D, H, V, rng, scale=1.0)
+    params["b_y"][0] = -30.0
+    contexts = rng.normal(size=(N, H))
+    target_ids = np.stack([np.argmax(solutions.decoder_forward_free_running(c, params, T, cell), 1)
+                           for c in contexts])
+    noisy = rng.random((N, T)) < noise
+    target_ids[noisy] = rng.integers(1, V, size=int(noisy.sum()))
+    if pad:   # the first sequence keeps every position, so no entry of the curve is NaN
+        lengths = rng.integers(1, T + 1, size=(N, 1))
+        lengths[0] = T
+        target_ids[np.arange(T) >= lengths] = 0
+    wrong_ids = 1 + (np.maximum(target_ids[:, k], 1) - 1 + rng.integers(1, V - 1, size=N)) % (V - 1)
+    args = (contexts, target_ids.astype(np.int64), params, k, wrong_ids.astype(np.int64), cell)
+    return {"label": label + f" ({cell}, N={N}, T={T}, k={k}" + (", with PAD)" if pad else ")"),
+            "args": [encode(a) for a in args]}
+
+
 # ----------------------------------------------------------------------------- public cases
 
 VISIBLE = {
@@ -61,6 +85,8 @@ VISIBLE = {
                                       (100, 0.99), (1000, 0.995)),
     "inverse_sigmoid_schedule": _schedule("inverse_sigmoid_schedule", (0, 100.0), (300, 100.0),
                                           (900, 100.0), (5, 1.0)),
+    "recovery_curve": [_recovery_case("random decoder", *args) for args in (
+        ("rnn", 50, 12, 6, 1, False), ("gru", 51, 16, 7, 2, True), ("lstm", 52, 16, 8, 0, True))],
 }
 
 # ----------------------------------------------------------------------------- hidden cases
@@ -107,6 +133,10 @@ HIDDEN = {
     "inverse_sigmoid_schedule": _hidden("inverse_sigmoid_schedule", (0, 1.0), (1, 1.0),
                                         (50, 10.0), (1000, 250.0), (10 ** 6, 100.0),
                                         (10 ** 9, 3.0), (12.5, 2.5)),
+    "recovery_curve": [_recovery_case(f"hidden case {n}", *args) for n, args in enumerate((
+                           ("rnn", 60, 1, 2, 0, False), ("gru", 61, 6, 3, 1, True),
+                           ("lstm", 62, 12, 9, 6, True), ("gru", 63, 24, 12, 4, True),
+                           ("rnn", 64, 20, 6, 3, False), ("gru", 65, 30, 10, 0, True)), 1)],
 }
 
 
@@ -121,13 +151,28 @@ def reference_result(name, case):
 def _args(name, case):
     if "spec" in case:
         return case_args(name, case)
-    return list(case["args"]), {}
+    return [decode(a) for a in case["args"]], {}
 
 
 def _check_ties(name, case, expected):
-    if name in DECODERS[1:] and argmax_gap(expected) < MIN_GAP:
+    if name == "recovery_curve":
+        expected = _recovery_logits(case)
+    if (name in DECODERS[1:] or name == "recovery_curve") and argmax_gap(expected) < MIN_GAP:
         raise ValueError(f"{name} case {case['label']!r}: two logits are within {MIN_GAP} of a "
                          f"tie; pick another seed")
+
+
+def _recovery_logits(case):
+    """Every logit the reference computes on a recovery_curve case (clean and corrupted runs)."""
+    (contexts, target_ids, params, k, wrong_ids, cell_type), _ = _args("recovery_curve", case)
+    out = []
+    for i in range(len(target_ids)):
+        corrupted = target_ids[i].copy()
+        corrupted[k] = wrong_ids[i]
+        for fed in (target_ids[i], corrupted):
+            out.append(solutions.decoder_forward_teacher_forcing(
+                contexts[i], params["embedding"][fed], params, cell_type))
+    return np.concatenate(out)
 
 
 def with_expected(name, case):

@@ -62,8 +62,9 @@ NOTEBOOKS = (
              ("solutions/decoders.py",), _CHECKS, _CASES, _MISTAKES),
     Notebook("free_running", "03_free_running_and_exposure_bias",
              "Free running and exposure bias",
-             "a decoder fed its own prediction, as at inference; errors compounding by position",
-             ("solutions/decoders.py",), _CHECKS, _CASES, _MISTAKES),
+             "a decoder fed its own prediction, as at inference; teacher-forced vs free-running "
+             "errors by position; the causal test: one corrupted fed token and what it costs",
+             ("solutions/decoders.py", "solutions/exposure.py"), _CHECKS, _CASES, _MISTAKES),
     Notebook("scheduled_sampling", "04_scheduled_sampling", "Scheduled sampling",
              "moving from teacher forcing to free running during training; three decay "
              "schedules; per-token and per-sequence coins",

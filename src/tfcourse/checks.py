@@ -47,12 +47,15 @@ SIGNATURES = {
     "linear_schedule": "linear_schedule(i, k, c, eps_min)",
     "exponential_schedule": "exponential_schedule(i, k)",
     "inverse_sigmoid_schedule": "inverse_sigmoid_schedule(i, k)",
+    "recovery_curve":
+        "recovery_curve(context_vectors, target_ids, decoder_params, k, wrong_ids, cell_type)",
 }
 # What each graded function returns: logits per step, a state, an (h, c) pair, or a number.
 KINDS = {"rnn_step": "state", "gru_step": "state", "lstm_step": "pair",
          "decoder_forward_teacher_forcing": "logits", "decoder_forward_free_running": "logits",
          "decoder_forward_scheduled_sampling": "logits", "linear_schedule": "number",
-         "exponential_schedule": "number", "inverse_sigmoid_schedule": "number"}
+         "exponential_schedule": "number", "inverse_sigmoid_schedule": "number",
+         "recovery_curve": "curve"}
 
 _FIX_START = ("x_0 = decoder_params['start'] at step 0, and x_t = target_seq[t-1] for t >= 1")
 # The known mistakes that the reference files hold outputs for: id -> what to tell the student.
@@ -158,6 +161,8 @@ def encode(value):
     if isinstance(value, np.random.Generator):
         raise TypeError("encode a generator as {'rng_seed': n}")
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iu":   # token ids stay ints
+            return {"array": value.tolist(), "dtype": "int64"}
         return {"array": value.tolist()}
     if isinstance(value, tuple):
         return {"tuple": [encode(v) for v in value]}
@@ -172,7 +177,7 @@ def decode(data):
     """Invert encode: arrays, tuples, dicts, {'rng_seed': n} -> a fresh Generator, scalars."""
     if isinstance(data, dict):
         if "array" in data:
-            return np.array(data["array"], dtype=np.float64)
+            return np.array(data["array"], dtype=data.get("dtype", np.float64))
         if "tuple" in data:
             return tuple(decode(v) for v in data["tuple"])
         if "dict" in data:
@@ -368,7 +373,8 @@ def _close(a, b):
     with np.errstate(invalid="ignore"):  # np.allclose's test, without its overhead
         if bool(np.all(np.abs(a - b) <= ATOL + RTOL * np.abs(b))):
             return True
-    return not bool(np.all(np.isfinite(b))) and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+    return not bool(np.all(np.isfinite(b))) and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL,
+                                                                     equal_nan=True))
 
 
 def _maxdiff(a, b):
@@ -489,6 +495,16 @@ def _logits_report(name, got, expected, case, hidden=False):
     return text
 
 
+def _curve_report(got, expected, hidden=False):
+    if got.shape != expected.shape:
+        return f"expected a curve of shape (T-k-1,) = {expected.shape}, got {got.shape}."
+    bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL, equal_nan=True)
+    d = int(np.argmax(bad)) + 1
+    values = "" if hidden else f": expected {expected[d - 1]:.6g}, got {got[d - 1]:.6g}"
+    return (f"entry {d - 1} (offset d = {d} after the corrupted position) is the first that "
+            f"differs{values}; {int(bad.sum())} of {len(bad)} entries differ.")
+
+
 def _state_report(got, expected, label, hidden=False):
     if got.shape != expected.shape:
         return f"{label}: expected shape {expected.shape}, got {got.shape}."
@@ -531,6 +547,8 @@ def compare(name, case, got, hidden=False, matched=None):
             report = f"your eps_i = {float(got):.10g} is not the schedule's value for these arguments."
         elif kind == "number":
             report = f"expected eps_i = {float(expected):.10g}, got {float(got):.10g}."
+        elif kind == "curve":
+            report = _curve_report(got, expected, hidden)
         else:
             report = _state_report(got, expected, "h_next", hidden)
     found = _matching_mistakes(kind, got, mistakes) if matched is None else matched

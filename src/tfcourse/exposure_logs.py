@@ -70,7 +70,7 @@ def interval(values, axis=0):
     if values.size == 0:
         raise ValueError(f"values: expected at least one value, got {_describe(values)}")
     n = np.sum(~np.isnan(values), axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+    with np.errstate(all="ignore"), _quiet():
         mean = np.nanmean(values, axis=axis)
         sd = np.nanstd(values, axis=axis, ddof=1)
         half = np.vectorize(t_quantile)(n - 1) * sd / np.sqrt(n)
