@@ -6,12 +6,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import pytest
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from tfcourse.plots import plot_shift_table  # noqa: E402
+from tfcourse.plots import plot_position_errors, plot_shift_table  # noqa: E402
 
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -48,4 +50,14 @@ def test_the_shift_table_title_clears_the_step_labels_and_its_subscripts_are_typ
     assert title.y1 <= fig.bbox.y1, "the title stays inside the figure"
     for text in [t.get_text() for t in ax.texts] + [ax.get_title()]:
         assert "_" not in re.sub(r"\$[^$]*\$", "", text), f"a raw subscript outside $...$: {text!r}"
+    plt.close(fig)
+
+
+def test_position_errors_draw_a_band_only_around_the_curves_given_one():
+    fig = plot_position_errors({"a": [0.1, 0.2, 0.3], "b": [0.2, 0.2, 0.2]},
+                               bands={"a": [0.05, 0.05, float("nan")]})
+    bands = fig.axes[0].collections
+    assert len(bands) == 1
+    ys = bands[0].get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(0.05) and ys.max() == pytest.approx(0.3)  # NaN: no width
     plt.close(fig)

@@ -48,18 +48,24 @@ def plot_shift_table(input_labels, target_labels, title="teacher forcing"):
     return fig
 
 
-def plot_position_errors(errors, title="error rate by position", second=None, second_title=""):
+def plot_position_errors(errors, title="error rate by position", second=None, second_title="",
+                         bands=None):
     """Error rate per output position for each decoding mode. errors: label -> (T,) in [0, 1].
 
     `second`, in the same form, is drawn in a second panel (NaN marks a position with too
-    few examples to show).
+    few examples to show). `bands`: label -> (T,) half-widths of an interval around a curve
+    of either panel, drawn as a shaded band.
     """
     panels = [(errors, title)] + ([(second, second_title)] if second is not None else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 3.6), squeeze=False)
     for ax, (curves, heading) in zip(axes[0], panels):
         for label, rate in curves.items():
             rate = np.asarray(rate, dtype=float)
-            ax.plot(np.arange(len(rate)), rate, marker="o", label=label)
+            line, = ax.plot(np.arange(len(rate)), rate, marker="o", label=label)
+            if bands and label in bands:
+                half = np.nan_to_num(np.asarray(bands[label], dtype=float))
+                ax.fill_between(np.arange(len(rate)), rate - half, rate + half,
+                                color=line.get_color(), alpha=0.2, linewidth=0)
         ax.set_xlabel("output position t")
         ax.set_ylabel("fraction of wrong tokens")
         ax.set_ylim(-0.02, 1.02)
