@@ -31,10 +31,7 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
              **{d: operators.DECODER_OPERATORS for d in DECODERS},
              **{s: operators.SCHEDULE_OPERATORS for s in ("linear_schedule",
                                                            "exponential_schedule",
-                                                           "inverse_sigmoid_schedule")},
-             # No operator rewrites notebook 03's measurement yet: its answers are compared,
-             # and where they differ the check says at which offset, but no mistake is named.
-             "recovery_curve": ()}
+                                                           "inverse_sigmoid_schedule")}}
 FUNCTIONS = tuple(OPERATORS)
 
 # The hand-written catalogue's mistakes as mutations: (function, operator, site) -> its
