@@ -101,10 +101,51 @@ def test_the_relations_pass_for_the_reference_and_name_the_mistake_that_breaks_t
     for mistake in ("mean_of_means", "no_shift", "summed"):
         with pytest.raises(CheckFailed, match="per-step losses of step-by-step decoding") as err:
             checks.check_loss_equals_step_losses(WRONG["causal_lm_loss"][mistake], gpt_forward)
-        assert checks.MISTAKES[mistake] in str(err.value), (mistake, str(err.value))
-    with pytest.raises(CheckFailed, match="the decoder-only form gives"):
-        checks.check_two_forms_agree(WRONG["causal_lm_loss"]["counts_ignored"], solutions.shift_right,
-                                     gpt_forward)
+        assert checks._sentence(checks.MISTAKES[mistake]) in str(err.value), (mistake, str(err.value))
+    for mistake in ("counts_ignored", "mean_of_means", "summed", "no_shift"):
+        with pytest.raises(CheckFailed, match="the decoder-only form gives") as err:
+            checks.check_two_forms_agree(WRONG["causal_lm_loss"][mistake], solutions.shift_right,
+                                         gpt_forward)
+        assert checks._sentence(checks.MISTAKES[mistake]) in str(err.value), (mistake, str(err.value))
+
+
+def _reversed_shift(logits, labels, ignore_index=-100):
+    """Pairs logits[..., 1:, :] with labels[..., :-1]: the shift the wrong way round."""
+    logits, labels = np.asarray(logits), np.asarray(labels)
+    # no_shift pairs row t with label t; on these slices that is row t + 1 with label t
+    return WRONG["causal_lm_loss"]["no_shift"](logits[..., 1:, :], labels[..., :-1], ignore_index)
+
+
+def test_a_reversed_shift_is_told_it_paired_the_logits_one_position_late():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check("causal_lm_loss", _reversed_shift)
+    text = str(failure.value)
+    assert "it scores nothing. You scored label t with the logits of position t + 1" in text, text
+    assert MISTAKES["no_shift"] not in text
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_loss_equals_step_losses(_reversed_shift, gpt_forward)
+    assert "You scored label t with the logits of position t + 1" in str(failure.value)
+
+
+def test_a_plain_missing_shift_is_told_it_scored_label_t_with_position_t_as_a_sentence():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check("causal_lm_loss", WRONG["causal_lm_loss"]["no_shift"])
+    assert "it scores nothing. You scored label t with the logits of position t." in str(failure.value)
+
+
+def test_a_wrong_token_fed_back_is_told_the_loop_goes_wrong():
+    from autograder import mistakes_lm
+    from solutions.tiny_gpt import gpt_forward_cached
+
+    def feed_next_id(prompt, new, n, cache, params):
+        wrong = (new[..., n:n + 1] + 1) % params["wte"].shape[0]
+        return gpt_forward_cached(wrong, params, cache)
+
+    def generate_feeds_wrong_token(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        return mistakes_lm._generate(params, prompt_ids, max_new_tokens, temperature, rng, feed_next_id)
+    with pytest.raises(CheckFailed, match="the first new token that differs is number [1-9]") as failure:
+        checks.check("generate", generate_feeds_wrong_token)
+    assert "the loop goes wrong: after choosing a token, feed THAT token" in str(failure.value)
 
 
 def test_the_checks_never_import_solutions_or_the_autograder():

@@ -38,6 +38,10 @@ MISTAKES = {
     "no_shift": "you scored label t with the logits of position t. In a causal LM the labels are "
                 "the inputs themselves, so position t's logits predict label t + 1: pair "
                 "logits[..., :-1, :] with labels[..., 1:].",
+    "reversed_shift": "you scored label t with the logits of position t + 1 (logits[..., 1:, :] "
+                      "with labels[..., :-1]): the shift goes the wrong way. Position t's logits "
+                      "have read tokens 0..t and predict the NEXT one: pair logits[..., :-1, :] "
+                      "with labels[..., 1:].",
     "counts_ignored": "you divided by every pair, ignored ones included. The mean runs over the "
                       "counted pairs only (labels[..., 1:] != ignore_index).",
     "mean_of_means": "you averaged each sequence's mean loss. PyTorch's mean runs over all counted "
@@ -116,12 +120,12 @@ def _loss_properties(func):
     if not np.isclose(_loss(func, last, labels), loss, rtol=RTOL, atol=ATOL):
         raise CheckFailed("your loss changed when only the LAST position's logits changed. That "
                           "position predicts the token after the sequence, which is not there: "
-                          f"it scores nothing. {MISTAKES['no_shift']}")
+                          f"it scores nothing. {_sentence(_shift_mistake(func))}")
     first = labels.copy()
     first[:, 0] = (first[:, 0] + 1) % 7
     if not np.isclose(_loss(func, logits, first), loss, rtol=RTOL, atol=ATOL):
         raise CheckFailed("your loss changed when only the FIRST label changed. No position "
-                          f"predicts the first token. {MISTAKES['no_shift']}")
+                          f"predicts the first token. {_sentence(_shift_mistake(func))}")
     huge = _loss(func, logits * 1e4, labels)
     if not np.isfinite(huge):
         cause = ("np.exp overflowed to inf and inf / inf is nan" if np.isnan(huge) else
@@ -130,6 +134,32 @@ def _loss_properties(func):
                           f"row's maximum is not enough if you then take the log of a softmax: "
                           f"compute the log-softmax directly, z - max - log(sum(exp(z - max))) "
                           f"(log-sum-exp), and never np.log of a probability.")
+
+
+def _sentence(message):
+    """A mistake's message (written to follow "Known mistake: ") as a sentence of its own."""
+    return message[:1].upper() + message[1:]
+
+
+def _shift_mistake(func, V=5):
+    """Which wrong pairing of logits and labels the loss uses, from which rows and labels matter.
+
+    On three positions the right pairs are (row 0, label 1), (row 1, label 2); no shift also
+    scores row 2 and label 0; a reversed shift scores rows 1, 2 with labels 0, 1."""
+    logits = np.random.default_rng(1).normal(size=(3, V))
+    labels = np.array([1, 2, 3])
+    loss = _loss(func, logits, labels)
+
+    def matters(row=None, label=None):
+        z, y = logits.copy(), labels.copy()
+        if row is not None:
+            z[row] += np.arange(V) * 3.0
+        if label is not None:
+            y[label] = 0
+        return not np.isclose(_loss(func, z, y), loss, rtol=RTOL, atol=ATOL)
+    if not matters(row=0) and matters(row=2) and matters(label=0) and not matters(label=2):
+        return MISTAKES["reversed_shift"]
+    return MISTAKES["no_shift"]
 
 
 def _generate_properties(func):
@@ -188,7 +218,8 @@ def compare(name, case, got, hidden=False):
             first = tuple(int(i) for i in np.argwhere(got != expected)[0])
             report = (f"expected {expected.tolist()}, got {got.tolist()}: the first new token "
                       f"that differs is number {first[-1]}" + (f" of sequence {first[0]}" if
-                                                                got.ndim == 2 else "") + ".")
+                                                                got.ndim == 2 else "") + ". "
+                      + _first_difference_means(first[-1]))
     else:
         if got.size == 1 and _close(got.reshape(()).astype(np.float64), expected.astype(np.float64)):
             return None
@@ -200,6 +231,18 @@ def compare(name, case, got, hidden=False):
             report = f"expected {float(expected):.10g}, got {float(got.reshape(())):.10g}."
         got = got.reshape(()) if got.size == 1 else got
     return report + _hints(kind, got, case.get("mistakes", {}))
+
+
+def _first_difference_means(n):
+    """What the position of the first wrong new token usually points at."""
+    if n == 0:
+        return ("The very first new token comes from the prompt's pass alone: check which row "
+                "of its logits you use (the last, logits[..., -1, :]) and how you turn it into a "
+                "token (argmax at temperature 0, else softmax(logits / temperature) and rng).")
+    return (f"The {n} token{'s' if n > 1 else ''} before it match, so the prompt's pass and the "
+            f"choice of a token are right and the loop goes wrong: after choosing a token, feed "
+            f"THAT token (new[..., n:n + 1]) to gpt_forward_cached, with the cache the previous "
+            f"call returned.")
 
 
 def run_case(name, func, case, hidden=False):
@@ -279,22 +322,24 @@ def check_loss_equals_step_losses(causal_lm_loss, gpt_forward, V=11):
         raise CheckFailed(f"one pass gives {one_pass:.10g}, but the {count} per-step losses of "
                           f"step-by-step decoding fed the true prefix sum to {total:.10g}, "
                           f"{total / count:.10g} per counted token. "
-                          f"{_relation_mistake(causal_lm_loss, V, one_pass, steps)}"
+                          f"{_relation_mistake(causal_lm_loss, V, one_pass, steps, labels[..., 1:].size)}"
                           if np.isfinite(one_pass) else f"one pass gives {one_pass}.")
     print(f"\u2714 one pass: {one_pass:.6f} = sum of {count} per-step losses / {count} "
           f"= {total / count:.6f}")
 
 
-def _relation_mistake(causal_lm_loss, V, one_pass, steps):
+def _relation_mistake(causal_lm_loss, V, one_pass, steps, n_pairs):
     """Name the mistake that breaks one pass = per-step losses, from what the numbers show."""
     sure = np.zeros((2, V))
     sure[0, 3] = 50.0                        # position 0 is certain that label 1 is token 3
     if _loss(causal_lm_loss, sure, np.array([1, 3])) > 1.0:   # ~0 when label 1 is scored
-        return MISTAKES["no_shift"]
+        return _sentence(_shift_mistake(causal_lm_loss))
     if np.isclose(one_pass, sum(map(sum, steps)), rtol=RTOL, atol=ATOL):
-        return MISTAKES["summed"]
+        return _sentence(MISTAKES["summed"])
     if np.isclose(one_pass, np.mean([np.mean(s) for s in steps if s]), rtol=RTOL, atol=ATOL):
-        return MISTAKES["mean_of_means"]
+        return _sentence(MISTAKES["mean_of_means"])
+    if np.isclose(one_pass, sum(map(sum, steps)) / n_pairs, rtol=RTOL, atol=ATOL):
+        return _sentence(MISTAKES["counts_ignored"])
     return ("Check which pairs you count (position t's logits and label t + 1, ignored labels "
             "left out) and that you divide the sum by their number.")
 
@@ -311,14 +356,17 @@ def check_two_forms_agree(causal_lm_loss, shift_right, gpt_forward, start_token_
     ed_logits = gpt_forward(inputs, params)
     # row t scores label t; each row's loss on its own (your function on a two-position input
     # whose only pair is that row and its label), then the mean over the counted rows
-    rows = [_loss(causal_lm_loss, np.stack([ed_logits[b, t], np.zeros(V)]), np.array([0, ids[b, t]]))
-            for b, t in zip(*np.nonzero(real))]
-    ed_loss = sum(rows) / len(rows)
+    rows = [[_loss(causal_lm_loss, np.stack([ed_logits[b, t], np.zeros(V)]), np.array([0, ids[b, t]]))
+             for t in np.flatnonzero(real[b])] for b in range(len(ids))]    # by sequence
+    ed_loss = sum(map(sum, rows)) / sum(map(len, rows))
     # decoder-only form: one sequence [start, y_0 .. y_{T-1}], labels = input_ids
     full = np.concatenate([np.full((len(ids), 1), start_token_id), np.where(real, ids, 0)], axis=1)
     labels = np.concatenate([np.full((len(ids), 1), start_token_id), targets], axis=1)
     do_loss = _loss(causal_lm_loss, gpt_forward(full, params), labels)
     if not np.isclose(do_loss, ed_loss, rtol=RTOL, atol=ATOL):
         raise CheckFailed(f"on the same data the decoder-only form gives {do_loss:.10g} with your "
-                          f"causal_lm_loss, the encoder-decoder form {ed_loss:.10g}.")
+                          f"causal_lm_loss, the encoder-decoder form {ed_loss:.10g} (each of its "
+                          f"rows scored alone by your function). "
+                          f"{_relation_mistake(causal_lm_loss, V, do_loss, rows, labels[..., 1:].size)}"
+                          if np.isfinite(do_loss) else f"the decoder-only form gives {do_loss}.")
     print(f"\u2714 encoder-decoder form {ed_loss:.6f} = decoder-only form {do_loss:.6f}")
