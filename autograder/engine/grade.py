@@ -28,6 +28,7 @@ import io
 import json
 import os
 import pkgutil
+import re
 import shutil
 import sys
 import sysconfig
@@ -111,8 +112,10 @@ MAX_ID = 128  # characters of a student id
 
 def is_student_id(name):
     """Whether a folder name can stand in tables, logs, the gradebook and a terminal as it is:
-    printable text (no control characters, no escape codes, no undecodable bytes)."""
-    return 0 < len(name) <= MAX_ID and name.isprintable() and not name.startswith(".")
+    printable text (no control characters, no escape codes, no undecodable bytes), not hidden,
+    and not a formula when a spreadsheet opens the tables (=, +, -, @ first)."""
+    return (0 < len(name) <= MAX_ID and name.isprintable()
+            and not name.startswith((".", "=", "+", "-", "@")))
 
 
 def shown(name):
@@ -136,7 +139,8 @@ def discover(submitted, course, log):
             continue
         if not is_student_id(student.name):
             log(f"ignored {shown(student)}: not a student id (printable text of at most "
-                f"{MAX_ID} characters, not starting with '.'); rename the folder to grade it")
+                f"{MAX_ID} characters, not starting with '.', '=', '+', '-' or '@'); rename the "
+                f"folder to grade it")
             continue
         for folder in sorted(student.iterdir()):
             if folder.name not in course.notebooks:
@@ -209,8 +213,15 @@ def content(submission):
     return data if data is not None else f"refused: {refused or ''}".encode()
 
 
+MAX_VALUES = 1_000_000  # JSON objects and arrays in one notebook: a parsed {} costs 64 bytes
+
+
 def _parse_student(raw, name):
     """The student's notebook (bytes) as a dict, or raise ValueError saying why it is not one."""
+    if raw.count(b"{") + raw.count(b"[") > MAX_VALUES:  # bounds what parsing it can cost
+        raise ValueError(f"{name} holds more than {MAX_VALUES:,} JSON objects and lists, far more "
+                         f"than a notebook has; download it again from JupyterLab (File > "
+                         f"Download)")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -286,7 +297,7 @@ def student_files(unit, spec):
             if why is None and total + len(data) > MAX_FILES[1]:
                 why = f"beyond {MAX_FILES[1] >> 20} MiB in all"
             if why:
-                skipped.append(f"{rel} ({why})")
+                skipped.append(f"{one_line(rel)} ({why})")  # a name the student chose
                 continue
             total += len(data)
             files.append((rel, data))
@@ -744,6 +755,16 @@ def _max(result):
     return sum(v["max_score"] for v in result["verdicts"])
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text):
+    """`text` safe to print in a terminal or a table: one line, every control character (escape
+    codes, carriage returns, bidi overrides) shown as its code. A status quotes student text."""
+    return _CONTROL.sub(lambda m: "\\n" if m[0] == "\n" else f"\\x{ord(m[0]):02x}"
+                        if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def write_tables(results, out):
     """grades.csv and summary.csv, rows sorted by student, assignment and cell order."""
     grades = io.StringIO()
@@ -754,7 +775,7 @@ def write_tables(results, out):
         u = r["unit"]
         for v in r["verdicts"]:
             w.writerow([u["student"], u["assignment"], v["grade_id"], f"{v['score']:g}",
-                        f"{v['max_score']:g}", v["status"]])
+                        f"{v['max_score']:g}", one_line(v["status"])])
         key = (u["student"], u["assignment"])
         score, top, flags = per.get(key, (0.0, 0.0, []))
         per[key] = (score + _score(r), top + _max(r), flags + [f for f in r["flags"]
