@@ -173,6 +173,8 @@ def test_student_outputs_never_reach_the_score_table_or_formgrader(graded, conte
     for tag_name, attrs in elements:
         for name, value in attrs:
             assert not name.startswith("on"), (tag_name, name)
+            if (tag_name, name) == ("math", "xmlns"):  # a namespace's name: nothing is loaded
+                continue
             assert not (value or "").strip().lower().startswith(("javascript:", "http")), value
         assert tag_name != "meta" or dict(attrs).get("http-equiv") != "refresh"
     assert "alert(6)" in shown  # the printed text is still shown, as text
@@ -184,6 +186,29 @@ def test_student_outputs_never_reach_the_score_table_or_formgrader(graded, conte
         assert all("<" not in m and "](javascript" not in m and "](http" not in m
                    for m in markdown)
         assert any("alert(7)" in m for m in markdown)
+
+
+def test_a_graded_function_cannot_show_the_hidden_cases_in_an_earlier_display(graded, context):
+    page, stored, _ = _files(context, "display_update_leak")
+    # the source names both words; what the function displayed adds the shape it was called with
+    assert "OUTSIDE THE HARNESS (" in stored and "INSIDE THE HARNESS (" not in stored + page
+
+
+def test_tables_give_each_status_one_line_and_refuse_formula_ids(tmp_path):
+    status = "failed: rnn_step raised ValueError: \x1b]0;PWNED\x07\x1b[2J\r\nhonest,01,x,1,1,passed"
+    result = {"unit": {"student": "s1", "assignment": "01", "notebook": "01", "path": None},
+              "verdicts": [{"grade_id": "x", "score": 0.0, "max_score": 1.0, "status": status}],
+              "flags": []}
+    grade.write_tables([result], tmp_path)
+    lines = (tmp_path / "grades.csv").read_text().splitlines()
+    assert len(lines) == 2 and "\x1b" not in lines[1] and "\\x1b]0;PWNED" in lines[1]
+    assert not any(grade.is_student_id(n) for n in ("=1+1", "+1", "-x", "@SUM(1)", ".hidden"))
+
+
+def test_a_notebook_of_a_million_empty_objects_is_refused_before_it_is_parsed():
+    raw = b'{"cells": [], "metadata": {"x": [' + b"{}," * 1_000_001 + b'{}]}, "nbformat": 4}'
+    with pytest.raises(ValueError, match="more than 1,000,000 JSON objects"):
+        grade._parse_student(raw, "01.ipynb")
 
 
 def _gid(cell):

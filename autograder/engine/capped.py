@@ -13,7 +13,10 @@ their size. `CappedClient` takes over `process_message` so that one rule covers 
   at most MAX_SHOWN outputs share a display_id, so no message makes the grader do more than a
   bounded amount of work;
 - `execute_input`, comm and widget messages, and anything else, are read and forgotten: no
-  widget state, no Output-widget emulation.
+  widget state, no Output-widget emulation;
+- once the grader's harness cell runs, no display by id is kept: a graded function called on the
+  hidden cases could otherwise write their inputs into an earlier cell's output, which the
+  feedback page shows (the harness cell's own outputs are never shown).
 """
 import asyncio
 import json
@@ -56,6 +59,7 @@ class CappedClient(NotebookClient):
         self.comm_open_handlers = {}        # no Output widget: it would keep state of its own
         self._kernel_manager = kernel_manager
         self._room, self._kept = room, 0
+        self.sealed = False                 # the harness has started: no display by id kept
         self._displays = {}                 # display_id -> outputs shown with it
         self._cell_displays = {}            # cell index -> display_ids shown in it
         self._sizes = {}                    # display_id -> stored size of one of its outputs
@@ -102,6 +106,8 @@ class CappedClient(NotebookClient):
         content = msg.get("content")
         if not isinstance(content, dict):
             return None
+        if cell.get("metadata", {}).get("autograder", {}).get("harness"):
+            self.sealed = True
         if msg_type == "status":
             if content.get("execution_state") == "idle":
                 raise CellExecutionComplete()
@@ -129,6 +135,8 @@ class CappedClient(NotebookClient):
                        "header": {**msg.get("header", {}), "msg_type": "display_data"}}
             out = output_from_msg(msg)
         except Exception:  # a malformed message: nothing to keep
+            return None
+        if self.sealed and display_id is not None:  # see `sealed`
             return None
         size = _size(out)
         if display_id in self._displays:  # an update, or a re-display: every earlier one changes

@@ -701,6 +701,23 @@ def _matched(checks, name, module, cases, results, index):
         return []
 
 
+def _withheld(error):
+    """What the status of a hidden case says of an error: the harness's own words, never the
+    text of what the student's code raised or returned (it could carry the case's inputs out)."""
+    text = str(error)
+    slow = re.match(r"(\w+) took [^:]* s on a case with \d+ parameters: .*Finite differences", text,
+                    re.S)
+    if slow:  # the timed case's verdict, in the course's words without the kernel's numbers
+        return (f"{slow[1]} was too slow on this case for an analytic backward pass. Finite "
+                f"differences need two forward passes per parameter: they check a gradient, they "
+                f"do not compute one. Apply the chain rule to what the cache holds.")
+    raised = re.match(r"(\w+) failed: (\w+)", text)
+    if raised:
+        return (f"{raised[1]} raised {raised[2]} (the message is not shown for a hidden case; "
+                f"the same error on a public case shows it)")
+    return re.split(r"[:(]", text, maxsplit=1)[0].strip()[:200]
+
+
 def _judge_cases(cases, results, index, result, started, public=None):
     """"passed", or "failed: <the first failing case and what is wrong with it>".
 
@@ -718,7 +735,8 @@ def _judge_cases(cases, results, index, result, started, public=None):
         label = case.get("label", f"case {number}")
         where = f"{name}, case {number} of {len(cases)} ({label})"
         if "error" in got:
-            return f"failed: {where}: {str(got['error'])[:600]}"
+            hidden = public is not None and number > public
+            return f"failed: {where}: {_withheld(got['error']) if hidden else str(got['error'])[:600]}"
         try:
             value = _unpack_value(got.get("value"))
             hidden = public is not None and number > public

@@ -101,9 +101,35 @@ def _endless(ctx):
 # Graded in a run of its own (tests/test_grade_untrusted.py): it kills the worker grading it.
 ENDLESS_PARTS = Attack("endless_message_parts", "bounds", notebook(_endless))
 
+# A graded function that writes what it is called with into an earlier cell's display: called
+# by the harness on the hidden cases, it would show their inputs on the feedback page.
+LEAK_DISPLAY = "leak = display('nothing yet', display_id='leak')"
+LEAKING_RNN_STEP = """\
+import inspect
+from IPython.display import update_display
+def rnn_step(x, h_prev, params):
+    where = ('INSIDE THE HARNESS' if any(f.function == '_autograder_harness' for f in inspect.stack())
+             else 'OUTSIDE THE HARNESS')
+    update_display(where + ' ' + repr(getattr(x, 'shape', None)), display_id='leak')
+    return _reference_rnn_step(x, h_prev, params)
+"""
+
+
+def _display_leak(ctx):
+    nb = answered(ctx)
+    i = next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {})
+             .get("grade_id") == "rnn_step")
+    nb.cells[i].source = (ctx.reference["rnn_step"].replace("def rnn_step(", "def _reference_rnn_step(")
+                          + "\n\n" + LEAKING_RNN_STEP)
+    nb.cells.insert(i, code(LEAK_DISPLAY))
+    return nb
+
+
 ATTACKS = [
     Attack("flood_every_message", "bounds", notebook(_flood), flags=("output-truncated",)),
     Attack("one_huge_message", "bounds", notebook(_huge), flags=("output-truncated",)),
     Attack("ansi_escape_flood", "bounds", notebook(_ansi), outputs=("end of the colours",)),
     Attack("scripts_in_outputs", "feedback", notebook(_scripts), failed=("lstm_step",)),
+    Attack("display_update_leak", "feedback", notebook(_display_leak),
+           outputs=("OUTSIDE THE HARNESS (",)),
 ]
