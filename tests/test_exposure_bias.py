@@ -107,17 +107,22 @@ def test_a_run_is_deterministic_and_shaped_by_regime_and_seed():
     np.testing.assert_array_equal(first["sampling_prob"][1], 0.5)
 
 
-def test_merging_parts_gives_the_run_of_all_regimes(tmp_path):
+def test_merging_one_part_per_regime_and_seed_gives_the_run_of_all(tmp_path):
     backend = eb.load_backend("solutions")
-    whole = eb.run_experiment(backend, TINY, seeds=(0,), regimes=eb.REGIMES[:2], print_fn=None)
+    whole = eb.run_experiment(backend, TINY, seeds=(0, 1), regimes=eb.REGIMES[:2], print_fn=None)
     paths = []
-    for r, regime in enumerate(eb.REGIMES[:2]):
-        part = eb.run_experiment(backend, TINY, seeds=(0,), regimes=(regime,), print_fn=None)
-        paths.append(eb.save(part, tmp_path / f"{r}.npz"))
+    for regime in reversed(eb.REGIMES[:2]):        # any order of parts gives the same log
+        for seed in (1, 0):
+            part = eb.run_experiment(backend, TINY, seeds=(seed,), regimes=(regime,), print_fn=None)
+            paths.append(eb.save(part, tmp_path / f"{regime}{seed}.npz"))
     merged = eb.merge(paths)
-    assert list(merged["regimes"]) == list(eb.REGIMES[:2])
-    for key in ("loss", "val_loss", "recovery", "tf_model_W_x"):
+    assert list(merged["regimes"]) == list(eb.REGIMES[:2]) and list(merged["seeds"]) == [0, 1]
+    for key in ("loss", "val_loss", "recovery", "plateaued", "tf_model_W_x", "tf_test_context"):
         np.testing.assert_array_equal(merged[key], whole[key])
+    with pytest.raises(ValueError, match="no part holds 'always sampling', seed 1"):
+        eb.merge(paths[1:])
+    with pytest.raises(ValueError, match="seed 1 is in two parts"):
+        eb.merge(paths + paths[:1])
 
 
 def test_the_plateau_criterion():

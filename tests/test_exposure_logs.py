@@ -70,3 +70,27 @@ def test_the_summary_table_has_a_row_per_regime_with_intervals():
     run.update(tf_exact=run["fr_exact"])
     table = el.summary_table(run)
     assert table.count("\n") == 3 and "±" in table and "0 of 5 runs reached it" in table
+
+
+def test_the_sd_interval_matches_the_chi_square_quantiles_for_four_degrees_of_freedom():
+    sd, low, high = el.sd_interval(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert sd == pytest.approx(np.sqrt(2.5))
+    # Exact chi-square(4) quantiles 0.484 and 11.143: sd * sqrt(4 / q).
+    assert low == pytest.approx(sd * np.sqrt(4 / 11.143), rel=0.01)
+    assert high == pytest.approx(sd * np.sqrt(4 / 0.484), rel=0.05)
+    with pytest.raises(ValueError, match="values: expected at least two numbers"):
+        el.sd_interval([1.0])
+
+
+def test_training_verdict_calls_a_regime_slower_or_more_spread_only_past_the_intervals():
+    run = _run()
+    run["val_loss"] = np.array([[[2.0, 0.5, 0.05]] * 5, [[2.0, 1.0, 0.5]] * 5], dtype=float)
+    assert "0 of 5 runs reached the level (teacher forcing: 5)" in el.training_verdict(run)
+    run["val_loss"][1, :, 2] = 0.05
+    run["val_loss"][1, :, 1] = [0.5, 0.5, 0.5, 0.05, 0.5]   # one seed faster: not clear
+    assert "not distinguishable from it" in el.training_verdict(run)
+    run["val_loss"][0, :, 2] += [0.0, 0.001, 0.002, 0.001, 0.0]
+    run["val_loss"][1, :, 2] += [0.0, 0.3, 0.6, 0.2, 0.1]
+    assert "spreads more than teacher forcing" in el.training_verdict(run)
+    run["val_loss"][1, :, 2] = run["val_loss"][0, :, 2] + [0.0, 0.002, 0.0, 0.001, 0.003]
+    assert "spread not distinguishable" in el.training_verdict(run)

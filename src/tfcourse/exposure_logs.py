@@ -315,3 +315,48 @@ def ordering_verdict(run, field="fr_exact", reference="teacher forcing"):
             "not distinguishable from"
         lines.append(f"- {name}: {fmt(m, h)} ({word} {reference})")
     return "\n".join(lines)
+
+
+def sd_interval(values):
+    """The sample standard deviation of `values` and its 95% interval (chi-square with n-1
+    degrees of freedom, quantiles by the Wilson-Hilferty approximation)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f"values: expected at least two numbers in a row, got {_describe(values)}")
+    df, z = len(values) - 1, 1.959964
+    quantile = lambda sign: df * (1 - 2 / (9 * df) + sign * z * math.sqrt(2 / (9 * df))) ** 3  # noqa: E731
+    sd = float(np.std(values, ddof=1))
+    return sd, sd * math.sqrt(df / quantile(1)), sd * math.sqrt(df / max(quantile(-1), 1e-12))
+
+
+def training_verdict(run, reference="teacher forcing"):
+    """Bengio et al.'s training claims tested, one line per regime against `reference`: steps
+    to the loss level (paired by seed, where every run reached it) and the spread of the final
+    validation loss across seeds (different only where the two sds' 95% intervals do not
+    overlap)."""
+    steps, final = steps_to_level(run), np.asarray(run["val_loss"])[..., -1]
+    ref = regime_index(run, reference)
+    ref_sd = sd_interval(final[ref])
+    lines = []
+    for r, name in enumerate(run["regimes"]):
+        if r == ref:
+            continue
+        if np.isfinite(steps[r]).all() and np.isfinite(steps[ref]).all():
+            m, h = interval(steps[r] - steps[ref])
+            word = ("slower than" if m > 0 else "faster than") if is_clear(m, h) else \
+                "not distinguishable from"
+            speed = f"steps to the level minus {reference}'s {fmt(m, h, 0)} ({word} it)"
+        else:
+            speed = (f"{int(np.isfinite(steps[r]).sum())} of {steps.shape[1]} runs reached the "
+                     f"level ({reference}: {int(np.isfinite(steps[ref]).sum())})")
+        sd = sd_interval(final[r])
+        if sd[1] > ref_sd[2]:
+            spread = f"spreads more than {reference}"
+        elif sd[2] < ref_sd[1]:
+            spread = f"spreads less than {reference}"
+        else:
+            spread = "spread not distinguishable"
+        lines.append(f"- {name}: {speed}; sd of the final validation loss across seeds "
+                     f"{sd[0]:.3f} (95% interval {sd[1]:.3f} to {sd[2]:.3f}; {reference}: "
+                     f"{ref_sd[0]:.3f}, {ref_sd[1]:.3f} to {ref_sd[2]:.3f}): {spread}")
+    return "\n".join(lines)
