@@ -155,3 +155,23 @@ def test_the_checks_never_import_solutions_or_the_autograder():
                     for alias in node.names}
         imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not any(m.split(".")[0] in ("solutions", "autograder") for m in imported), module
+
+
+def test_generate_that_reruns_the_whole_sequence_is_told_it_does_not_use_the_cache():
+    def no_cache(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        ids = np.asarray(prompt_ids)
+        for _ in range(max_new_tokens):
+            token = solutions.lm.next_token(gpt_forward(ids, params)[..., -1, :], temperature, rng)
+            ids = np.concatenate([ids, np.asarray(token)[..., None]], axis=-1)
+        return ids[..., np.shape(prompt_ids)[-1]:]
+    np.testing.assert_array_equal(*[f(*checks.make_args("generate", cases_lm.hidden_cases("generate")[0]["spec"])[0])
+                                    for f in (no_cache, solutions.generate)])   # right tokens
+    for run in (lambda: checks.check("generate", no_cache),
+                lambda: checks.check_hidden("generate", no_cache,
+                                            checks.pack(cases_lm.hidden_cases("generate")))):
+        with pytest.raises(CheckFailed, match="fed 25 positions to the model, in calls of "
+                                              r"\[3, 4, 5, 6, 7\]") as failure:
+            run()
+        assert "gpt_forward_cached(new[..., n:n + 1], params, cache)" in str(failure.value)
+    assert gpt_forward.__name__ == "gpt_forward" and not hasattr(gpt_forward, "__wrapped__")

@@ -16,6 +16,9 @@ returns max_new_tokens integer ids and is seeded by the rng it is given. The rel
 notebook (one pass equals the per-step losses; the encoder-decoder and decoder-only forms give
 the same loss) are checked on the student's own function. Student-safe: no solution here.
 """
+import sys
+from contextlib import contextmanager
+
 import numpy as np
 
 from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, raise_first_failure, unpack
@@ -173,6 +176,16 @@ def _generate_properties(func):
                           f"shape {new.shape}; expected (5,), the new tokens.{extra}")
     if new.dtype.kind not in "iu":
         raise CheckFailed(f"generate returned dtype {new.dtype}; token ids must be integers.")
+    with _positions_fed(func) as fed:
+        call("generate", func, args, kwargs)
+    if fed and sum(fed) > 3 + 5 - 1:
+        raise CheckFailed(f"with a prompt of 3 tokens and max_new_tokens=5 your generate fed "
+                          f"{sum(fed)} positions to the model, in calls of {fed}. With the KV cache "
+                          f"it feeds the prompt once (3) and then only the token just chosen, one "
+                          f"per step (4 more: the last one is never fed): 7 in all. You ran the "
+                          f"whole growing sequence again at each step, which is correct text at "
+                          f"quadratic cost: call gpt_forward_cached(new[..., n:n + 1], params, "
+                          f"cache) with the cache the previous call returned.")
     sampled = dict(kwargs, temperature=1.0)
     runs = [_array("generate", call("generate", func, args, dict(sampled, rng=np.random.default_rng(3))))
             for _ in range(2)]
@@ -180,6 +193,44 @@ def _generate_properties(func):
         raise CheckFailed("generate gave different tokens for two generators with the same seed: "
                           "draw from the rng you are given (rng.random() or rng.choice), never "
                           "from np.random.")
+
+
+MODEL_FUNCTIONS = ("gpt_forward_cached", "gpt_forward")
+
+
+@contextmanager
+def _positions_fed(func):
+    """Record how many positions each call of the model feeds while `func` runs.
+
+    Wraps the notebook's gpt_forward_cached and gpt_forward where `func` finds them (its globals
+    and the tiny_gpt module); yields the list of lengths (input_ids.shape[-1]) of the outermost
+    calls, empty if `func` reaches the model some other way. Diagnostic only: it never decides a
+    score on its own, it names why generation costs more than the cache allows."""
+    fed, depth, patched = [], [0], []
+
+    def counting(model):
+        def wrapper(ids, *args, **kwargs):
+            if depth[0] == 0:
+                fed.append(int(np.shape(ids)[-1]) if np.ndim(ids) else 1)
+            depth[0] += 1
+            try:
+                return model(ids, *args, **kwargs)
+            finally:
+                depth[0] -= 1
+        wrapper.__wrapped__ = model
+        return wrapper
+    spaces = [getattr(func, "__globals__", None), vars(sys.modules.get("tiny_gpt", sys))]
+    try:
+        for space in spaces:
+            for name in MODEL_FUNCTIONS if isinstance(space, dict) else ():
+                model = space.get(name)
+                if callable(model) and getattr(model, "__name__", "") == name:
+                    patched.append((space, name, model))
+                    space[name] = counting(model)
+        yield fed
+    finally:
+        for space, name, model in reversed(patched):
+            space[name] = model
 
 
 PROPERTIES = {"causal_lm_loss": _loss_properties, "generate": _generate_properties}
