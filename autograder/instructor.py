@@ -26,11 +26,13 @@ def check_course(course):
     path = Path(course).expanduser()
     if not path.is_dir():
         raise UsageError(f"--course {course}: no such folder. Give the folder you built the "
-                         f"course in, or build it there first: {BUILD} {course}")
+                         f"course in, or build it in a folder of its own (not inside the "
+                         f"repository: it holds the answers): {BUILD} {course}")
     if not (path / "source").is_dir() or not (path / "release").is_dir():
         raise UsageError(f"--course {course} is not a built course (it has no source/ and "
                          f"release/ folders). Give the folder you built the course in, or build "
-                         f"it there first: {BUILD} {course}")
+                         f"it there if it is a new folder of its own (not inside the repository: "
+                         f"the course holds the answers): {BUILD} {course}")
     return path
 
 
@@ -46,8 +48,33 @@ def check_submitted(submitted):
                          f"submissions: grade {path / 'submitted'} instead. Nothing was graded.")
 
 
+def check_holds_submissions(submitted, course):
+    """UsageError naming the fix unless some folder of `submitted` holds one of the course's
+    assignments (<student>/<assignment>/): else the run would grade nothing and say so only in
+    its log."""
+    path = Path(submitted).expanduser()
+    assignments = {p.name for p in (course / "release").iterdir() if p.is_dir()}
+    children = [c for c in path.iterdir() if c.is_dir() and not c.is_symlink()]
+    if any((c / a).is_dir() for c in children for a in assignments):
+        return
+    if any(c.name in assignments for c in children):
+        hint = (f"it holds assignment folders itself, so it is one student's folder or the "
+                f"course's release/ or source/: give the folder above the students' folders")
+    elif any(path.glob("*.ipynb")):
+        hint = "it holds notebooks itself, so it is one student's assignment folder"
+    elif not children:
+        hint = "it is empty: collect the submissions first (cd COURSE && nbgrader collect ASSIGNMENT)"
+    else:
+        hint = f"none of its {len(children)} folders holds an assignment of the course"
+    raise UsageError(f"{submitted} holds no submissions to grade ({hint}). Give the folder that "
+                     f"holds one folder per student, each with assignment folders "
+                     f"(<student>/<assignment>/<notebook>.ipynb), e.g. COURSE/submitted. "
+                     f"Nothing was graded.")
+
+
 def check_grade_args(submitted, course):
     """Check the grade command's folders; return the course folder as a Path."""
     course = check_course(course)
     check_submitted(submitted)
+    check_holds_submissions(submitted, course)
     return course

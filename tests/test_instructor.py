@@ -65,6 +65,18 @@ def test_a_wrong_course_names_the_command_that_builds_it_there(course, tmp_path,
     assert (not target.exists()) if wrong == "missing" else not any(target.iterdir())
 
 
+@pytest.mark.parametrize("where", ["one student's folder", "the release", "an empty folder"])
+def test_a_folder_without_submissions_refuses_instead_of_grading_nothing(course, tmp_path, where):
+    folder = {"one student's folder": next((course / "submitted").iterdir()),
+              "the release": course / "release", "an empty folder": tmp_path / "empty"}[where]
+    folder.mkdir(exist_ok=True)
+    before = snapshot(course)
+    run = grade(folder, "--out", tmp_path / "graded", "--course", course, cwd=tmp_path)
+    assert_refused(run, "holds no submissions to grade", "e.g. COURSE/submitted",
+                   "Nothing was graded")
+    assert snapshot(course) == before and not (tmp_path / "graded").exists()
+
+
 def test_grade_runs_from_the_course_folder_itself(sample_course):
     """`cd $C` then grading works: the command does not depend on the current folder."""
     course, ids = sample_course
