@@ -70,3 +70,22 @@ def test_the_first_row_of_the_committed_results_is_what_the_script_computes():
     assert committed["n_prefixes"] == script.SETTINGS["n_prefixes"]
     for key, value in committed["rows"][0].items():
         assert row[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+
+
+def test_the_exposure_bias_plot_shows_the_ratio_and_its_interval_the_claim_rests_on():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tfcourse.lm_measure import load_exposure_bias, plot_exposure_bias
+
+    results = load_exposure_bias()
+    ax = plot_exposure_bias(results)
+    try:
+        ratio_line = ax.get_lines()[0]
+        np.testing.assert_allclose(ratio_line.get_ydata(), [r["ratio_kl"][0] for r in results["rows"]])
+        assert any(np.allclose(line.get_ydata(), 1.0) for line in ax.get_lines()[1:])
+        tops = {round(float(y), 6) for line in ax.get_lines() for y in np.ravel(line.get_ydata())}
+        assert {round(r["ratio_kl"][2], 6) for r in results["rows"]} <= tops   # the CI's caps
+        assert len(ax.figure.axes) == 2 and "paired" in ax.get_ylabel()
+    finally:
+        plt.close(ax.figure)

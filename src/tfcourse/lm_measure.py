@@ -143,20 +143,38 @@ def describe_exposure_bias(results):
 
 
 def plot_exposure_bias(results, ax=None):
-    """Per-token KL(P_data || P_model) along the continuation, after data vs own prefixes."""
+    """EB-M(L) with its paired bootstrap 95% interval per prefix length: what the claim rests on.
+
+    Without `ax`, a second panel shows the per-token KL after data vs own prefixes, each with its
+    own interval; those two intervals may overlap where the paired ratio's does not (the same
+    prefix's noise cancels in the pairing), so the claim is read from the first panel.
+    Returns the axes of the ratio."""
     import matplotlib.pyplot as plt
 
+    levels = None
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    L = [row["prefix_length"] for row in results["rows"]]
-    for key, label, shift in (("kl_data_prefix", "data prefix (M|D)", -0.4),
-                              ("kl_model_prefix", "model's own prefix (M|M)", 0.4)):
-        mean = np.array([row[key][0] for row in results["rows"]])
-        err = np.array([[row[key][0] - row[key][1], row[key][2] - row[key][0]]
-                        for row in results["rows"]]).T
-        ax.errorbar(np.array(L) + shift, mean, yerr=err, fmt="o-", capsize=3, label=label)
+        _, (ax, levels) = plt.subplots(1, 2, figsize=(11, 3.5))
+    rows = results["rows"]
+    L = np.array([row["prefix_length"] for row in rows])
+    ratio = np.array([row["ratio_kl"][0] for row in rows])
+    err = np.array([[row["ratio_kl"][0] - row["ratio_kl"][1], row["ratio_kl"][2] - row["ratio_kl"][0]]
+                    for row in rows]).T
+    ax.errorbar(L, ratio, yerr=err, fmt="o-", capsize=3, label="EB-M = mean M|M / mean M|D")
+    ax.axhline(1.0, color="gray", linestyle="--", linewidth=1, label="no effect (EB-M = 1)")
     ax.set_xlabel("prefix length L")
-    ax.set_ylabel("KL(data || model) per token")
-    ax.set_title(f"Continuations of {results['continuation_length']} tokens, 95% CIs")
+    ax.set_ylabel("EB-M (paired, bootstrap 95% CI)")
+    ax.set_title(f"One draw of {results['n_prefixes']} prefixes (seed {results['seed']})")
     ax.legend()
+    if levels is not None:
+        for key, label, shift in (("kl_data_prefix", "data prefix (M|D)", -0.4),
+                                  ("kl_model_prefix", "model's own prefix (M|M)", 0.4)):
+            mean = np.array([row[key][0] for row in rows])
+            spread = np.array([[row[key][0] - row[key][1], row[key][2] - row[key][0]]
+                               for row in rows]).T
+            levels.errorbar(L + shift, mean, yerr=spread, fmt="o-", capsize=3, label=label)
+        levels.set_xlabel("prefix length L")
+        levels.set_ylabel("KL(data || model) per token")
+        levels.set_title(f"Each alone, {results['continuation_length']} tokens, 95% CIs (unpaired)")
+        levels.legend()
+        ax.figure.tight_layout()
     return ax
