@@ -34,6 +34,16 @@ def test_one_interval_above_one_of_several_comes_with_the_chance_of_a_false_alar
                                            _row(48, (1.4, 1.1, 1.7), (0.02, 0.01, 0.03))))
     assert "at L = 48 only" in text and "probability up to 10%" in text
     assert "further from the data after the model's own prefix by +0.0200" in text
+    assert "no measurable effect of the model's own prefix at L = 8, and at L = 48 a hint" in text
+    assert "measurably worsens" not in text
+
+
+def test_the_committed_results_are_described_as_one_draw_that_needs_repeating_over_seeds():
+    results = load_exposure_bias()
+    text = describe_exposure_bias(results)
+    assert f"In one draw of windows (seed {results['seed']}), over {results['n_prefixes']}" in text
+    assert text.endswith("until it holds over several seeds of the window sampling, each with its "
+                         "interval.")
 
 
 def test_every_interval_above_one_is_reported_at_every_length():

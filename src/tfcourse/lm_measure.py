@@ -118,27 +118,34 @@ def describe_exposure_bias(results):
     n, k = results["n_prefixes"], len(rows)
     chance = 1 - 0.95 ** k
     listed = lambda lengths: ", ".join(map(str, lengths))  # noqa: E731
+    draw = ("one draw of windows" if results.get("seed") is None else
+            f"one draw of windows (seed {results['seed']})")
+    over = f"In {draw}, over {n} prefixes per length"
     if not above and not below:
-        lines.append(f"Over {n} prefixes per length, every interval includes EB-M = 1: these data "
+        lines.append(f"{over}, every interval includes EB-M = 1: these data "
                      f"show no measurable effect of the model's own prefix (an effect smaller "
                      f"than the intervals is not ruled out).")
     elif below and not above:
-        lines.append(f"Over {n} prefixes per length, the model does measurably better after its "
+        lines.append(f"{over}, the model does measurably better after its "
                      f"own prefix at L = {listed(below)}; elsewhere the intervals include 1.")
     elif above and not below and len(above) == k:
-        lines.append(f"Over {n} prefixes per length, the model's own prefix measurably worsens "
-                     f"what follows at every length measured.")
+        lines.append(f"{over}, the model's own prefix measurably worsens what follows at every "
+                     f"length measured.")
     elif above and not below:
-        lines.append(f"Over {n} prefixes per length, the model's own prefix measurably worsens "
-                     f"what follows at L = {listed(above)} only (the interval of EB-M lies above "
-                     f"1 there); at the other lengths the intervals include 1. With {k} intervals "
-                     f"at 95%, at least one would miss 1 by chance with probability up to "
-                     f"{chance:.0%} even with no effect anywhere: read this as evidence at "
-                     f"L = {listed(above)}, not as proof that errors grow with L.")
+        others = [row["prefix_length"] for row in rows if row["prefix_length"] not in above]
+        lines.append(f"{over}, the interval of EB-M lies above 1 at L = {listed(above)} only; "
+                     f"at the other lengths the intervals include 1. With {k} intervals at 95%, "
+                     f"at least one would miss 1 by chance with probability up to {chance:.0%} "
+                     f"even with no effect anywhere. The honest reading: no measurable effect of "
+                     f"the model's own prefix at L = {listed(others)}, and at L = {listed(above)} "
+                     f"a hint, not yet an effect and not proof that errors grow with L.")
     else:
-        lines.append(f"Over {n} prefixes per length, the effect is not one-directional: the "
-                     f"model's own prefix hurts at L = {listed(above)} and helps at "
-                     f"L = {listed(below)}.")
+        lines.append(f"{over}, the effect is not one-directional: the model's own prefix hurts "
+                     f"at L = {listed(above)} and helps at L = {listed(below)}.")
+    lines.append("This is one draw of windows, not a measurement repeated over seeds: another "
+                 "draw of the windows may not show the same, so no sentence above is a finding "
+                 "until it holds over several seeds of the window sampling, each with its "
+                 "interval.")
     return "\n".join(lines)
 
 
