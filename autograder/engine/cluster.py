@@ -472,9 +472,15 @@ def loopback(folder, workers=2, env=None, preload=()):
                            **os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"})]
     try:
         deadline = time.monotonic() + 120
-        while not info.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
+        address = None
+        while address is None and time.monotonic() < deadline:
+            try:  # the scheduler writes the file after creating it: read it once it parses
+                address = json.loads(info.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.1)
+        if address is None:
+            raise RuntimeError(f"the loopback scheduler wrote no address within 120 s (its log: "
+                               f"{folder / 'scheduler.log'})")
         for i in range(workers):
             preloads = ["tfcourse_instructor.dask_worker", *preload]
             processes.append(start(f"worker{i}", "distributed.cli.dask_worker", address,
