@@ -92,6 +92,7 @@ def ci(rest):
     if subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout:
         print("NOTE: uncommitted changes are not tested: ci tests a clone of the last commit", flush=True)
     folder = Path(tempfile.mkdtemp(prefix="tfcourse-ci-"))
+    folder.chmod(0o755)  # as a checkout is: the Linux-accounts test runs the clone as other users
     results = []
     for version in SUPPORTED_PYTHONS:
         python, started = find_python(version), time.monotonic()
