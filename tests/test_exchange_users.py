@@ -70,6 +70,12 @@ def accounts():
                             "--shell", "/usr/sbin/nologin", "--user-group", name],
                            check=True, capture_output=True)
             made[role] = SimpleNamespace(name=name, home=base / name)
+        # pyenv's Pythons keep libpython under /root (0700): another account cannot start them
+        probe = run_as(made["instructor"], BIN / "python", "-c", "import numpy", cwd=base,
+                       check=False)
+        if probe.returncode != 0:
+            pytest.skip(f"another account cannot run this venv's Python ({BIN / 'python'}): "
+                        f"{probe.stderr.strip()[-300:]}")
         yield base, made
     finally:
         for user in made.values():
