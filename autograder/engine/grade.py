@@ -297,7 +297,7 @@ def student_files(unit, spec):
             if why is None and total + len(data) > MAX_FILES[1]:
                 why = f"beyond {MAX_FILES[1] >> 20} MiB in all"
             if why:
-                skipped.append(f"{one_line(rel)} ({why})")  # a name the student chose
+                skipped.append(f"{shown(rel)} ({why})")  # a name the student chose
                 continue
             total += len(data)
             files.append((rel, data))
