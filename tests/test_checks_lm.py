@@ -158,13 +158,7 @@ def test_the_checks_never_import_solutions_or_the_autograder():
 
 
 def test_generate_that_reruns_the_whole_sequence_is_told_it_does_not_use_the_cache():
-    def no_cache(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
-        rng = np.random.default_rng(rng)
-        ids = np.asarray(prompt_ids)
-        for _ in range(max_new_tokens):
-            token = solutions.lm.next_token(gpt_forward(ids, params)[..., -1, :], temperature, rng)
-            ids = np.concatenate([ids, np.asarray(token)[..., None]], axis=-1)
-        return ids[..., np.shape(prompt_ids)[-1]:]
+    no_cache = _no_cache_through(gpt_forward)
     np.testing.assert_array_equal(*[f(*checks.make_args("generate", cases_lm.hidden_cases("generate")[0]["spec"])[0])
                                     for f in (no_cache, solutions.generate)])   # right tokens
     for run in (lambda: checks.check("generate", no_cache),
@@ -175,3 +169,82 @@ def test_generate_that_reruns_the_whole_sequence_is_told_it_does_not_use_the_cac
             run()
         assert "gpt_forward_cached(new[..., n:n + 1], params, cache)" in str(failure.value)
     assert gpt_forward.__name__ == "gpt_forward" and not hasattr(gpt_forward, "__wrapped__")
+
+
+def _no_cache_through(forward):
+    """A generate that reruns the whole sequence, reaching the model only through `forward`."""
+    def no_cache(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        ids = np.asarray(prompt_ids)
+        for _ in range(max_new_tokens):
+            token = solutions.lm.next_token(forward(ids, params)[..., -1, :], temperature, rng)
+            ids = np.concatenate([ids, np.asarray(token)[..., None]], axis=-1)
+        return ids[..., np.shape(prompt_ids)[-1]:]
+    return no_cache
+
+
+def _aliases():
+    """The model reached under other names: an alias, a lambda, the module's attribute, a
+    default argument bound before any check ran, a functools.partial."""
+    import functools
+
+    import solutions.tiny_gpt as model
+    fwd = model.gpt_forward_cached
+    return {"alias": lambda ids, params: fwd(ids, params)[0],
+            "module attribute": lambda ids, params: model.gpt_forward(ids, params),
+            "default argument": (lambda ids, params, f=model.gpt_forward: f(ids, params)),
+            "partial": lambda ids, params: functools.partial(fwd, cache=None)(ids, params)[0]}
+
+
+@pytest.mark.parametrize("how", list(_aliases()))
+def test_generate_without_cache_is_caught_whatever_name_reaches_the_model(how):
+    no_cache = _no_cache_through(_aliases()[how])
+    for run in (lambda: checks.check("generate", no_cache),
+                lambda: checks.check_hidden("generate", no_cache,
+                                            checks.pack(cases_lm.hidden_cases("generate")))):
+        with pytest.raises(CheckFailed, match=r"fed 25 positions to the model, in calls of "
+                                              r"\[3, 4, 5, 6, 7\]"):
+            run()
+
+
+def test_an_aliased_forward_used_with_the_cache_passes(capsys):
+    import solutions.tiny_gpt as model
+    step = model.gpt_forward_cached
+
+    def aliased(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        logits, cache = step(np.asarray(prompt_ids), params)
+        new = []
+        for n in range(max_new_tokens):
+            new.append(solutions.lm.next_token(logits[..., -1, :], temperature, rng))
+            if n + 1 < max_new_tokens:
+                logits, cache = step(np.asarray(new[-1])[..., None], params, cache)
+        return np.stack(new, axis=-1)
+    checks.check("generate", aliased)
+    checks.check_hidden("generate", aliased, checks.pack(cases_lm.hidden_cases("generate")))
+    assert capsys.readouterr().out.count("\u2714 generate matches") == 2
+
+
+def test_generate_that_turns_off_the_profiler_is_failed():
+    import sys
+
+    def hides(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        sys.setprofile(None)
+        return _no_cache_through(gpt_forward)(params, prompt_ids, max_new_tokens, temperature, rng)
+    with pytest.raises(CheckFailed, match="changed the profiler"):
+        checks.check("generate", hides)
+    assert sys.getprofile() is None
+
+
+def test_generate_that_never_runs_the_given_model_is_failed_saying_why():
+    import threading
+
+    def in_a_thread(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        out = []
+        worker = threading.Thread(target=lambda: out.append(solutions.generate(
+            params, prompt_ids, max_new_tokens, temperature, rng)))
+        worker.start()
+        worker.join()
+        return out[0]
+    with pytest.raises(CheckFailed, match="never ran the model's gpt_forward_cached"):
+        checks.check("generate", in_a_thread)
