@@ -185,8 +185,8 @@ def with_expected(name, case):
 
 def mutants(name):
     """The mutants (autograder/mutations) a wrong answer of `name` is matched against: those
-    that compute something else than the reference on a public or hidden case. None yet for a
-    function no operator rewrites (recovery_curve): its wrong answers are reported, not named."""
+    that compute something else than the reference on a public or hidden case (none for a
+    function no operator rewrites: its wrong answers are reported, not named)."""
     if name not in OPERATORS:
         return ()
     return catalogue(name, VISIBLE[name] + HIDDEN[name], _args, reference_result)[0]

@@ -31,7 +31,8 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
              **{d: operators.DECODER_OPERATORS for d in DECODERS},
              **{s: operators.SCHEDULE_OPERATORS for s in ("linear_schedule",
                                                            "exponential_schedule",
-                                                           "inverse_sigmoid_schedule")}}
+                                                           "inverse_sigmoid_schedule")},
+             "recovery_curve": operators.RECOVERY_OPERATORS}
 FUNCTIONS = tuple(OPERATORS)
 
 # The hand-written catalogue's mistakes as mutations: (function, operator, site) -> its

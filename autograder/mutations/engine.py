@@ -69,7 +69,19 @@ def _at(seq, i):
     return seq[min(i, len(seq) - 1)]
 
 
-HELPERS = {"_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
+def _legacy(seed):
+    """numpy's legacy generator as np.random.seed(seed) leaves it (a Generator is no seed)."""
+    return np.random.RandomState(seed)
+
+
+def _sample(logits, rng):
+    """A token drawn from softmax(logits) with one rng.random() (first cumulative prob > r)."""
+    cdf = np.cumsum(_softmax(np.asarray(logits, dtype=float)), axis=-1)
+    r = rng.random(np.shape(logits)[:-1])
+    return np.minimum((cdf <= np.asarray(r)[..., None]).sum(axis=-1), np.shape(logits)[-1] - 1)
+
+
+HELPERS = {"_mut_legacy": _legacy, "_mut_sample": _sample, "_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
            "_mut_sigmoid": _sigmoid, "_mut_tanh": np.tanh, "_mut_at": _at}
 
 

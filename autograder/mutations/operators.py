@@ -42,6 +42,15 @@ NEW_HINTS = {
                            "teacher forcing feeds the true previous token, target_seq[t-1].",
     "start_every_step_ss": "you fed decoder_params['start'] at every step; from step 1 on, feed "
                            "the true previous token or the model's guess, as step t's coin says.",
+    "extra_step": "your decoder ran one step too many: it returned T+1 rows. Run exactly T "
+                  "steps, one row of logits per target token.",
+    "legacy_generator": "you drew the coins from numpy's legacy global generator (np.random.seed "
+                        "and np.random.random), not from rng: draw them with rng.random() from "
+                        "the generator you are given (an int rng is its seed).",
+    "own_generator": "you drew the coins from a generator of your own with a fixed seed, not "
+                     "from rng: draw them with rng.random() from the generator you are given.",
+    "sampled_guess": "you sampled the model's guess from softmax(logits[t-1]) (drawing from rng); "
+                     "this decoder feeds the greedy guess, embedding[argmax(logits[t-1])].",
     "missing_last_step": "your decoder stopped one step early: it returned T-1 rows. Run all T "
                          "steps, one row of logits per target token.",
 }
@@ -410,12 +419,18 @@ class InputRule(Operator):
                         yield Site(rule, _hint(hints[function]), k, InitialState._set(code))
 
 
-class StateNotCarried(Operator):
-    """Every step restarted from the initial state."""
-    id = "state_not_carried"
+class OneSite(Operator):
+    """An operator with one site, the whole function: `key`, its sentence's id `hint` and
+    `_rewrite(fdef, root)`."""
+    key = hint = ""
 
     def sites(self, fdef, function):
-        yield Site("h,c", _hint("no_state_update"), 0, self._rewrite)
+        yield Site(self.key, _hint(self.hint), 0, self._rewrite)
+
+
+class StateNotCarried(OneSite):
+    """Every step restarted from the initial state."""
+    id, key, hint = "state_not_carried", "h,c", "no_state_update"
 
     @staticmethod
     def _rewrite(fdef, root):
@@ -429,12 +444,9 @@ class StateNotCarried(Operator):
         fdef.body[at:at] = [ast.parse("_mut_h0, _mut_c0 = h, c").body[0]]
 
 
-class LogitsBeforeStep(Operator):
+class LogitsBeforeStep(OneSite):
     """The logits of step t computed from the state before step t's update."""
-    id = "logits_before_step"
-
-    def sites(self, fdef, function):
-        yield Site("logits", _hint("logits_before_step"), 0, self._rewrite)
+    id, key, hint = "logits_before_step", "logits", "logits_before_step"
 
     @staticmethod
     def _rewrite(fdef, root):
@@ -468,6 +480,7 @@ class StepCount(Operator):
             if "target_seq" in {a.arg for a in fdef.args.args}:
                 yield Site("first", _hint("missing_first_step"), k, self._skip_start)
             yield Site("last", _hint("missing_last_step"), k, self._slice("logits[:-1]"))
+            yield Site("added", _hint("extra_step"), k, self._add_step)
 
     @staticmethod
     def _skip_start(fdef, node):
@@ -481,28 +494,50 @@ class StepCount(Operator):
             node.value = _expr(code)
         return rewrite
 
+    @staticmethod
+    def _add_step(fdef, node):
+        """One step more than T: the loop's range and the rows of logits grow by one; the
+        extra step reads the last target again (a loop one longer reads past the end)."""
+        loop = _loop(fdef)
+        loop.iter.args[0] = ast.BinOp(loop.iter.args[0], ast.Add(), ast.Constant(1))
+        rows = next(n for n in ast.walk(fdef) if _assigns_to("logits")(n)).value.args[0].elts
+        rows[0] = ast.BinOp(rows[0], ast.Add(), ast.Constant(1))
+        for sub in [n for n in ast.walk(loop) if isinstance(n, ast.Subscript)
+                    and isinstance(n.ctx, ast.Load) and getattr(n.slice, "id", "") == "t"
+                    and getattr(n.value, "id", "") in ("target_seq", "feed_prediction")]:
+            replace(fdef, sub, _call("_mut_at", sub.value, _name("t")))
+
+
+def _is_draw(n):
+    return (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "random" and bool(n.args))
+
 
 class Coins(Operator):
-    """The coins drawn at the wrong time, the wrong way round, or once per sequence."""
+    """The coins drawn at the wrong time, the wrong way round, once per sequence, or from
+    another generator than the one given."""
     id = "coins"
-    WAYS = {"at_step_0": "{draw}[1:]", "per_sequence": "np.full({n}, {rng}.random())"}
+    DRAWS = {"at_step_0": ("coin_at_step_0", "{rng}.random({n} + 1)[1:]"),
+             "per_sequence": ("per_sequence_coin", "np.full({n}, {rng}.random())"),
+             "legacy_generator": ("legacy_generator", "_mut_legacy({seed}).random_sample({n})"),
+             "own_generator": ("own_generator", "np.random.default_rng(0).random({n})"),
+             "own_generator_42": ("own_generator", "np.random.default_rng(42).random({n})")}
 
     def sites(self, fdef, function):
-        for k, node in _sites(fdef, lambda n: isinstance(n, ast.Call)
-                              and isinstance(n.func, ast.Attribute) and n.func.attr == "random"
-                              and n.args):
-            yield Site("at_step_0", _hint("coin_at_step_0"), k, self._draw("at_step_0"))
-            yield Site("per_sequence", _hint("per_sequence_coin"), k, self._draw("per_sequence"))
+        for k, node in _sites(fdef, _is_draw):
+            for way, (hint, _) in self.DRAWS.items():
+                yield Site(way, _hint(hint), k, self._draw(way))
         for k, node in _sites(fdef, lambda n: isinstance(n, ast.Compare)
                               and isinstance(n.ops[0], ast.Lt)):
             yield Site("inverted", _hint("inverted_coin"), k, self._invert)
 
-    @staticmethod
-    def _draw(way):
+    @classmethod
+    def _draw(cls, way):
         def rewrite(fdef, node):
-            rng, n = ast.unparse(node.func.value), ast.unparse(node.args[0])
-            code = {"at_step_0": f"{rng}.random({n} + 1)[1:]",
-                    "per_sequence": f"np.full({n}, {rng}.random())"}[way]
+            made = node.func.value  # make_rng(rng): the raw argument is what a seed would be
+            seed = made.args[0] if isinstance(made, ast.Call) and made.args else made
+            code = cls.DRAWS[way][1].format(rng=ast.unparse(made), n=ast.unparse(node.args[0]),
+                                            seed=ast.unparse(seed))
             replace(fdef, node, _expr(code))
         return rewrite
 
@@ -511,9 +546,29 @@ class Coins(Operator):
         node.ops = [ast.GtE()]
 
 
+class SampledGuess(Operator):
+    """The model's guess sampled from softmax(logits) where the decoder feeds its argmax, with
+    the generator the coins come from (drawn after the coins)."""
+    id = "sampled_guess"
+
+    def sites(self, fdef, function):
+        if not any(_is_draw(n) for n in ast.walk(fdef)):
+            return
+        for k, node in _sites(fdef, lambda n: isinstance(n, ast.Call) and _np(n.func, "argmax")
+                              and len(n.args) == 1):
+            yield Site("sampled", _hint("sampled_guess"), k, self._rewrite)
+
+    @staticmethod
+    def _rewrite(fdef, node):
+        draw = next(n for n in ast.walk(fdef) if _is_draw(n))
+        fdef.body.insert(0, ast.Assign([ast.Name("_mut_rng", ast.Store())], draw.func.value))
+        draw.func.value = _name("_mut_rng")
+        replace(fdef, node, _call("_mut_sample", node.args[0], _name("_mut_rng")))
+
+
 DECODER_OPERATORS = (InitialState(), IndexShift(), InputRule(), StateNotCarried(),
-                     LogitsBeforeStep(), Probabilities(), StepCount(), Coins(), TermDropped(),
-                     Transposed())
+                     LogitsBeforeStep(), Probabilities(), StepCount(), Coins(), SampledGuess(),
+                     TermDropped(), Transposed())
 
 
 # ----------------------------------------------------------------------------- schedules
@@ -614,12 +669,9 @@ class CurrentTarget(Operator):
                 replace(fdef, node, _expr("_mut_at(target_seq, t + 1)"))
 
 
-class HiddenStates(Operator):
+class HiddenStates(OneSite):
     """The hidden states returned in place of the logits."""
-    id = "hidden_states"
-
-    def sites(self, fdef, function):
-        yield Site("h", _hint("hidden_states"), 0, self._rewrite)
+    id, key, hint = "hidden_states", "h", "hidden_states"
 
     @staticmethod
     def _rewrite(fdef, root):
@@ -632,3 +684,67 @@ class HiddenStates(Operator):
 
 
 DECODER_OPERATORS += (CurrentTarget(), HiddenStates())
+
+
+# ----------------------------------------------------------------------------- named rewrites
+
+class Rewrites(Operator):
+    """Named mistakes of one function written as rewrites of its code: each replaces every
+    expression that reads `pattern` (as ast.unparse writes it) with `replacement`. Where no
+    general operator states a mistake, a row of `table` does: a few lines, not a function."""
+
+    def __init__(self, id_, table):
+        self.id, self.table = id_, table  # {function: [(key, pattern, replacement, sentence)]}
+
+    def sites(self, fdef, function):
+        text = {ast.unparse(n) for n in ast.walk(fdef)}
+        for key, pattern, replacement, sentence in self.table.get(function, ()):
+            if pattern in text:
+                yield Site(key, sentence, 0, self._rewrite(pattern, replacement))
+
+    @staticmethod
+    def _rewrite(pattern, replacement):
+        def rewrite(fdef, root):
+            for node in [n for n in ast.walk(fdef) if isinstance(n, ast.expr)
+                         and ast.unparse(n) == pattern]:
+                new = _expr(replacement)
+                if hasattr(node, "ctx"):
+                    new.ctx = node.ctx
+                replace(fdef, node, new)
+        return rewrite
+
+
+_CURVE = "The curve is, at each position k+d after the corrupted input, the corrupted runs' " \
+         "error rate minus the clean runs' error rate there."
+RECOVERY_OPERATORS = (Rewrites("recovery", {"recovery_curve": [
+    ("corrupted_next", "corrupted[k]", "corrupted[k + 1]",
+     "you corrupted the input of step k+2: the token to replace is target_ids[i, k], which "
+     "teacher forcing feeds at step k+1; replace it with wrong_ids[i]."),
+    ("corrupted_previous", "corrupted[k]", "corrupted[k - 1]",
+     "you corrupted the input of step k: the token to replace is target_ids[i, k], which "
+     "teacher forcing feeds at step k+1; replace it with wrong_ids[i]."),
+    ("starts_at_k", "k + 1", "k",
+     "your curve starts at position k, whose step was fed the true token: it starts at "
+     "position k+1 (entry d-1 is position k+d, d = 1 .. T-k-1)."),
+    ("starts_at_k_plus_2", "k + 1", "k + 2",
+     "your curve starts at position k+2: it starts at position k+1, the first step fed the "
+     "corrupted token (entry d-1 is position k+d, d = 1 .. T-k-1)."),
+    ("clean_minus_corrupted", "rates[1] - rates[0]", "rates[0] - rates[1]",
+     "you subtracted the corrupted runs' error rate from the clean runs'. " + _CURVE),
+    ("corrupted_rate_only", "rates[1] - rates[0]", "rates[1]",
+     "you returned the corrupted runs' error rate alone. " + _CURVE),
+    ("pad_counted", "errors[:, :, k + 1:] & real", "errors[:, :, k + 1:]",
+     "you counted guesses at PAD positions as errors: only positions whose target is not "
+     "PAD (0) count, in the errors and in how many sequences you divide by."),
+    ("divided_by_all", "(errors[:, :, k + 1:] & real).sum(axis=1) / n",
+     "(errors[:, :, k + 1:] & real).sum(axis=1) / N",
+     "you divided by all N sequences: divide by the number of sequences whose position k+d "
+     "is not PAD (those are the ones measured there)."),
+    ("zero_for_nan", "np.nan", "0.0",
+     "where no sequence reaches position k+d your curve holds 0; it must hold NaN there "
+     "(nothing was measured)."),
+    ("right_guess_as_error", "np.argmax(logits, axis=1) != target_ids[i]",
+     "np.argmax(logits, axis=1) == target_ids[i]",
+     "you counted right guesses as errors: an error is a guess (the argmax of a step's "
+     "logits) that differs from target_ids."),
+]}),)
