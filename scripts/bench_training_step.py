@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Print the time of one training step of the numpy seq2seq model vs the same model in PyTorch.
 
-    .venv/bin/python scripts/bench_training_step.py [--task reverse] [--batch 32] [--H 64] [--repeats 30]
+    .venv/bin/python scripts/bench_training_step.py [--task keysum] [--batch 32] [--H 64] [--repeats 30]
 
 One step = encoder and teacher-forced decoder forward, masked cross-entropy, backward, Adam
-update, on one batch of the task (the sizes of notebook 05's experiment by default). Timed:
+update, on one batch of the task (by default the task and sizes of the exposure-bias experiment,
+tfcourse.exposure_bias.SETTINGS, that notebooks 03 and 05 read). Timed:
 
     numpy            solutions.training.loss_and_grads + Adam.step (the course's model)
     torch nn.GRU     the same model written the way a PyTorch user would: nn.GRU over a packed
@@ -30,8 +31,8 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from solutions.experiment import SETTINGS, load_splits  # noqa: E402
 from solutions.training import SOS, Adam, init_model, loss_and_grads, trim_batch  # noqa: E402
+from tfcourse.exposure_bias import SETTINGS, load_data  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -121,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args(argv)
 
-    data, vocab = load_splits(args.task)
+    data, vocab = load_data(args.task)
     train = data["train"]
     batch = trim_batch(type(train)(*(a[:args.batch] for a in train)))
     model = init_model("gru", len(vocab), args.D, args.H, rng=0)

@@ -17,7 +17,7 @@ from tfcourse import exposure_bias as eb
 from tfcourse.datasets import batch_pairs, load_task, load_vocab
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(D=3, H=5, n_steps=4, eval_every=2, batch_size=4, corrupt_at=(1, 3))
+TINY = dict(D=3, H=5, max_steps=4, schedule_steps=4, eval_every=2, batch_size=4, corrupt_at=(1, 3))
 
 
 def _slow_backend():
@@ -125,9 +125,38 @@ def test_merging_one_part_per_regime_and_seed_gives_the_run_of_all(tmp_path):
         eb.merge(paths + paths[:1])
 
 
-def test_the_plateau_criterion():
-    assert eb.plateaued(np.array([2.0, 1.0, 0.5, 0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.299]))
-    assert not eb.plateaued(np.linspace(2.0, 0.1, 11))
+def test_the_plateau_criterion_takes_a_window_and_refuses_a_divergence():
+    flat = np.array([2.0, 1.0, 0.5, 0.4, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.299])
+    assert eb.plateaued(flat, 5)
+    assert not eb.plateaued(flat[:5], 5)                 # no evaluations before the window
+    assert eb.plateaued(np.r_[flat, np.nan, np.nan], 5)  # NaN after a run stopped is ignored
+    assert not eb.plateaued(np.linspace(2.0, 0.1, 11), 5)
+    assert not eb.plateaued(np.r_[flat[:6], np.full(5, 0.6)], 5)   # the loss rose: diverged
+
+
+def test_the_step_size_halves_after_patience_evaluations_without_a_one_percent_gain():
+    step_size = eb.StepSize(0.01, patience=2)
+    assert [step_size.update(v) for v in (1.0, 0.5, 0.499, 0.498, 0.4, 0.399, 0.398)] == [
+        0.01, 0.01, 0.01, 0.005, 0.005, 0.005, 0.0025]
+
+
+def test_training_stops_on_the_plateau_but_not_before_the_schedules_end():
+    backend = eb.load_backend("solutions")
+    data, vocab = eb.load_data("keysum")
+    settings = dict(eb.SETTINGS, **dict(TINY, lr=1e-12, max_steps=40, plateau_window=2))  # loss stays put
+    _, log = eb.train_one(backend, data, vocab, "scheduled (linear)", 0, settings)
+    assert int(log["stopped_at"]) == 4 == np.sum(np.isfinite(log["loss"]))
+    assert np.sum(np.isfinite(log["val_loss"])) == 3 and len(log["val_loss"]) == 21
+    assert eb.plateaued(log["val_loss"], 2)
+    settings.update(schedule_steps=10)
+    _, log = eb.train_one(backend, data, vocab, "scheduled (linear)", 0, settings)
+    assert int(log["stopped_at"]) == 10
+
+
+def test_a_run_that_reaches_the_cap_says_it_did_not_plateau():
+    log = eb.run_experiment(eb.load_backend("solutions"), dict(TINY, lr=0.05), seeds=(0,),
+                            regimes=("teacher forcing",), print_fn=None)
+    assert int(log["stopped_at"][0, 0]) == TINY["max_steps"] and not log["plateaued"][0, 0]
 
 
 def test_the_inverse_sigmoid_k_puts_one_half_halfway():
@@ -151,4 +180,4 @@ def test_the_command_runs_from_a_release_folder_with_its_given_module(tmp_path):
     assert "100.0%" in proc.stdout
     with np.load(tmp_path / "mine.npz") as log:
         assert log["loss"].shape == (1, 1, 100) and np.isfinite(log["loss"]).all()
-    assert '"numpy"' in (tmp_path / "mine.json").read_text()
+    assert '"numpy"' in (tmp_path / "mine.versions.json").read_text()

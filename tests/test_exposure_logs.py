@@ -22,7 +22,8 @@ def _run(recovery_late=0.0, gap_late=0.1, noise=0.01, seed=0):
             "fr_exact": np.array([[0.5, 0.52, 0.49, 0.51, 0.5], [0.3, 0.31, 0.29, 0.33, 0.3]]),
             "val_loss": np.array([[[2.0, 0.5, 0.05]] * S, [[2.0, 1.0, 0.5]] * S]),
             "eval_steps": np.array([0, 100, 200]), "loss_level": np.array(0.1),
-            "plateaued": np.ones((2, S), dtype=bool), "corrupt_at": np.array([1, 3])}
+            "plateaued": np.ones((2, S), dtype=bool), "corrupt_at": np.array([1, 3]),
+            "stopped_at": np.full((2, S), 200)}
 
 
 def test_the_interval_is_students_t_with_n_minus_one_degrees_of_freedom():
@@ -63,6 +64,13 @@ def test_ordering_verdict_averages_positions_before_comparing():
 def test_ordering_verdict_compares_paired_by_seed():
     text = el.ordering_verdict(_run())
     assert "always sampling: -0.198" in text and "worse than teacher forcing" in text
+
+
+def test_the_final_validation_loss_is_where_each_run_stopped():
+    run = _run()
+    run["val_loss"][1, 0, 2] = np.nan                   # stopped after its second evaluation
+    final = el.final_val_loss(run)
+    assert final[1, 0] == 1.0 and final[1, 1] == 0.5 and final[0, 0] == 0.05
 
 
 def test_the_summary_table_has_a_row_per_regime_with_intervals():

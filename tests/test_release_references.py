@@ -198,7 +198,7 @@ def test_the_scan_finds_what_a_student_cannot_open(tmp_path):
         "Load `data/reference/rnn_step.json`, run `python -m tfcourse.datasets --out data`.\n\n"
         "Read docs/contract.md, not docs/USERS.md; run `python -m tfcourse.exposure_bias "
         "--out mine.npz`.\n\n"
-        "In the course repository, for instructors: `scripts/exposure_bias.py`.\n\n"
+        "In the course repository, for instructors: `scripts/lm_exposure_bias.py`.\n\n"
         "In the course repository, for instructors: `scripts/no_such_script.py`.\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
         "In the course repository, for instructors: `scripts/bench_kv_cache.py`.")])

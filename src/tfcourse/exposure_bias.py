@@ -3,17 +3,18 @@
 
     python -m tfcourse.exposure_bias --backend given --seeds 0 --steps 1000 --out my_run.npz
 
-Trains a GRU encoder-decoder on the `keysum` task (24 output digits, each the previous one plus
-a key digit) under six input regimes, several seeds each, and measures every trained model three
-ways on the test split:
+Trains a GRU encoder-decoder on the `keysum` task (20 output digits, each the previous one plus
+a key digit) under six input regimes, several seeds each, each run until its validation loss
+plateaus (the criterion is plateaued(); --steps is the cap, and a run that reaches it says so in
+the log's `plateaued`), and measures every trained model three ways on the test split:
   1. the recovery curve: teacher-forced, one fed token corrupted at position k, the error rate at
      k+1, k+2, ... minus the uncorrupted run's (the causal "I am learning" test);
   2. the exposure-bias gap: accuracy and NLL at each position, teacher-forced vs free running,
      with the number of sequences behind each position;
   3. the training claims: validation loss curves, the step at which each run first reaches a
      loss level, and their spread across seeds.
-It writes the logs to an .npz file (read it with tfcourse.exposure_logs) and the numpy/BLAS/
-Python versions that made it to a .json file beside it.
+It writes the logs to an .npz file (read it with tfcourse.exposure_logs) and the command and the
+numpy/BLAS/Python versions that made it to a .versions.json file beside it.
 
 The backend. Everything the experiment computes that is an exercise of the course (the decoders,
 the backward pass, the schedules, the recovery curve) comes from the backend module named by
@@ -32,24 +33,28 @@ recurrent backward pass other than the backend's is needed.
 import argparse
 import importlib
 import importlib.util
-import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from tfcourse import reproduce
 from tfcourse.datasets import PAD, batch_pairs, load_task, load_vocab
 from tfcourse.params import random_decoder_params
 from tfcourse.training import Adam, masked_cross_entropy
 
-# lr 0.04 diverged (teacher forcing, seed 0: validation loss 1.2 after 3000 steps); at 0.02 the
-# loss still fell by a fifth in the last fifth of 4000 steps, short of the plateau criterion
-# (measured in the course repository, for instructors: wip/issue-13/README.md).
-SETTINGS = dict(task="keysum", D=16, H=64, n_steps=4000, lr=0.02, batch_size=32, eval_every=100,
-                loss_level=0.1, corrupt_at=(1, 5, 11, 17))
+# Training stops on the plateau criterion, not after a fixed budget: every eval_every steps the
+# validation loss is measured; the step size halves when the best of the last `patience`
+# evaluations is not LR_MIN_GAIN (relative) below the best before; the run stops, at
+# schedule_steps or later, when plateaued() holds over the last plateau_window evaluations, or at
+# max_steps, and then says it hit the cap (the log's `plateaued` is False). lr 0.04 with a fixed
+# 4000-step budget diverged; 0.02 with a linear decay did not plateau in 4000 steps (measured in
+# the course repository).
+SETTINGS = dict(task="keysum", D=16, H=64, max_steps=10000, schedule_steps=4000, lr=0.01,
+                batch_size=32, eval_every=100, patience=5, plateau_window=10, loss_level=0.1,
+                corrupt_at=(1, 5, 11, 17))
 SEEDS = (0, 1, 2, 3, 4)
 REGIMES = ("teacher forcing", "always sampling", "uniform 0.5", "scheduled (linear)",
            "scheduled (exponential)", "scheduled (inverse sigmoid)")
@@ -60,11 +65,11 @@ REQUIRED = ("decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_f
 FAST = ("decoder_forward_sampling_cache", "greedy_decode")
 OPTIONAL = FAST + ("recovery_curve",)
 BACKENDS = {"solutions": ("solutions", "solutions.seq2seq")}
-# A run has plateaued when its best validation loss in the last PLATEAU_TAIL of training is
-# within PLATEAU_REL (relative) + PLATEAU_ABS (nats) of its best before that.
-PLATEAU_TAIL, PLATEAU_REL, PLATEAU_ABS = 0.2, 0.05, 0.002
+# A run has plateaued when the best validation loss of its last plateau_window evaluations is
+# within PLATEAU_REL (relative) + PLATEAU_ABS (nats) of its best before them.
+PLATEAU_REL, PLATEAU_ABS = 0.05, 0.002
+LR_MIN_GAIN, LR_FACTOR = 0.01, 0.5
 CELL = "gru"
-LR_FINAL = 0.1
 
 
 # ----------------------------------------------------------------------------- backend
@@ -230,18 +235,44 @@ def measure(backend, model, split, corrupt_at, seed):
     return out
 
 
-def plateaued(val_loss):
-    """The plateau criterion (PLATEAU_*) on one run's validation-loss curve."""
-    tail = max(1, int(round(PLATEAU_TAIL * (len(val_loss) - 1))))
-    before, late = np.min(val_loss[:-tail]), np.min(val_loss[-tail:])
-    return bool(before - late <= PLATEAU_REL * before + PLATEAU_ABS)
+def plateaued(val_loss, window):
+    """The plateau criterion (PLATEAU_*) on one run's validation-loss curve (NaN after a run
+    stopped is ignored): the best of the last `window` evaluations is neither lower nor higher
+    than the best before them by more than the tolerance; False while there are not more than
+    `window` evaluations."""
+    val_loss = np.asarray(val_loss, dtype=float)
+    val_loss = val_loss[~np.isnan(val_loss)]
+    if len(val_loss) <= window:
+        return False
+    before, late = np.min(val_loss[:-window]), np.min(val_loss[-window:])
+    # Symmetric: a loss that rose above its earlier best (a divergence) is not a plateau either.
+    return bool(abs(before - late) <= PLATEAU_REL * before + PLATEAU_ABS)
+
+
+class StepSize:
+    """Reduce-on-plateau: the step size times LR_FACTOR whenever `patience` evaluations in a row
+    did not bring the best validation loss LR_MIN_GAIN (relative) lower."""
+
+    def __init__(self, lr, patience):
+        self.lr, self.patience, self.best, self.waited = lr, patience, math.inf, 0
+
+    def update(self, val_loss):
+        if val_loss < self.best * (1 - LR_MIN_GAIN):
+            self.best, self.waited = val_loss, 0
+            return self.lr
+        self.best = min(self.best, val_loss)
+        self.waited += 1
+        if self.waited >= self.patience:
+            self.lr, self.waited = self.lr * LR_FACTOR, 0
+        return self.lr
 
 
 # ----------------------------------------------------------------------------- training
 
 def schedules(backend, n_steps):
     """Regime name -> sampling_prob (the probability of feeding the model's own token) at step i.
-    Each schedule's eps_i (probability of the true token) passes 0.5 halfway through training."""
+    Each schedule's eps_i (probability of the true token) passes 0.5 at n_steps / 2 (the linear
+    one reaches 0 at n_steps and stays there)."""
     half = n_steps / 2
     k_sigmoid = _inverse_sigmoid_k(half)
     return {
@@ -269,19 +300,23 @@ def load_data(task):
 
 
 def train_one(backend, data, vocab, regime, seed, settings, progress=None):
-    """Train one model under one regime from seed's initial parameters and batch order."""
+    """Train one model under one regime from seed's initial parameters and batch order, until
+    the validation loss plateaus (not before schedule_steps) or max_steps. The log's per-step
+    and per-evaluation arrays are NaN-padded to max_steps; `stopped_at` is the last step."""
     s = settings
     rng = np.random.default_rng([seed, 0])
     model = init_model(len(vocab), data["train"].source.shape[1], s["D"], s["H"], rng)
     optimizer = Adam(model, lr=s["lr"])
-    prob = schedules(backend, s["n_steps"])[regime]
+    step_size = StepSize(s["lr"], s["patience"])
+    prob = schedules(backend, s["schedule_steps"])[regime]
     order_rng, coin_rng = np.random.default_rng([seed, 1]), np.random.default_rng([seed, 3])
     train, val = data["train"], data["val"]
     n = len(train.source)
     order = np.empty(0, dtype=np.int64)
-    log = {"loss": [], "sampling_prob": [], "val_loss": [], "val_fr_token": [], "val_fr_exact": []}
-    for i in range(s["n_steps"] + 1):
-        if i % s["eval_every"] == 0 or i == s["n_steps"]:
+    log = {"loss": [], "sampling_prob": [], "val_loss": [], "val_fr_token": [], "val_fr_exact": [],
+           "lr": []}
+    for i in range(s["max_steps"] + 1):
+        if i % s["eval_every"] == 0 or i == s["max_steps"]:
             context, _ = encode(model["encoder"], val.source, val.source_mask)
             tf = teacher_forced_logits(backend, context, val.target, model["decoder"])
             log["val_loss"].append(masked_cross_entropy(tf, val.target, val.target_mask)[0])
@@ -289,22 +324,34 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
             correct = (np.argmax(fr, axis=-1) == val.target) & val.target_mask
             log["val_fr_token"].append(correct.sum() / val.target_mask.sum())
             log["val_fr_exact"].append(exact_match(fr, val.target, val.target_mask))
+            optimizer.lr = step_size.update(log["val_loss"][-1])
+            log["lr"].append(optimizer.lr)
             if progress:
                 progress(i)
-        if i == s["n_steps"]:
+            if i >= s["schedule_steps"] and plateaued(log["val_loss"], s["plateau_window"]):
+                break
+        if i == s["max_steps"]:
             break
         if len(order) < s["batch_size"]:   # a fresh permutation each epoch
             order = order_rng.permutation(n)
         rows, order = order[:s["batch_size"]], order[s["batch_size"]:]
         batch = type(train)(*(a[rows] for a in train))
         p = float(prob(i))
-        # The step size decays linearly to LR_FINAL of its start: the runs settle on a plateau.
-        optimizer.lr = s["lr"] * (1 - (1 - LR_FINAL) * i / s["n_steps"])
         loss, grads = train_step(backend, model, batch, p, coin_rng)
         optimizer.step(model, grads)
         log["loss"].append(loss)
         log["sampling_prob"].append(p)
-    return model, {key: np.array(value) for key, value in log.items()}
+    n_evals = len(_eval_steps(s["max_steps"], s["eval_every"]))
+    out = {key: _pad(value, s["max_steps"] if key in ("loss", "sampling_prob") else n_evals)
+           for key, value in log.items()}
+    out["stopped_at"] = np.array(i)
+    return model, out
+
+
+def _pad(values, length):
+    out = np.full(length, np.nan)
+    out[:len(values)] = values
+    return out
 
 
 def run_experiment(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_fn=print):
@@ -319,11 +366,11 @@ def run_experiment(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_f
 
             def progress(i, done=done, regime=regime, seed=seed):
                 if print_fn is not None:
-                    _bar(print_fn, (done + i / s["n_steps"]) / total,
-                         f"{regime}, seed {seed}, step {i}/{s['n_steps']}", started)
+                    _bar(print_fn, (done + i / s["max_steps"]) / total,
+                         f"{regime}, seed {seed}, step {i} (at most {s['max_steps']})", started)
             model, log = train_one(backend, data, vocab, regime, seed, s, progress)
             log.update(measure(backend, model, data["test"], s["corrupt_at"], seed))
-            log["plateaued"] = plateaued(log["val_loss"])
+            log["plateaued"] = plateaued(log["val_loss"], s["plateau_window"])
             if regime == "teacher forcing" and j == 0:   # 03_free_running_... measures on it
                 kept.update({f"tf_model_{key}": value for key, value in model["decoder"].items()})
                 kept["tf_test_context"] = encode(model["encoder"], data["test"].source,
@@ -331,11 +378,13 @@ def run_experiment(backend, settings=None, seeds=SEEDS, regimes=REGIMES, print_f
                 kept["tf_test_target"] = data["test"].target
             for key, value in log.items():
                 logs.setdefault(key, []).append(value)
+    if print_fn is not None:
+        _bar(print_fn, 1.0, f"{total} runs done", started)
     out = {key: np.array(value).reshape((len(regimes), len(seeds)) + np.shape(value[0]))
            for key, value in logs.items()}
     out.update(kept)
     out.update(regimes=np.array(regimes), seeds=np.array(seeds),
-               eval_steps=_eval_steps(s["n_steps"], s["eval_every"]), seconds=time.perf_counter() - started,
+               eval_steps=_eval_steps(s["max_steps"], s["eval_every"]), seconds=time.perf_counter() - started,
                cpu_seconds=time.process_time() - cpu)
     out.update({key: np.array(value) for key, value in s.items()})
     return out
@@ -353,25 +402,13 @@ def _bar(print_fn, fraction, what, started, width=30):
 
 # ----------------------------------------------------------------------------- files
 
-def environment():
-    """The versions that made a run: Python, numpy, its BLAS, the machine."""
-    try:
-        blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
-    except TypeError:   # numpy < 1.25 has no mode argument
-        blas = {}
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "blas": {k: str(blas.get(k)) for k in ("name", "version") if k in blas},
-            "machine": platform.machine(), "system": platform.system()}
-
-
 def save(log, path):
-    """Write the log to path (.npz) and its environment to the .json beside it."""
+    """Write the log to path (.npz) and, beside it, the command and the versions that made it
+    (<name>.versions.json, as tfcourse.reproduce records every trained artifact's)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **log)
-    meta = {"environment": environment(), "seconds": float(log["seconds"]),
-            "command": "python -m tfcourse.exposure_bias " + " ".join(sys.argv[1:])}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    reproduce.record(path, "python -m tfcourse.exposure_bias " + " ".join(sys.argv[1:]))
     return path
 
 
@@ -425,7 +462,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES,
                         metavar="REGIME", help=f"any of: {', '.join(map(repr, REGIMES))}")
-    parser.add_argument("--steps", type=int, default=SETTINGS["n_steps"])
+    parser.add_argument("--steps", type=int, default=SETTINGS["max_steps"],
+                        help="the cap: a run stops earlier when its validation loss plateaus")
     parser.add_argument("--out", default="exposure_bias_run.npz")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--merge", nargs="+", metavar="PART",
@@ -439,7 +477,10 @@ def main(argv=None):
     backend = load_backend(args.backend)
     if backend.recovery_curve is None:
         print(f"{args.backend!r} defines no recovery_curve: the recovery curves are logged as NaN")
-    log = run_experiment(backend, dict(n_steps=args.steps), args.seeds, args.regimes,
+    # Fewer steps than the schedules' length: the schedules shrink to fit (and training runs to
+    # the end of them before it may stop).
+    settings = dict(max_steps=args.steps, schedule_steps=min(args.steps, SETTINGS["schedule_steps"]))
+    log = run_experiment(backend, settings, args.seeds, args.regimes,
               None if args.quiet else (lambda text: print(text, flush=True)))
     print(f"wrote {save(log, args.out)} ({float(log['seconds']):.0f}s)")
     return 0

@@ -12,7 +12,6 @@ number of regimes, S of seeds, m of evaluations, T the output length, K the numb
 positions. Every summary is a mean over seeds with a
 95% t-interval: seeds are the repetitions, the test split is the same for all of them.
 """
-import json
 import math
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from tfcourse.paths import data_dir
+from tfcourse.reproduce import recorded
 from tfcourse.validate import _describe
 
 REMAKE = ("run your own with `python -m tfcourse.exposure_bias --backend given --out my_run.npz` "
@@ -29,7 +29,8 @@ REMAKE = ("run your own with `python -m tfcourse.exposure_bias --backend given -
           "--out data/experiments/exposure_bias_keysum.npz`")
 FIELDS = ("regimes", "seeds", "eval_steps", "loss", "sampling_prob", "val_loss", "val_fr_token",
           "val_fr_exact", "count", "tf_acc", "tf_nll", "fr_acc", "fr_nll", "tf_exact", "fr_exact",
-          "recovery", "corrupt_at", "plateaued", "loss_level", "n_steps")
+          "recovery", "corrupt_at", "plateaued", "stopped_at", "loss_level", "max_steps",
+          "schedule_steps")
 # Two-sided 95% quantiles of Student's t for 1 .. 30 degrees of freedom.
 T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
@@ -37,8 +38,8 @@ T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
 
 
 def load_run(path=None):
-    """The logged run as a dict of arrays (regimes a list of str), and its environment under
-    'environment' (from the .json beside the .npz, if present)."""
+    """The logged run as a dict of arrays (regimes a list of str), and the versions that made it
+    under 'environment' (from the .versions.json beside the .npz; {} if there is none)."""
     path = Path(data_dir() / "experiments" / "exposure_bias_keysum.npz" if path is None else path)
     if not path.is_file():
         raise ValueError(f"path: no logged run at {path}; {REMAKE}")
@@ -48,8 +49,7 @@ def load_run(path=None):
     if missing:
         raise ValueError(f"{path}: missing {', '.join(missing)}; {REMAKE}")
     out["regimes"] = [str(name) for name in out["regimes"]]
-    meta = path.with_suffix(".json")
-    out["environment"] = json.loads(meta.read_text()) if meta.is_file() else {}
+    out["environment"] = recorded(path)
     return out
 
 
@@ -117,6 +117,13 @@ def fmt(mean, half, digits=3):
     return f"{mean:.{digits}f} ± {half:.{digits}f}"
 
 
+def final_val_loss(run):
+    """(R, S): each run's last validation loss (where it stopped; the log is NaN after)."""
+    val = np.asarray(run["val_loss"])
+    last = val.shape[-1] - 1 - np.argmax(~np.isnan(val[..., ::-1]), axis=-1)
+    return np.take_along_axis(val, last[..., None], axis=-1)[..., 0]
+
+
 def steps_to_level(run):
     """(R, S): the first evaluation step at which the validation loss is <= loss_level (NaN if
     never)."""
@@ -138,18 +145,19 @@ def summary_table(run):
     steps = steps_to_level(run)
     rows = [f"| regime | free-running exact match | free-running token acc. | teacher-forced "
             f"token acc. | final val loss (nats/token) | sd of final val loss across seeds | "
-            f"steps to val loss {float(run['loss_level']):g} | runs on a plateau |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+            f"steps to val loss {float(run['loss_level']):g} | steps trained | runs on a plateau |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r, name in enumerate(run["regimes"]):
         fr = np.asarray(run["fr_acc"])[r].mean(axis=-1)
         tf = np.asarray(run["tf_acc"])[r].mean(axis=-1)
-        final = np.asarray(run["val_loss"])[r, :, -1]
+        final = final_val_loss(run)[r]
         reached = np.isfinite(steps[r])
         step_text = (fmt(*interval(steps[r]), digits=0) if reached.all() else
                      f"{int(reached.sum())} of {len(reached)} runs reached it")
         rows.append(f"| {name} | {fmt(*interval(np.asarray(run['fr_exact'])[r]))} | "
                     f"{fmt(*interval(fr))} | {fmt(*interval(tf))} | {fmt(*interval(final))} | "
                     f"{np.std(final, ddof=1):.3f} | {step_text} | "
+                    f"{fmt(*interval(np.asarray(run['stopped_at'])[r]), digits=0)} | "
                     f"{int(np.sum(run['plateaued'][r]))} of {len(final)} |")
     return "\n".join(rows)
 
@@ -334,7 +342,7 @@ def training_verdict(run, reference="teacher forcing"):
     to the loss level (paired by seed, where every run reached it) and the spread of the final
     validation loss across seeds (different only where the two sds' 95% intervals do not
     overlap)."""
-    steps, final = steps_to_level(run), np.asarray(run["val_loss"])[..., -1]
+    steps, final = steps_to_level(run), final_val_loss(run)
     ref = regime_index(run, reference)
     ref_sd = sd_interval(final[ref])
     lines = []
@@ -359,4 +367,57 @@ def training_verdict(run, reference="teacher forcing"):
         lines.append(f"- {name}: {speed}; sd of the final validation loss across seeds "
                      f"{sd[0]:.3f} (95% interval {sd[1]:.3f} to {sd[2]:.3f}; {reference}: "
                      f"{ref_sd[0]:.3f}, {ref_sd[1]:.3f} to {ref_sd[2]:.3f}): {spread}")
+    return "\n".join(lines)
+
+
+def _word(mean, half, above, below, neither="not distinguishable"):
+    return neither if not is_clear(mean, half) else (above if mean > 0 else below)
+
+
+def hypotheses(run, reference="teacher forcing"):
+    """The three papers' claims as a Markdown list, each marked supported, contradicted or not
+    shown by this run's 95% intervals (paired by seed), with the numbers behind the mark."""
+    lines = []
+    if "always sampling" in run["regimes"]:
+        m, h = difference(run, "fr_exact", "always sampling", reference)
+        mark = _word(m, h, "contradicted (it is better)", "supported", "not shown")
+        lines.append(f"- **Bengio et al.: always sampling is worse than teacher forcing** "
+                     f"(free-running exact match, always sampling minus {reference}): "
+                     f"{fmt(m, h)}: {mark}.")
+    for name in [r for r in run["regimes"] if r.startswith("scheduled")]:
+        m, h = difference(run, "fr_exact", name, reference)
+        mark = _word(m, h, "supported", "contradicted (it is worse)", "not shown")
+        lines.append(f"- **Bengio et al.: {name} beats teacher forcing** (free-running exact "
+                     f"match, difference): {fmt(m, h)}: {mark}.")
+    steps = steps_to_level(run)
+    ref = regime_index(run, reference)
+    others = [r for r in range(len(run["regimes"])) if r != ref]
+    faster = [run["regimes"][r] for r in others if np.isfinite(steps[r]).all()
+              and np.isfinite(steps[ref]).all() and is_clear(*interval(steps[r] - steps[ref]))
+              and interval(steps[r] - steps[ref])[0] > 0]
+    never = [run["regimes"][r] for r in others if not np.isfinite(steps[r]).all()]
+    lines.append(f"- **Bengio et al.: teacher forcing trains faster** (steps to validation loss "
+                 f"{float(run['loss_level']):g}): {reference} reached it in "
+                 f"{int(np.isfinite(steps[ref]).sum())} of {steps.shape[1]} runs; slower than it "
+                 f"by more than the interval: {', '.join(faster) or 'none'}; not every run "
+                 f"reached the level: {', '.join(never) or 'none'}.")
+    halves = gap_by_half(run, reference)
+    md, hd = interval(halves[:, 1] - halves[:, 0])
+    lines.append(f"- **Arora et al.: errors accumulate** (for {reference}, growth of the "
+                 f"teacher-forced minus free-running token accuracy from the first to the second "
+                 f"half of the output): {fmt(md, hd)}: "
+                 f"{_word(md, hd, 'supported', 'contradicted (the gap shrinks)', 'not shown')}.")
+    (m1, h1), (m3, h3) = recovery_numbers(run, reference)
+    shrink = interval(_late_minus_first(run, reference, 3))
+    if not (is_clear(m1, h1) and m1 > 0):
+        mark = "not testable here (a wrong input does not clearly cost even the next step)"
+    elif not is_clear(m3, h3):
+        mark = "supported (the later excess is within its interval of zero)"
+    elif m3 > 0 and is_clear(*shrink) and shrink[0] < 0:
+        mark = "partly supported (the damage shrinks but does not vanish)"
+    else:
+        mark = "not supported (one wrong input keeps costing later steps)"
+    lines.append(f"- **He et al.: models recover from a wrong input** (for {reference}, excess "
+                 f"error one step after one wrong fed token {fmt(m1, h1)}, three or more steps "
+                 f"after it {fmt(m3, h3)}): {mark}.")
     return "\n".join(lines)
