@@ -58,7 +58,6 @@ class CaseTools:
     def public_reference(self, name):
         """The JSON-able content of data/reference/<name>.json."""
         return {"function": name,
-                "generated_by": "python scripts/make_reference_logits.py",
                 "tolerance": {"rtol": 1e-6, "atol": 1e-9},
                 "cases": [self.with_mistakes(name, self.with_expected(name, c))
                           for c in self.visible[name]]}

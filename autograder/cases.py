@@ -247,7 +247,6 @@ def public_reference(name):
     cases = [explicit(name, with_mistakes(name, with_expected(name, c))) for c in VISIBLE[name]]
     return {"function": name,
             "diagnoses": {m.id: m.text for m in mutants(name)},
-            "generated_by": "python scripts/make_reference_logits.py",
             "tolerance": {"rtol": 1e-6, "atol": 1e-9},
             "cases": cases}
 

@@ -37,10 +37,11 @@ from tfcourse.char_corpus import ORDER, char_source, load_corpus  # noqa: E402
 from solutions.tiny_gpt import gpt_forward  # noqa: E402
 from tfcourse.gpt import load_gpt  # noqa: E402
 from tfcourse.lm_measure import RESULTS, mean_ci, ratio_ci  # noqa: E402
-from tfcourse.reproduce import record  # noqa: E402
+from tfcourse.reproduce import made_by, record  # noqa: E402
 
 OUT = ROOT / "data" / "experiments" / RESULTS
 SETTINGS = dict(prefix_lengths=[8, 16, 32, 48], n_prefixes=1000, continuation_length=16, seed=0)
+MADE_BY = "python scripts/lm_exposure_bias.py"
 
 
 def deviations(params, source, prefixes, continuation_length, rng):
@@ -81,7 +82,7 @@ def run(prefix_lengths, n_prefixes, continuation_length, seed):
                      "oracle_nll_model_prefix": mean_ci(nll_m),
                      "oracle_nll_of_own_prefix": mean_ci(source.nll(model_prefix).mean(axis=1)),
                      "oracle_nll_of_data_prefix": mean_ci(source.nll(data_prefix).mean(axis=1))})
-    return {"generated_by": "python scripts/lm_exposure_bias.py", "protocol": "He et al. 2021, "
+    return {"generated_by": made_by(MADE_BY), "protocol": "He et al. 2021, "
             "EB-M with f = KL(P_data || P_model) per token, exact P_data",
             "prefix_lengths": list(prefix_lengths), "n_prefixes": n_prefixes,
             "continuation_length": continuation_length, "seed": seed,
@@ -107,7 +108,7 @@ def main(argv=None):
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
-    record(args.out, "python scripts/lm_exposure_bias.py")
+    record(args.out, MADE_BY)
     print(text)
     return 0
 

@@ -33,11 +33,13 @@ from tfcourse import reproduce  # noqa: E402
 CASE_MODULE = {name: module for module, _ in HIDDEN_BACKENDS for name in module.VISIBLE}
 
 OUT = ROOT / "data" / "reference"
+MADE_BY = "python scripts/make_reference_logits.py"
 
 
 def render(name):
     """The exact text of data/reference/<name>.json."""
-    reference = CASE_MODULE[name].public_reference(name)
+    reference = {**CASE_MODULE[name].public_reference(name),
+                 "generated_by": reproduce.made_by(MADE_BY)}
     return json.dumps(reference, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -59,7 +61,7 @@ def main(argv=None):
         path.write_text(text)
         print(f"wrote {path} ({len(text)} bytes)")
     if not args.check:
-        reproduce.record(args.out, "python scripts/make_reference_logits.py")
+        reproduce.record(args.out, MADE_BY)
     if stale:
         made = reproduce.differences(reproduce.recorded(args.out)) or "the one recorded"
         print("differ from a fresh run by more than 1e-12 (run python scripts/make_reference_logits.py"

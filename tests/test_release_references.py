@@ -2,7 +2,9 @@
 
 What a student receives (STUDENT_READS):
 - each assignment's release folder (the notebook and given.py);
-- the course's data/ folder, with its READMEs;
+- the course's data/ folder, with its READMEs and every sentence its data files hold (each
+  string with a space in a .json or a string array of an .npz: the `generated_by` and `made by`
+  fields that say which command made a file, tfcourse.reproduce.made_by);
 - the installed `tfcourse` package: every message it raises or prints, every docstring (what
   `help()` shows) and every comment of its source, which a student opens to see what a check does
   (`tfcourse_instructor`, installed beside it for nbgrader's plugins, speaks to instructors and
@@ -20,14 +22,17 @@ of the student's folder), which must be in the map.
 import ast
 import importlib.util
 import io
+import json
 import re
 import tokenize
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder import build, course_map
+from tfcourse import reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -74,9 +79,31 @@ def python_paragraphs(text):
     return [s for s in strings if len(s.split()) > 1] + comments
 
 
+def data_sentences(path):
+    """The sentences of a data file: each string with a space in it, at any depth of a .json,
+    in any string array of an .npz (the numbers and the tokens of a vocabulary are not read)."""
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as arrays:
+            strings = [str(s) for key in arrays.files if arrays[key].dtype.kind == "U"
+                       for s in arrays[key].ravel()]
+    else:
+        strings, todo = [], [json.loads(path.read_text())]
+        while todo:
+            value = todo.pop()
+            if isinstance(value, dict):
+                todo += list(value.values())
+            elif isinstance(value, list):
+                todo += value
+            elif isinstance(value, str):
+                strings.append(value)
+    return [s for s in strings if len(s.split()) > 1]
+
+
 def paragraphs(path):
     """The text blocks of a file a student reads, split at blank lines."""
-    if path.suffix == ".ipynb":
+    if path.suffix in (".json", ".npz") and DATA in path.parents:
+        blocks = data_sentences(path)
+    elif path.suffix == ".ipynb":
         blocks = ["\n\n".join(c.source for c in nbformat.read(path, as_version=4).cells)]
     elif path.suffix == ".py" and PACKAGE in path.parents:
         blocks = python_paragraphs(path.read_text())
@@ -89,7 +116,7 @@ def paragraphs(path):
 def student_reads(release):
     """(file a student reads, the folder it sits in for them)."""
     files = [(p, p.parent) for p in sorted(release.glob("*/*")) if p.is_file()]
-    files += [(p, p.parent) for p in sorted(DATA.rglob("*.md"))]
+    files += [(p, p.parent) for p in sorted(DATA.rglob("*")) if p.suffix in (".md", ".json", ".npz")]
     files += [(p, p.parent) for p in sorted(PACKAGE.rglob("*.py"))]
     return files + [(p, p.parent) for p in STUDENT_DOCS]
 
@@ -122,7 +149,8 @@ def exists_in_repository(ref):
 
 
 def _where(path, release):
-    return path.relative_to(release if release in path.parents else ROOT)
+    return path.relative_to(next(base for base in (release, DATA.parent, ROOT)
+                                 if base in path.parents))
 
 
 def unresolved(release):
@@ -148,7 +176,8 @@ def stale_notebook_names(release):
     ids = {nb.id for nb in course_map.NOTEBOOKS if not nb.planned}
     problems = []
     for path, _ in student_reads(release):
-        text = path.read_text()
+        text = ("\n\n".join(data_sentences(path)) if path.suffix in (".json", ".npz")
+                else path.read_text())
         where = _where(path, release)
         if path.suffix == ".ipynb":
             pass  # the build wrote its numbers from the map (tests/test_course_map.py)
@@ -188,6 +217,42 @@ def test_the_scan_reads_tfcourse_messages_docstrings_and_comments():
     assert "Function doc." in found
     assert "a comment, two lines" in found
     assert "no {…}; run `python scripts/x.py`" in found
+
+
+def test_the_scan_reads_the_sentences_of_data_files_such_as_who_made_them(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    (data / "reference").mkdir(parents=True)
+    (data / "reference" / "f.json").write_text(json.dumps({
+        "generated_by": "python scripts/make_reference_logits.py", "cases": [{"label": "a b"}],
+        "nested": [{"made by": "in the course repository, for instructors: python "
+                               "scripts/exposure_bias.py --save"}], "vocab": ["<pad>", " "]}))
+    np.savez(data / "reference" / "g.npz", notes=np.array(["see tests/test_cells.py", "x"]),
+             weights=np.zeros(3))
+    monkeypatch.setitem(globals(), "DATA", data)
+    monkeypatch.setitem(globals(), "PACKAGE", tmp_path / "no_package")
+    assert sorted(data_sentences(data / "reference" / "f.json")) == [
+        "a b", "in the course repository, for instructors: python scripts/exposure_bias.py --save",
+        "python scripts/make_reference_logits.py"]
+    found = sorted(p.split(" in: ")[0] for p in unresolved(tmp_path / "release")
+                   if p.startswith("data/"))
+    assert found == ["data/reference/f.json: 'scripts/make_reference_logits.py'",
+                     "data/reference/g.npz: 'tests/test_cells.py'"]
+
+
+def test_every_data_file_says_where_the_command_that_made_it_is():
+    """The provenance fields come from one place, tfcourse.reproduce.made_by, which marks a
+    command of the course repository and leaves a student's own command as it is."""
+    fields = {}
+    for path in sorted(DATA.rglob("*.json")):
+        value = json.loads(path.read_text())
+        if isinstance(value, dict):
+            for key in ("generated_by", "made by"):
+                if key in value:
+                    fields[path.relative_to(DATA)] = value[key]
+    assert len(fields) >= 20, sorted(fields)
+    for path, command in fields.items():
+        assert command == reproduce.made_by(command.split(": ", 1)[-1]), (path, command)
+        assert command.startswith((reproduce.FOR_INSTRUCTORS, "python -m tfcourse.")), path
 
 
 def test_the_scan_finds_what_a_student_cannot_open(tmp_path):

@@ -21,8 +21,16 @@ def test_record_writes_beside_the_artifact_and_recorded_reads_it_back(tmp_path):
     assert reproduce.recorded(artifact) == {}
     reproduce.record(artifact, "python scripts/x.py")
     stored = json.loads(reproduce.versions_path(artifact).read_text())
-    assert stored["made by"] == "python scripts/x.py"
+    assert stored["made by"] == "in the course repository, for instructors: python scripts/x.py"
     assert reproduce.recorded(artifact) == reproduce.environment()
+
+
+def test_made_by_marks_a_repository_command_and_leaves_a_student_command_as_it_is():
+    assert (reproduce.made_by("python scripts/make_pretrained.py")
+            == "in the course repository, for instructors: python scripts/make_pretrained.py")
+    assert (reproduce.made_by("python -m tfcourse.char_corpus --out data")
+            == "python -m tfcourse.char_corpus --out data")
+    assert reproduce.made_by("python -m autograder build").startswith(reproduce.FOR_INSTRUCTORS)
 
 
 def test_differences_name_each_version_that_changed_and_nothing_else():

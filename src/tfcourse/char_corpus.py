@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tfcourse.paths import data_dir
+from tfcourse.reproduce import made_by
 
 ORDER = 3           # characters of context the source looks at
 ALPHA = 0.02        # add-alpha smoothing of the transition counts
@@ -133,7 +134,7 @@ def write_corpus(out):
     for split, text in make_corpus().items():
         (folder / f"{split}.txt").write_text(text)
     meta = {"chars": source.chars, "order": ORDER, "alpha": ALPHA, "seed": SEED, "sizes": SIZES,
-            "generated_by": "python -m tfcourse.char_corpus --out data"}
+            "generated_by": made_by("python -m tfcourse.char_corpus --out data")}
     (folder / "vocab.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return folder
 

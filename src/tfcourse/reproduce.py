@@ -75,9 +75,24 @@ def versions_path(artifact):
     return artifact.with_name(artifact.name.rsplit(".", 1)[0] + ".versions.json")
 
 
-def record(artifact, made_by):
-    """Write the environment() that made `artifact` beside it, with the command `made_by`."""
-    text = json.dumps({"made by": made_by, **environment()}, indent=1, sort_keys=True)
+# Data files name the command that made them, and a student reads them in their data/ folder.
+FOR_INSTRUCTORS = "in the course repository, for instructors"
+STUDENT_PACKAGE = "tfcourse."
+
+
+def made_by(command):
+    """The provenance a data file records for `command`, as a student reads it: a command of
+    the installed tfcourse package, which a student has too, as it is; any other marked as
+    the course repository's ('in the course repository, for instructors: ' before it)."""
+    words = command.split()
+    if words[1:2] == ["-m"] and words[2].startswith(STUDENT_PACKAGE):
+        return command
+    return f"{FOR_INSTRUCTORS}: {command}"
+
+
+def record(artifact, command):
+    """Write the environment() that made `artifact` beside it, with made_by(`command`)."""
+    text = json.dumps({"made by": made_by(command), **environment()}, indent=1, sort_keys=True)
     versions_path(artifact).write_text(text + "\n")
 
 
