@@ -8,8 +8,10 @@ import pytest
 
 from solutions.tiny_gpt import gpt_forward_cached
 from tfcourse.gpt import random_gpt_params
-from tfcourse.lm_measure import (describe_exposure_bias, load_exposure_bias, mean_ci, ratio_ci,
-                                 time_per_new_token)
+from tfcourse.blas import blas_threads
+from tfcourse.lm_measure import (describe_exposure_bias, describe_token_times, format_token_times,
+                                 load_exposure_bias, mean_ci, median_ci, ratio_ci,
+                                 time_per_new_token, work_per_new_token)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,12 +62,47 @@ def test_mean_ci_and_ratio_ci_contain_their_estimates():
     assert low < ratio < high and ratio == pytest.approx((x + 2).mean() / 3)
 
 
-def test_time_per_new_token_measures_both_ways_at_each_length():
-    times = time_per_new_token(gpt_forward_cached, random_gpt_params(5, P=16, rng=0), lengths=(2, 8), repeats=2)
+def test_time_per_new_token_measures_both_ways_at_each_length_in_paired_rounds():
+    times = time_per_new_token(gpt_forward_cached, random_gpt_params(5, P=16, rng=0), lengths=(2, 8),
+                               rounds=6, number=1)
     assert list(times["T"]) == [2, 8]
-    assert all(np.all(times[k] > 0) for k in ("KV cache", "recompute the prefix"))
+    assert all(times[k].shape == (2, 6) and np.all(times[k] > 0)
+               for k in ("KV cache", "recompute the prefix"))
+    if blas_threads() is not None:   # OpenBLAS loaded: it was pinned, and the clock follows
+        assert times["blas_threads"] == 1 and times["clock"] == "this thread's CPU time"
     with pytest.raises(ValueError, match="lengths: the model reads at most P=16"):
         time_per_new_token(gpt_forward_cached, random_gpt_params(5, P=16, rng=0), lengths=(16,))
+
+
+def test_median_ci_uses_the_binomial_order_statistics():
+    values = np.arange(15.0)[::-1]                  # 14 .. 0: the 4th and 12th smallest are 3, 11
+    assert median_ci(values) == (7.0, 3.0, 11.0)
+    assert median_ci(np.arange(6.0)) == (2.5, 0.0, 5.0)  # n = 6: the extremes (coverage 96.9%)
+    with pytest.raises(ValueError, match="at least 6 values, got 5"):
+        median_ci(np.arange(5.0))
+
+
+def test_the_work_per_new_token_is_counted_from_the_model_sizes():
+    params = random_gpt_params(7, D=8, n_head=2, n_layer=3, P=16, rng=0)
+    work = work_per_new_token(params, [1, 15])
+    assert work["positions"]["KV cache"].tolist() == [1, 1]
+    assert work["positions"]["recompute the prefix"].tolist() == [2, 16]
+    # one block: 12 D^2 per position, 2 D per (position, key); plus D V per position for the logits
+    assert work["multiply_adds"]["KV cache"][1] == 3 * (12 * 64 + 2 * 8 * 16) + 8 * 7
+    assert work["multiply_adds"]["recompute the prefix"][1] == 16 * (3 * (12 * 64 + 2 * 8 * 16) + 8 * 7)
+
+
+def test_the_timing_sentence_gives_the_interval_and_the_exact_work_and_no_more():
+    times = {"T": np.array([1, 63]), "blas_threads": 1, "clock": "this thread's CPU time",
+             "KV cache": np.full((2, 15), 1e-3),
+             "recompute the prefix": np.vstack([np.full(15, 1e-3), np.linspace(8e-3, 12e-3, 15)])}
+    work = work_per_new_token(random_gpt_params(5, D=8, n_head=2, n_layer=1, P=64, rng=0), times["T"])
+    text = describe_token_times(times, work)
+    assert "took 10.0 times as long as the KV cache in this run" in text
+    assert "95% interval 8.9 to 11.1; one BLAS thread, this thread's CPU time" in text
+    assert "feeds 64 positions instead of 1" in text and "(64 times the work)" in text
+    table = format_token_times(times, work)
+    assert "10.0 [8.9, 11.1]" in table and "1 : 64" in table
 
 
 def test_the_first_row_of_the_committed_results_is_what_the_script_computes():

@@ -15,10 +15,14 @@ above 1 means the model does worse after its own prefix, i.e. errors compound.
 Student-safe: no graded function is computed here.
 """
 import json
+import math
 import time
+from contextlib import nullcontext
 
 import numpy as np
 
+from tfcourse.blas import blas_threads, one_blas_thread
+from tfcourse.exposure_logs import interval
 from tfcourse.paths import data_dir
 
 RESULTS = "lm_exposure_bias.json"
@@ -26,40 +30,129 @@ RESULTS = "lm_exposure_bias.json"
 
 # ----------------------------------------------------------------------------- cost per token
 
-def time_per_new_token(forward_cached, params, lengths=(8, 16, 32, 63), repeats=20, seed=0):
+def time_per_new_token(forward_cached, params, lengths=(1, 16, 63), rounds=15, number=5, seed=0,
+                       one_thread=True):
     """Seconds to get the logits of ONE new token after a prefix of each length: with a KV cache
-    (feed the new token only) and without (run the whole prefix + token again). The best of
-    `repeats` runs. forward_cached is the model's `(ids, params, cache=None) -> (logits, cache)`
-    (gpt_forward_cached of tiny_gpt.py, released with the notebook). Returns {"T": prefix lengths,
-    "KV cache": s, "recompute the prefix": s}."""
+    (feed the new token only) and without (run the whole prefix + token again).
+
+    Each of `rounds` rounds times `number` calls each way, one way right after the other, so
+    that a busy moment of the machine slows both; BLAS runs on one thread (tfcourse.blas),
+    because for matrices this small the threads' start-up, not the work, decides the time
+    (`one_thread=False` leaves BLAS as it is, to see that).
+    forward_cached is the model's `(ids, params, cache=None) -> (logits, cache)`
+    (gpt_forward_cached of tiny_gpt.py, released with the notebook). Returns {"T": prefix
+    lengths (n,), "KV cache": s per call (n, rounds), "recompute the prefix": (n, rounds),
+    "blas_threads": the BLAS threads while timing (1 when pinned), None where unknown}."""
     V, P = params["wte"].shape[0], params["wpe"].shape[0]
-    ids = np.random.default_rng(seed).integers(0, V, size=max(lengths) + 1)
-    cached, full = [], []
     for T in lengths:
         if T + 1 > P:
             raise ValueError(f"lengths: the model reads at most P={P} positions, got {T} + 1")
-        _, cache = forward_cached(ids[:T], params)
-        cached.append(_best(lambda: forward_cached(ids[T:T + 1], params, cache), repeats))
-        full.append(_best(lambda: forward_cached(ids[:T + 1], params)[0][-1], repeats))
-    return {"T": np.array(lengths), "KV cache": np.array(cached),
-            "recompute the prefix": np.array(full)}
+    ids = np.random.default_rng(seed).integers(0, V, size=max(lengths) + 1)
+    cached, full = np.zeros((2, len(lengths), rounds))
+    with (one_blas_thread() if one_thread else nullcontext(blas_threads())) as threads:
+        # one thread does all the work: its CPU time leaves out the moments other programs ran
+        clock = time.thread_time if threads == 1 else time.perf_counter
+        for i, T in enumerate(lengths):
+            _, cache = forward_cached(ids[:T], params)
+            for r in range(rounds):
+                cached[i, r] = _mean_time(lambda: forward_cached(ids[T:T + 1], params, cache),
+                                          number, clock)
+                full[i, r] = _mean_time(lambda: forward_cached(ids[:T + 1], params)[0][-1],
+                                        number, clock)
+    return {"T": np.array(lengths), "KV cache": cached, "recompute the prefix": full,
+            "blas_threads": threads,
+            "clock": "this thread's CPU time" if threads == 1 else "wall-clock time"}
 
 
-def _best(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _mean_time(fn, number, clock):
+    start = clock()
+    for _ in range(number):
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+    return (clock() - start) / number
 
 
-def format_token_times(times):
-    lines = [f"{'prefix':>7}{'KV cache (ms)':>16}{'recompute (ms)':>17}{'ratio':>8}"]
+def median_ci(values):
+    """Median and a distribution-free 95% interval for it: order statistics j and n + 1 - j,
+    j the largest rank with P(Binomial(n, 1/2) < j) <= 2.5% (n >= 6; e.g. 4th and 12th of 15)."""
+    values = np.sort(np.asarray(values, dtype=float))
+    n = len(values)
+    below = np.cumsum([math.comb(n, k) / 2 ** n for k in range(n + 1)])   # P(X <= k)
+    j = int(np.sum(below <= 0.025))                                      # ranks 1..j excluded
+    if j < 1:
+        raise ValueError(f"values: a 95% interval for a median needs at least 6 values, got {n}")
+    return float(np.median(values)), float(values[j - 1]), float(values[n - j])
+
+
+def work_per_new_token(params, lengths):
+    """What each way feeds the model for one new token after a prefix of T: positions, and the
+    multiply-adds of tiny_gpt.py's matrix products (its attention scores every key it holds,
+    masked ones too). Deterministic. Returns {"T", "positions": {way: (n,)}, "multiply_adds":
+    {way: (n,)}} with ways "KV cache" and "recompute the prefix"."""
+    V, D = params["wte"].shape
+    n_layer = sum(1 for name in params if name.endswith(".attn.W_qkv"))
+    T = np.asarray(lengths)
+
+    def macs(n_new, n_keys):   # per block: qkv 3D^2, W_o D^2, MLP 8D^2; attention 2 * keys * D
+        return n_layer * (12 * D * D * n_new + 2 * D * n_new * n_keys) + D * V * n_new
+    return {"T": T, "positions": {"KV cache": np.ones_like(T), "recompute the prefix": T + 1},
+            "multiply_adds": {"KV cache": macs(1, T + 1), "recompute the prefix": macs(T + 1, T + 1)}}
+
+
+def token_time_rows(times):
+    """Per prefix length: the median ms per new token each way, and the median ratio
+    (recompute / cache, paired by round) with its 95% interval: [(T, ms_cache, ms_full,
+    (ratio, low, high))]."""
+    rows = []
     for i, T in enumerate(times["T"]):
         c, f = times["KV cache"][i], times["recompute the prefix"][i]
-        lines.append(f"{T:>7}{1e3 * c:>16.3f}{1e3 * f:>17.3f}{f / c:>8.1f}")
+        rows.append((int(T), 1e3 * np.median(c), 1e3 * np.median(f), median_ci(f / c)))
+    return rows
+
+
+def format_token_times(times, work):
+    """A table: per prefix length, the median ms each way, the median time ratio with its 95%
+    interval, and the work each way (positions fed, thousands of multiply-adds)."""
+    lines = [f"{'prefix':>6}{'KV cache':>10}{'recompute':>11}{'time ratio [95% CI]':>22}"
+             f"{'positions fed':>15}{'k multiply-adds':>19}",
+             f"{'':>6}{'(ms)':>10}{'(ms)':>11}{'':>22}{'cache : full':>15}{'cache : full':>19}"]
+    for i, (T, c, f, (r, lo, hi)) in enumerate(token_time_rows(times)):
+        fed = f"1 : {work['positions']['recompute the prefix'][i]}"
+        macs = f"{work['multiply_adds']['KV cache'][i] / 1e3:.0f} : " \
+               f"{work['multiply_adds']['recompute the prefix'][i] / 1e3:.0f}"
+        lines.append(f"{T:>6}{c:>10.3f}{f:>11.3f}{f'{r:.1f} [{lo:.1f}, {hi:.1f}]':>22}{fed:>15}"
+                     f"{macs:>19}")
     return "\n".join(lines)
+
+
+def describe_token_times(times, work):
+    """A sentence that says what the timing shows and no more (the 95% interval of the median
+    ratio at the longest prefix, for this run), beside the work, which is exact."""
+    T, c, f, (r, lo, hi) = token_time_rows(times)[-1]
+    i = len(times["T"]) - 1
+    full, cache = (work["multiply_adds"][way][i] for way in ("recompute the prefix", "KV cache"))
+    rounds = times["KV cache"].shape[1]
+    threads = times["blas_threads"]
+    pinned = (f"one BLAS thread, {times['clock']}" if threads == 1 else
+              f"{threads} BLAS threads: the times vary more" if threads else
+              "BLAS threads unknown (no OpenBLAS found): the times may vary more")
+    return (f"After a prefix of {T}, recomputing the prefix took {r:.1f} times as long as the "
+            f"KV cache in this run (median ratio of {rounds} rounds, 95% interval {lo:.1f} to "
+            f"{hi:.1f}; {pinned}): a statement about this run on this machine. Exact on any "
+            f"machine: recomputing feeds {T + 1} positions instead of 1, {full / 1e3:.0f} "
+            f"thousand multiply-adds instead of {cache / 1e3:.0f} thousand "
+            f"({full / cache:.0f} times the work).")
+
+
+def plot_token_times(times, ax):
+    """Median ms per new token against the prefix length, each way, with 95% intervals."""
+    for name in ("KV cache", "recompute the prefix"):
+        ci = np.array([median_ci(1e3 * row) for row in times[name]])
+        ax.errorbar(times["T"], ci[:, 0], yerr=[ci[:, 0] - ci[:, 1], ci[:, 2] - ci[:, 0]],
+                    fmt="o-", capsize=3, label=name)
+    ax.set_xlabel("prefix length")
+    ax.set_ylabel("ms per new token (median, 95% CI)")
+    ax.legend()
+    return ax
 
 
 # ----------------------------------------------------------------------------- exposure bias
@@ -69,6 +162,12 @@ def mean_ci(values, z=1.96):
     values = np.asarray(values, dtype=float)
     half = z * values.std(ddof=1) / np.sqrt(len(values))
     return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+
+
+def seeds_ci(values):
+    """Mean over seeds and its Student-t 95% interval (a handful of seeds: t, not normal)."""
+    mean, half = interval(values)
+    return float(mean), float(mean - half), float(mean + half)
 
 
 def ratio_ci(model_prefix, data_prefix, n_boot=2000, seed=0):

@@ -22,26 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
+from tfcourse.blas import openblas_symbol
 from tfcourse.pretrained import same_arrays
 
 
 def _openblas_runtime():
     """'OpenBLAS 0.3.31.188.0 SkylakeX': the loaded library's version and the CPU kernels it
     picked at start-up (which decide its rounding), or None where that cannot be asked."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
-        for path in sorted(paths):
-            lib = ctypes.CDLL(path)
-            for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
-                config = getattr(lib, f"{prefix}openblas_get_config{suffix}", None)
-                core = getattr(lib, f"{prefix}openblas_get_corename{suffix}", None)
-                if config is not None and core is not None:
-                    config.restype = core.restype = ctypes.c_char_p
-                    return f"{' '.join(config().decode().split()[:2])} {core().decode()}"
-    except OSError:
-        pass
-    return None
+    config, core = openblas_symbol("get_config"), openblas_symbol("get_corename")
+    if config is None or core is None:
+        return None
+    config.restype = core.restype = ctypes.c_char_p
+    return f"{' '.join(config().decode().split()[:2])} {core().decode()}"
 
 
 def _numpy_simd():
