@@ -5,10 +5,10 @@ What a student receives (STUDENT_READS):
 - the course's data/ folder, with its READMEs and every sentence its data files hold (each
   string with a space in a .json or a string array of an .npz: the `generated_by` and `made by`
   fields that say which command made a file, tfcourse.reproduce.made_by);
-- the installed `tfcourse` package: every message it raises or prints, every docstring (what
-  `help()` shows) and every comment of its source, which a student opens to see what a check does
-  (`tfcourse_instructor`, installed beside it for nbgrader's plugins, speaks to instructors and
-  is not scanned);
+- every package `pip install .` installs (every package under src/: `tfcourse`, and
+  `tfcourse_instructor`, which a hub's student image holds too, for nbgrader's plugins): every
+  message it raises or prints, every docstring (what `help()` shows) and every comment of its
+  source, which a student opens to see what a check does;
 - the course's pages written for students: the decoder contract (docs/contract.md, which
   `tfcourse.contract` cites) and notebook 06's rules (docs/transformer.md).
 Every path and command they read there must exist for them, or sit in a paragraph that says it
@@ -25,6 +25,7 @@ import io
 import json
 import re
 import tokenize
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -36,7 +37,8 @@ from tfcourse import reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-PACKAGE = ROOT / "src" / "tfcourse"
+# What `pip install .` installs: pyproject.toml finds every package under src/ (a test checks it).
+PACKAGES = tuple(sorted(p.parent for p in (ROOT / "src").glob("*/__init__.py")))
 STUDENT_DOCS = (ROOT / "docs" / "contract.md", ROOT / "docs" / "transformer.md")
 FOR_INSTRUCTORS = "in the course repository, for instructors"
 REPO_DIRS = "src|tests|solutions|scripts|autograder|data|docs|notebooks|build|tfcourse"
@@ -105,7 +107,7 @@ def paragraphs(path):
         blocks = data_sentences(path)
     elif path.suffix == ".ipynb":
         blocks = ["\n\n".join(c.source for c in nbformat.read(path, as_version=4).cells)]
-    elif path.suffix == ".py" and PACKAGE in path.parents:
+    elif path.suffix == ".py" and any(package in path.parents for package in PACKAGES):
         blocks = python_paragraphs(path.read_text())
     else:
         blocks = [path.read_text()]
@@ -117,7 +119,7 @@ def student_reads(release):
     """(file a student reads, the folder it sits in for them)."""
     files = [(p, p.parent) for p in sorted(release.glob("*/*")) if p.is_file()]
     files += [(p, p.parent) for p in sorted(DATA.rglob("*")) if p.suffix in (".md", ".json", ".npz")]
-    files += [(p, p.parent) for p in sorted(PACKAGE.rglob("*.py"))]
+    files += [(p, p.parent) for package in PACKAGES for p in sorted(package.rglob("*.py"))]
     return files + [(p, p.parent) for p in STUDENT_DOCS]
 
 
@@ -132,11 +134,11 @@ def exists_for_student(ref, folder, release):
     if ref.startswith("data/"):
         return any(DATA.parent.glob(_pattern(ref)))
     if ref.startswith("tfcourse/"):
-        return any(PACKAGE.parent.glob(_pattern(ref)))
+        return any(package.parent.glob(_pattern(ref)) for package in PACKAGES)
     if ref.startswith("docs/"):
         return (ROOT / ref) in STUDENT_DOCS
     if "/" not in ref:  # a file name: beside the reader or below, in data/, tfcourse, a release
-        return any(any(where.rglob(_pattern(ref))) for where in (folder, DATA, PACKAGE, release))
+        return any(any(where.rglob(_pattern(ref))) for where in (folder, DATA, *PACKAGES, release))
     return False
 
 
@@ -204,6 +206,18 @@ def test_nothing_a_student_reads_outside_the_notebooks_names_a_notebook_by_hand(
     assert not problems, "\n".join(problems)
 
 
+def test_the_scan_reads_every_package_a_student_image_installs():
+    """`pip install .` (docs/USERS.md, JupyterHub) installs every package under src/: the
+    instructor's nbgrader plugins too, so a student can import and read them."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["packages"]["find"] == {"where": ["src"]}, (
+        "the install is no longer every package under src/: scan what it installs")
+    assert [p.name for p in PACKAGES] == ["tfcourse", "tfcourse_instructor"]
+    scanned = {path for path, _ in student_reads(build.NOTEBOOKS)}
+    for package in PACKAGES:
+        assert set(package.rglob("*.py")) <= scanned, package.name
+
+
 def test_the_scan_reads_tfcourse_messages_docstrings_and_comments():
     source = ('"""Module doc: see data/reference/."""\n'
               'def f():\n'
@@ -229,7 +243,7 @@ def test_the_scan_reads_the_sentences_of_data_files_such_as_who_made_them(tmp_pa
     np.savez(data / "reference" / "g.npz", notes=np.array(["see tests/test_cells.py", "x"]),
              weights=np.zeros(3))
     monkeypatch.setitem(globals(), "DATA", data)
-    monkeypatch.setitem(globals(), "PACKAGE", tmp_path / "no_package")
+    monkeypatch.setitem(globals(), "PACKAGES", (tmp_path / "no_package",))
     assert sorted(data_sentences(data / "reference" / "f.json")) == [
         "a b", "in the course repository, for instructors: python scripts/exposure_bias.py --save",
         "python scripts/make_reference_logits.py"]
@@ -288,7 +302,7 @@ def test_the_scan_refuses_hand_written_stale_and_unknown_notebook_names(tmp_path
     (release / "01_x" / "helper.py").write_text('"""Used by notebook 06."""\n')
     monkeypatch.setitem(globals(), "student_reads",
                         lambda r: [(p, p.parent) for p in sorted((r / "01_x").iterdir())])
-    monkeypatch.setitem(globals(), "PACKAGE", release)
+    monkeypatch.setitem(globals(), "PACKAGES", (release,))
     problems = stale_notebook_names(release)
     assert problems == [
         "01_x/helper.py: hand-written 'notebook 06'",

@@ -3,10 +3,11 @@
     tfcourse-grade SUBMITTED --out OUT --course COURSE [--jobs N] [--timeout S] [--force]
                    [--retry-errors] [--scheduler tcp://HOST:8786 [--allow-no-sandbox]]
 
-It is `python -m autograder grade` of the clone this package is installed from in editable
-mode (`pip install -e CLONE`, which `python3 tasks.py main` does): the grader needs the clone's
-solutions/ and autograder/, which are never installed, so that a student image built with
-`pip install .` holds no answers. From such an install it says so and exits 2.
+It is `python -m autograder grade` in the course repository, for instructors: the clone this
+package is installed from in editable mode (`pip install -e CLONE`, which `python3 tasks.py
+main` does). The grader needs the clone's solutions/ and autograder/, which are never
+installed, so that a student image built with `pip install .` holds no answers. From such an
+install it says so and exits 2.
 """
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ def grade(argv=None):
     if not (CLONE / "autograder" / "__main__.py").is_file() or not (CLONE / "solutions").is_dir():
         print(f"tfcourse-grade: this installation ({Path(__file__).parent}) has no grader: it "
               f"runs from a clone of the course repository installed with `pip install -e "
-              f"CLONE` (python3 tasks.py main does it). Use that clone's .venv/bin/tfcourse-grade.",
+              f"CLONE` (in the course repository, for instructors, python3 tasks.py main does "
+              f"it). Use that clone's .venv/bin/tfcourse-grade.",
               file=sys.stderr)
         return 2
     sys.path.insert(0, str(CLONE))

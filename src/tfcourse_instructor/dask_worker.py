@@ -2,11 +2,12 @@
 
     dask worker tcp://HOST:8786 --nthreads 1 --preload tfcourse_instructor.dask_worker
 
-The grader (autograder/) lives in the clone this package is installed from in editable mode
-(`pip install -e CLONE[cluster]`) and is never installed itself: this puts the clone on the
-worker's path. The worker checks itself when its first task arrives and refuses to grade,
-naming the reason, without bubblewrap or with another course or environment than the client's
-(autograder/engine/cluster.py); at start it says at once what it can already tell.
+The grader lives in the course repository, for instructors (autograder/): in the clone this
+package is installed from in editable mode (`pip install -e CLONE[cluster]`), never installed
+itself; this puts the clone on the worker's path. The worker checks itself when its first
+task arrives and refuses to grade, naming the reason, without bubblewrap or with another course
+or environment than the client's (autograder/engine/cluster.py); at start it says at once what
+it can already tell.
 """
 import logging
 import sys

@@ -1,4 +1,4 @@
-"""Extension points of nbgrader 0.9 that the course's nbgrader_config.py sets.
+"""Extension points of nbgrader 0.9 that the course folder's nbgrader configuration sets.
 
     c.ExchangeFactory.release_assignment = "tfcourse_instructor.nbgrader_plugins.OrderedRelease"
     c.Autograde.exporter_class = "tfcourse_instructor.nbgrader_plugins.RefuseAutograde"
@@ -30,8 +30,9 @@ class OrderedRelease(ExchangeReleaseAssignment):
 
     holds_answers_of = Dict(
         key_trait=Unicode(), value_trait=List(Unicode()),
-        help="assignment -> the assignments whose reference answers its release holds "
-             "(written by `python -m autograder build`)").tag(config=True)
+        help="assignment -> the assignments whose reference answers its release holds (written "
+             "in the course repository, for instructors, by `python -m autograder build`)"
+    ).tag(config=True)
 
     def init_src(self):
         super().init_src()
@@ -44,7 +45,8 @@ class OrderedRelease(ExchangeReleaseAssignment):
                 f"{', '.join(still_open)}. Release {assignment} only once every earlier "
                 f"assignment is released and past its due date. Set a due date in formgrader's "
                 f"Manage Assignments or with `nbgrader db assignment add ASSIGNMENT "
-                f"--duedate='YYYY-MM-DD HH:MM UTC'` (docs/USERS.md, Instructors).")
+                f"--duedate='YYYY-MM-DD HH:MM UTC'` (docs/USERS.md, Instructors, in the course "
+                f"repository, for instructors).")
 
     def still_open(self, earlier):
         """Why students may still be working on `earlier`, or '' if they can no longer be."""
@@ -79,7 +81,8 @@ class RefuseAutograde(NotebookExporter):
             "nbgrader autograde is turned off for this course: it would run student code with "
             "your permissions, in the same kernel as the tests, outside any sandbox. Grade with "
             f"the course's sandboxed grader instead: tfcourse-grade {root}/submitted --out "
-            f"{root}/graded --course {root} (docs/USERS.md, Instructors). It writes this "
+            f"{root}/graded --course {root} (docs/USERS.md, Instructors, in the course "
+            "repository, for instructors). It writes this "
             "gradebook and autograded/, so formgrader shows the scores.")
         # formgrader shows the log in a <pre>: short lines, no word or command split
         message = "\n".join(textwrap.wrap(message, 88, break_on_hyphens=False,
@@ -123,7 +126,8 @@ class CourseFeedback(HTMLExporter):
         if not page.is_file() or page.is_symlink():
             message = (f"no feedback page of the course's grader for {where['student']}'s "
                        f"{where['assignment']}/{where['notebook']}: grade the submission with "
-                       f"tfcourse-grade first (docs/USERS.md, Instructors)")
+                       f"tfcourse-grade first (docs/USERS.md, Instructors, in the course "
+                       f"repository, for instructors)")
             self.parent.log.error(message)
             raise NbGraderException(message)
         resources = ResourcesDict() if resources is None else resources
