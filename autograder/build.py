@@ -6,7 +6,8 @@ One source of truth for each thing:
 - prose, stubs and visible tests: autograder/templates/<id>.md (see autograder/template.py);
 - solution code: solutions/, inlined by function between ### BEGIN/END SOLUTION;
 - hidden tests: autograder/cases.py, packed between ### BEGIN/END HIDDEN TESTS;
-- earlier assignments' building blocks: generated into source/<id>/given.py from solutions/.
+- earlier assignments' building blocks: generated into source/<id>/given.py from solutions/;
+- the pages of docs/ written for students (the decoder contract): copied into source/<id>/.
 
 The build writes the nbgrader course folder (nbgrader_config.py, source/<id>/<id>.ipynb and
 given.py), runs `nbgrader generate_assignment`, and copies release/<id>/ to notebooks/<id>/.
@@ -34,6 +35,10 @@ NOTEBOOKS = ROOT / "notebooks"
 COURSE_ID = "teacher-forcing"
 GIVEN = "given.py"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+# The pages of docs/ written for students, each released beside the notebook of this key and
+# every later one: a student on a hub receives the release, never docs/.
+STUDENT_PAGES = {"docs/contract.md": "cells", "docs/transformer.md": "transformers"}
 
 INSTRUCTOR_CONFIG = "instructor_config.py"
 PLUGINS = "tfcourse_instructor.nbgrader_plugins"
@@ -151,6 +156,13 @@ def given_source(assignment, tpls, owner):
     names = {d.name for d in inline.closure(roots)[0]}
     assert names <= given_names(assignment, owner), sorted(names - given_names(assignment, owner))
     return text
+
+
+def student_pages(assignment):
+    """{file name: text} of the docs/ pages released with `assignment` (STUDENT_PAGES), their
+    notebook numbers set from the course map."""
+    return {Path(page).name: course_map.refresh((ROOT / page).read_text())
+            for page, key in STUDENT_PAGES.items() if course_map.by_key(key).id <= assignment}
 
 
 def shipped_modules(assignment, tpls):
@@ -280,7 +292,7 @@ def write_sources(course=COURSE):
         folder.mkdir(parents=True)
         given = given_names(assignment, owner)
         nbformat.write(source_notebook(tpl, given), folder / f"{assignment}.ipynb")
-        for name, text in shipped_modules(assignment, tpls).items():
+        for name, text in {**shipped_modules(assignment, tpls), **student_pages(assignment)}.items():
             (folder / name).write_text(text)
         text = given_source(assignment, tpls, owner)
         if text is not None:

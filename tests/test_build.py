@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build, template
+from autograder import build, course_map, template
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,6 +111,19 @@ def test_given_module_ships_only_from_the_second_assignment_on(course):
 def _validate(course, *args):
     proc = build.run_nbgrader(course, "validate", *args)
     return proc.stdout
+
+
+def test_the_pages_written_for_students_ship_with_the_release_not_in_docs(course):
+    """A hub student receives the release, never docs/: the decoder contract is beside every
+    notebook and notebook 06's rules beside 06 and later ones, as docs/ writes them."""
+    for assignment in build.assignments():
+        released = sorted(p.name for p in (course / "release" / assignment).glob("*.md"))
+        wanted = ["contract.md"] + (["transformer.md"] if assignment >= course_map.by_key(
+            "transformers").id else [])
+        assert released == wanted, assignment
+        for name in released:
+            page = course_map.refresh((ROOT / "docs" / name).read_text())
+            assert (course / "release" / assignment / name).read_text() == page
 
 
 @pytest.mark.parametrize("assignment", build.assignments())

@@ -9,8 +9,9 @@ What a student receives (STUDENT_READS):
   `tfcourse_instructor`, which a hub's student image holds too, for nbgrader's plugins): every
   message it raises or prints, every docstring (what `help()` shows) and every comment of its
   source, which a student opens to see what a check does;
-- the course's pages written for students: the decoder contract (docs/contract.md, which
-  `tfcourse.contract` cites) and notebook 06's rules (docs/transformer.md).
+- the course's pages written for students, the decoder contract (`contract.md`, which
+  `tfcourse.contract` cites) and notebook 06's rules (`transformer.md`), are in the release
+  folders (autograder.build.STUDENT_PAGES copies them from docs/): docs/ itself is not.
 Every path and command they read there must exist for them, or sit in a paragraph that says it
 is "in the course repository, for instructors" (and then exist in the repository, so it is not
 stale either); in a notebook, where a student acts on what they read, the mark is not enough.
@@ -39,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 # What `pip install .` installs: pyproject.toml finds every package under src/ (a test checks it).
 PACKAGES = tuple(sorted(p.parent for p in (ROOT / "src").glob("*/__init__.py")))
-STUDENT_DOCS = (ROOT / "docs" / "contract.md", ROOT / "docs" / "transformer.md")
 FOR_INSTRUCTORS = "in the course repository, for instructors"
 REPO_DIRS = "src|tests|solutions|scripts|autograder|data|docs|notebooks|build|tfcourse"
 PATH = re.compile(rf"(?<![\w/.-])((?:{REPO_DIRS})/(?:[\w.<>*/-]*[\w>*])?"
@@ -120,7 +120,7 @@ def student_reads(release):
     files = [(p, p.parent) for p in sorted(release.glob("*/*")) if p.is_file()]
     files += [(p, p.parent) for p in sorted(DATA.rglob("*")) if p.suffix in (".md", ".json", ".npz")]
     files += [(p, p.parent) for package in PACKAGES for p in sorted(package.rglob("*.py"))]
-    return files + [(p, p.parent) for p in STUDENT_DOCS]
+    return files
 
 
 def _pattern(ref):
@@ -135,8 +135,6 @@ def exists_for_student(ref, folder, release):
         return any(DATA.parent.glob(_pattern(ref)))
     if ref.startswith("tfcourse/"):
         return any(package.parent.glob(_pattern(ref)) for package in PACKAGES)
-    if ref.startswith("docs/"):
-        return (ROOT / ref) in STUDENT_DOCS
     if "/" not in ref:  # a file name: beside the reader or below, in data/, tfcourse, a release
         return any(any(where.rglob(_pattern(ref))) for where in (folder, DATA, *PACKAGES, release))
     return False
@@ -285,7 +283,7 @@ def test_the_scan_finds_what_a_student_cannot_open(tmp_path):
     problems = unresolved(tmp_path / "release")
     found = sorted(p.split(": ", 1)[1].split(" in: ")[0] for p in problems
                    if p.startswith("01_x"))
-    assert found == ["'docs/USERS.md'",
+    assert found == ["'docs/USERS.md'", "'docs/contract.md'",
                      "'scripts/bench_kv_cache.py'",   # in a notebook the mark is not enough
                      "'scripts/make_pretrained.py'",
                      "'scripts/no_such_script.py' (marked, but not in the repository)",

@@ -1,4 +1,5 @@
-"""Argument checks of the decoder contract (docs/contract.md): cells' and decoders' parameters.
+"""Argument checks of the decoder contract (contract.md, released beside each notebook): cells'
+and decoders' parameters.
 
 D is the input size, H the hidden size, V the vocabulary size, T the number of steps, G the
 number of gate blocks (1 rnn, 4 lstm, 3 gru). These only validate and convert (to float64);
