@@ -12,36 +12,16 @@ from autograder.mistakes_lm import MISTAKES as WRONG
 from solutions.tiny_gpt import gpt_forward
 from tfcourse import checks_lm as checks
 from tfcourse.checks_lm import MISTAKES, CheckFailed
+from tests import checks_claims
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = list(checks.KINDS)
 
 # Mistakes a property check catches before any reference case, with the words it uses.
 PROPERTY_MESSAGES = {"no_shift": "only the LAST position's logits changed"}
 
-
-@pytest.mark.parametrize("name", NAMES)
-def test_the_reference_solution_passes_the_visible_and_hidden_checks(name, capsys):
-    checks.check(name, getattr(solutions, name))
-    checks.check_hidden(name, getattr(solutions, name), checks.pack(cases_lm.hidden_cases(name)))
-    out, err = capsys.readouterr()
-    assert out.count("\u2714") == 2 and err == ""
-
-
-@pytest.mark.parametrize("name, mistake", [(n, m) for n in WRONG for m in WRONG[n]])
-def test_every_known_mistake_is_named(name, mistake):
-    with pytest.raises(CheckFailed) as failure:
-        checks.check(name, WRONG[name][mistake])
-    text = str(failure.value)
-    assert PROPERTY_MESSAGES.get(mistake, MISTAKES[mistake]) in text, text
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_stub_is_reported_as_not_implemented(name):
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-    with pytest.raises(CheckFailed, match="is not implemented yet"):
-        checks.check(name, stub)
+(test_the_reference_solution_passes_the_visible_and_hidden_checks, test_every_known_mistake_is_named,
+ test_a_stub_is_reported_as_not_implemented) = checks_claims.tests(checks, cases_lm, WRONG,
+                                                                   PROPERTY_MESSAGES)
 
 
 def test_a_softmax_without_the_max_is_told_it_overflowed_and_to_use_log_softmax():

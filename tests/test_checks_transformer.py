@@ -9,9 +9,9 @@ from autograder import cases_transformer
 from autograder.mistakes_transformer import MISTAKES as WRONG
 from tfcourse import checks_transformer as checks
 from tfcourse.checks_transformer import MISTAKES, CheckFailed
+from tests import checks_claims
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = list(checks.KINDS)
 
 # Mistakes a property check catches before any reference case, with the words it uses.
 PROPERTY_MESSAGES = {
@@ -24,29 +24,9 @@ PROPERTY_MESSAGES = {
     "decoder_no_mask": "changed when only inputs",
 }
 
-
-@pytest.mark.parametrize("name", NAMES)
-def test_the_reference_solution_passes_the_visible_and_hidden_checks(name, capsys):
-    checks.check(name, getattr(solutions, name))
-    checks.check_hidden(name, getattr(solutions, name), checks.pack(cases_transformer.hidden_cases(name)))
-    out, err = capsys.readouterr()
-    assert out.count("\u2714") == 2 and err == ""
-
-
-@pytest.mark.parametrize("name, mistake", [(n, m) for n in WRONG for m in WRONG[n]])
-def test_every_known_mistake_is_named(name, mistake):
-    with pytest.raises(CheckFailed) as failure:
-        checks.check(name, WRONG[name][mistake])
-    text = str(failure.value)
-    assert PROPERTY_MESSAGES.get(mistake, MISTAKES[mistake]) in text, text
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_a_stub_is_reported_as_not_implemented(name):
-    def stub(*args, **kwargs):
-        raise NotImplementedError()
-    with pytest.raises(CheckFailed, match="is not implemented yet"):
-        checks.check(name, stub)
+(test_the_reference_solution_passes_the_visible_and_hidden_checks, test_every_known_mistake_is_named,
+ test_a_stub_is_reported_as_not_implemented) = checks_claims.tests(checks, cases_transformer, WRONG,
+                                                                   PROPERTY_MESSAGES)
 
 
 def test_a_shift_that_forgot_the_start_token_says_what_was_expected():

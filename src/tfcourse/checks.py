@@ -624,16 +624,45 @@ def check_cases(name, func, cases, what="public"):
     print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 
-def check(name, func):
-    """A visible test: run `func` on the public reference cases of `name` (data/reference/)."""
-    __tracebackhide__ = True
-    check_cases(name, func, load_reference(name)["cases"], "public")
+def visible_and_hidden(check_cases):
+    """(check, check_hidden) of a checks module whose check_cases(name, func, cases, what) runs
+    the cases: the same two test-cell entry points in every notebook."""
+
+    def check(name, func):
+        """A visible test: run `func` on the public reference cases of `name`
+        (data/reference/<name>.json)."""
+        __tracebackhide__ = True
+        check_cases(name, func, load_reference(name)["cases"], "public")
+
+    def check_hidden(name, func, packed):
+        """A hidden test: run `func` on cases packed into the test cell by the instructor's build."""
+        __tracebackhide__ = True
+        check_cases(name, func, unpack(packed), "hidden")
+
+    return check, check_hidden
 
 
-def check_hidden(name, func, packed):
-    """A hidden test: run `func` on cases packed into the test cell by the instructor's build."""
-    __tracebackhide__ = True
-    check_cases(name, func, unpack(packed), "hidden")
+check, check_hidden = visible_and_hidden(check_cases)
+
+
+def properties_then_cases(kinds, run_case, properties=None):
+    """check_cases(name, func, cases, what) of a checks module with no mistake matching across
+    cases: the property checks of `name` in `properties` first (any right answer passes them),
+    then every case, raising CheckFailed at the first for which run_case(name, func, case, what)
+    returns a problem, else printing one line."""
+
+    def check_cases(name, func, cases, what="public"):
+        """Run the property checks, then every case; raise CheckFailed naming the first
+        failure, else print a summary."""
+        __tracebackhide__ = True
+        if name not in kinds:
+            raise ValueError(f"name: expected one of {', '.join(kinds)}, got {name!r}")
+        if name in (properties or {}):
+            properties[name](func)
+        raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
+        print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
+
+    return check_cases
 
 
 def argmax_gap(logits):

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from tfcourse.checks import CheckFailed, _draws, call, load_reference, pack, raise_first_failure, unpack
+from tfcourse.checks import (CheckFailed, _draws, call, pack, properties_then_cases, unpack,
+                             visible_and_hidden)
 from tfcourse.checks_transformer import _array, _close, _first_difference, decode, encode
 from tfcourse.gpt import random_gpt_params
 
@@ -323,27 +324,10 @@ def _draw_report(prompt, max_new_tokens, kwargs, seed):
     return f"\n  Your function drew {drawn} from rng; the reference draws {want}: {rule}."
 
 
-def check_cases(name, func, cases, what="reference"):
-    """Run the property checks, then every case; raise CheckFailed naming the first failure."""
-    __tracebackhide__ = True
-    if name not in KINDS:
-        raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
-    PROPERTIES[name](func)
-    raise_first_failure(name, cases, what,
-                        lambda case: run_case(name, func, case, hidden=what == "hidden"))
-    print(f"\u2714 {name} matches the {what} on all {len(cases)} cases.")
-
-
-def check(name, func):
-    """A visible test: properties, then the public reference cases (data/reference/<name>.json)."""
-    __tracebackhide__ = True
-    check_cases(name, func, load_reference(name)["cases"], "reference")
-
-
-def check_hidden(name, func, packed):
-    """A hidden test: properties, then cases packed into the test cell by the instructor's build."""
-    __tracebackhide__ = True
-    check_cases(name, func, unpack(packed), "hidden")
+check_cases = properties_then_cases(
+    KINDS, lambda name, func, case, what: run_case(name, func, case, hidden=what == "hidden"),
+    PROPERTIES)
+check, check_hidden = visible_and_hidden(check_cases)
 
 
 # ----------------------------------------------------------------------------- the relations

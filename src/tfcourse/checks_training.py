@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
-from tfcourse.checks import (CheckFailed, call, load_reference, pack, raise_first_failure,
-                             unpack)
+from tfcourse.checks import (CheckFailed, call, pack, properties_then_cases, unpack,
+                             visible_and_hidden)
 from tfcourse.checks import decode as _decode_plain
 from tfcourse.checks import encode as _encode_plain
 from tfcourse.gradcheck import numerical_gradient, relative_error
@@ -172,25 +172,8 @@ def run_case(name, func, case, what="public"):
     return problem
 
 
-def check_cases(name, func, cases, what="public"):
-    """Run every case; raise CheckFailed naming the first failing one, else print a summary."""
-    __tracebackhide__ = True
-    if name not in RESULTS:
-        raise ValueError(f"name: expected one of {', '.join(RESULTS)}, got {name!r}")
-    raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
-    print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
-
-
-def check(name, func):
-    """A visible test: `func` on the public reference cases of `name` (data/reference/)."""
-    __tracebackhide__ = True
-    check_cases(name, func, load_reference(name)["cases"], "public")
-
-
-def check_hidden(name, func, packed):
-    """A hidden test: `func` on cases packed into the test cell by the instructor's build."""
-    __tracebackhide__ = True
-    check_cases(name, func, unpack(packed), "hidden")
+check_cases = properties_then_cases(RESULTS, run_case)
+check, check_hidden = visible_and_hidden(check_cases)
 
 
 # ----------------------------------------------------------------------------- analytic, not numeric

@@ -18,8 +18,8 @@ logits are not probabilities. Student-safe: nothing here imports or contains a s
 import numpy as np
 
 from tfcourse.caches import KVCache
-from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,
-                             raise_first_failure, unpack)
+from tfcourse.checks import (CheckFailed, _draws, call, pack, properties_then_cases, unpack,
+                             visible_and_hidden)
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
 from tfcourse.transformer_params import random_transformer_params
@@ -382,28 +382,10 @@ def _draw_report(input_ids, kwargs, seed):
             + ", from the rng it is given (never np.random.*).")
 
 
-def check_cases(name, func, cases, what="reference"):
-    """Run the property checks, then every case; raise CheckFailed naming the first failure."""
-    __tracebackhide__ = True
-    if name not in KINDS:
-        raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
-    if name in PROPERTIES:
-        PROPERTIES[name](func)
-    raise_first_failure(name, cases, what,
-                        lambda case: run_case(name, func, case, hidden=what == "hidden"))
-    print(f"\u2714 {name} matches the {what} on all {len(cases)} cases.")
-
-
-def check(name, func):
-    """A visible test: properties, then the public reference cases (data/reference/<name>.json)."""
-    __tracebackhide__ = True
-    check_cases(name, func, load_reference(name)["cases"], "reference")
-
-
-def check_hidden(name, func, packed):
-    """A hidden test: properties, then cases packed into the test cell by the instructor's build."""
-    __tracebackhide__ = True
-    check_cases(name, func, unpack(packed), "hidden")
+check_cases = properties_then_cases(
+    KINDS, lambda name, func, case, what: run_case(name, func, case, hidden=what == "hidden"),
+    PROPERTIES)
+check, check_hidden = visible_and_hidden(check_cases)
 
 
 def check_one_pass_equals_step_by_step(forward, step, lengths=(1, 4, 9), V=11):
