@@ -260,49 +260,138 @@ def test_results_are_read_as_plain_numbers_never_unpickled(tmp_path):
         judge._unpack_value({"pickle": "gASVAAAA"})
 
 
-SLOW_GRU_BACKWARD = ("import time\nfrom solutions import gru_step_backward as _right\n{patch}"
-                     "def gru_step_backward(dh_next, cache):\n    time.sleep(1.0)\n"
-                     "    return _right(dh_next, cache)\n")
+# ----------------------------------------------------------------------------- timed cases
+
+BACKPROP = "05_training_with_teacher_forcing"
+# Each attack below acts on the timed case only (the one with H = 128, judge.TIMED), so the
+# other cases show that the rest of the function is right; `_right` is the reference.
+SLOW = "    time.sleep(judge_limit + 0.5)  # what finite differences would take, and more\n"
+ATTACKS = {
+    # a clock that stands still, wherever the student's kernel might read one
+    "frozen clocks": "time.perf_counter = time.monotonic = time.time = lambda: 0.0\n"
+                     "time.perf_counter_ns = time.monotonic_ns = time.time_ns = lambda: 0\n",
+    # answer at once (nothing written: the harness's base64 fails), let a thread write the
+    # right result to the channel once "finite differences" are done
+    "thread": "import threading\n"
+              "def _later(attack):\n"
+              "    threading.Thread(target=attack).start()\n",
+    # the same from a forked process
+    "fork": "import os\n"
+            "def _later(attack):\n"
+            "    if os.fork() == 0:\n"
+            "        attack()\n"
+            "        os._exit(0)\n",
+}
+TIMED_CELL = """import base64, signal, time
+{right}
+judge_limit = {limit}
+{attack}
+_done = []
+def gru_step_backward(dh_next, cache):
+    if dh_next.shape[-1] != 128 or _done:  # not the timed case, or the attack's second call
+        return _right(dh_next, cache)
+    _done.append(1)
+    if "_later" in globals():
+        def attack():
+            time.sleep(judge_limit + 0.5)
+            base64.b64encode = _encode
+            get_ipython().user_ns["_autograder_timed"](0, "tfcourse.checks_training",
+                                                       "gru_step_backward")
+        _later(attack)
+        def refused(*args, **kwargs):
+            raise OSError("not now")
+        base64.b64encode = refused  # the grader's cell cannot write its result this time
+        return None
+{slow}    return _right(dh_next, cache)
+_encode = base64.b64encode
+"""
 
 
-def _judge_backprop_with(tmp_path, gru_step_backward_cell):
-    """Verdicts of notebook 05 answered with the reference, but gru_step_backward's cell
-    replaced; the harness runs in this process."""
-    import time
-    backprop = "05_training_with_teacher_forcing"
-    build.write_sources(tmp_path)
-    build.generate_release(tmp_path, [backprop])
-    spec = judge.load_spec(tmp_path / "source" / backprop / f"{backprop}.ipynb",
-                           tmp_path / "release" / backprop / f"{backprop}.ipynb")
-    nb, _ = judge.assemble(answered(spec), spec)
-    for cell in nb.cells:
-        if grade_id(cell) in spec.functions:
-            cell.source = (gru_step_backward_cell if grade_id(cell) == "gru_step_backward"
-                           else f"from solutions import {grade_id(cell)}")
-    nb.cells[-1] = judge.harness_cell(spec, nb)
-    clock = time.perf_counter
-    try:
-        return {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
-    finally:
-        time.perf_counter = clock  # a cell may have replaced it, here in the test's process
+@pytest.fixture(scope="module")
+def backprop(tmp_path_factory):
+    """(spec, source notebook, release folder) of notebook 05."""
+    path = tmp_path_factory.mktemp("backprop")
+    build.write_sources(path)
+    build.generate_release(path, [BACKPROP])
+    source = path / "source" / BACKPROP / f"{BACKPROP}.ipynb"
+    spec = judge.load_spec(source, path / "release" / BACKPROP / f"{BACKPROP}.ipynb")
+    return spec, nbformat.read(source, as_version=4), path / "release" / BACKPROP
 
 
-def test_a_backward_pass_too_slow_for_analytic_fails_its_timed_hidden_case(tmp_path):
-    """Finite differences reproduce any gradient: the judge times the timed hidden case as the
-    in-kernel check does (tfcourse.checks_training.too_slow)."""
-    verdicts = _judge_backprop_with(tmp_path, SLOW_GRU_BACKWARD.format(patch=""))
+def _sandboxed(backprop, tmp_path, gru_step_backward=None, after=None):
+    """(verdicts by grade_id, RunResult) of notebook 05's reference answers graded in the
+    sandbox as in the clean rerun (graded cells, then the grader's), gru_step_backward's cell
+    replaced by `gru_step_backward(reference source)`; `after`: a plain cell run last."""
+    from autograder.engine.sandbox import Limits, run_notebook
+    spec, source, release = backprop
+    student = copy.deepcopy(source)
+    for cell in student.cells:
+        if grade_id(cell) == "gru_step_backward" and gru_step_backward:
+            right = cell.source.replace("def gru_step_backward(", "def _right(")
+            cell.source = gru_step_backward(right)
+    nb = judge.judge_only(judge.assemble(student, spec)[0], spec)
+    if after:
+        nb.cells.append(nbformat.v4.new_code_cell(after))
+    folder = tmp_path / "submission"
+    shutil.copytree(release, folder, ignore=shutil.ignore_patterns("*.ipynb"))
+    result = run_notebook(nb, folder, Limits(timeout=120))
+    return {v.grade_id: v for v in judge.judge(spec, result)}, result
+
+
+def test_the_reference_backward_passes_fit_the_timed_cases_with_room_to_spare(backprop, tmp_path):
+    verdicts, result = _sandboxed(backprop, tmp_path)
+    assert all(v.status == "passed" for v in verdicts.values()), verdicts
+    assert len(result.timed) == 2
+    assert all(seconds < judge.TIMED_SECONDS / 4 for seconds, _ in result.timed.values()), \
+        result.timed  # measured: 1/20 of it at a load of 12 on 2 cores (scripts/timed_cases.py)
+
+
+def _attacked(backprop, tmp_path, attack, slow=SLOW, after=None):
+    return _sandboxed(backprop, tmp_path, lambda right: TIMED_CELL.format(
+        right=right, limit=judge.TIMED_SECONDS, attack=ATTACKS.get(attack, attack), slow=slow),
+        after)
+
+
+def test_a_backward_pass_too_slow_for_analytic_fails_its_timed_hidden_case(backprop, tmp_path):
+    """Finite differences reproduce any gradient: the grader times the timed hidden case."""
+    verdicts, _ = _attacked(backprop, tmp_path, "")
     assert verdicts["gru_step_backward_visible"].score > 0  # right, and untimed
     hidden = verdicts["gru_step_backward_hidden"]
-    assert hidden.score == 0 and "Finite differences need two forward passes" in hidden.status
+    assert hidden.score == 0 and "timed by the grader" in hidden.status, hidden.status
+    assert "Finite differences need two forward passes" in hidden.status
     assert verdicts["decoder_backward_teacher_forcing_hidden"].score > 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19, open: the timed case is timed in the student's "
-                   "kernel (tfcourse.checks_training.too_slow), so a student who freezes "
-                   "time.perf_counter there passes it; once the grader times it from outside the "
-                   "sandbox this test passes: remove the xfail")
-def test_a_student_who_freezes_the_clock_still_fails_the_timed_case(tmp_path):
-    """The slow backward of the test above, from a cell that also stops time.perf_counter."""
-    verdicts = _judge_backprop_with(
-        tmp_path, SLOW_GRU_BACKWARD.format(patch="time.perf_counter = lambda: 0.0\n"))
-    assert verdicts["gru_step_backward_hidden"].score == 0
+def test_a_student_who_freezes_the_clock_still_fails_the_timed_case(backprop, tmp_path):
+    """The slow backward of the test above, from a cell that also stops every clock of its
+    kernel: the grader's clock is in another process, outside the sandbox."""
+    verdicts, _ = _attacked(backprop, tmp_path, "frozen clocks")
+    hidden = verdicts["gru_step_backward_hidden"]
+    assert hidden.score == 0 and "timed by the grader" in hidden.status, hidden.status
+    assert verdicts["decoder_backward_teacher_forcing_hidden"].score > 0
+
+
+@pytest.mark.parametrize("how", ["thread", "fork"])
+def test_a_result_written_after_the_timed_cell_answered_is_not_read(backprop, tmp_path, how):
+    """The function answers at once, stops the grader's own write, and leaves a thread (or a
+    child process) to write the right result once "finite differences" are done: the grader
+    reads the channel when the cell answers, so it finds no result there."""
+    wait = f"import time\ntime.sleep({judge.TIMED_SECONDS + 2})\n"  # let the attack finish
+    verdicts, result = _attacked(backprop, tmp_path, how, slow="", after=wait)
+    hidden = verdicts["gru_step_backward_hidden"]
+    assert hidden.score == 0 and "no single, well-formed result" in hidden.status, hidden.status
+    # the attack did write the right result, later: read at the end, it would have passed
+    late = judge.timed_result({0: (0.0, result.channel)}, 0, "gru_step_backward")
+    assert "value" in late, late
+
+
+def test_a_timed_case_that_ignores_every_signal_is_stopped_by_the_grader(backprop, tmp_path):
+    """No alarm, no interrupt: the grader's own limit still ends the notebook's grading."""
+    patch = ("signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+             "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+             "signal.setitimer = lambda *args: (0.0, 0.0)\n")
+    verdicts, result = _attacked(backprop, tmp_path, patch, slow="    time.sleep(600)\n")
+    hidden = verdicts["gru_step_backward_hidden"]
+    assert hidden.score == 0 and "timed by the grader" in hidden.status, hidden.status
+    assert result.timed[0][0] < judge.TIMED_STOP + 15  # interrupted, not waited for
+    assert result.seconds < 100

@@ -40,6 +40,7 @@ from tfcourse.checks import CheckFailed
 
 MARKER = "\u00a7autograder-result "   # the harness's result line (last one wins)
 STARTED = "\u00a7autograder-start "   # the harness says which function it is about to run
+TIMED = "\u00a7autograder-timed "     # a timed cell's result: its number, then the result
 CALL_SECONDS = 10  # most for one call of a graded function on one case (honest ones: < 1 s)
 MAX_RESULT_BYTES = 16 << 20
 CHECKS = "tfcourse.checks"            # the default module of check/check_hidden
@@ -71,6 +72,7 @@ class Spec:
     functions: list          # grade_ids of the graded functions' cells, in release order
     tests: list              # TestCell, in release order
     release_dir: Path
+    boxed: dict = field(default_factory=dict, repr=False)  # job key -> box(its inputs)
 
 
 @dataclass
@@ -97,9 +99,14 @@ def _grade_id(cell):
 
 
 def _parse(source):
-    """The AST of a cell's code, IPython syntax (%magics, !shell) turned into Python first."""
-    from IPython.core.inputtransformer2 import TransformerManager
-    return ast.parse(TransformerManager().transform_cell(source))
+    """The AST of a cell's code, IPython syntax (%magics, !shell) turned into Python first
+    (only where it is not plain Python: IPython's tokenizer takes seconds over the megabytes of
+    a test cell's packed hidden cases, which Python parses in a blink)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return ast.parse(TransformerManager().transform_cell(source))
 
 
 def _imports(source):
@@ -316,8 +323,7 @@ def assemble(student, spec):
         placed = {g: (k + 1 if k >= at else k) for g, k in placed.items()}
         placed[gid] = at
     nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(spec.release.metadata))
-    nb.cells.append(harness_cell(spec, nb))
-    return nb, notes
+    return grader_cells(spec, nb), notes
 
 
 def graded_source(nb, name):
@@ -332,7 +338,7 @@ def _inputs(case):
     """The part of a case the sandbox may see: its inputs, never its expected outputs."""
     if "spec" in case:
         return {"spec": case["spec"]}
-    timed = {"timed": True} if case.get("timed") else {}  # its module's too_slow times the call
+    timed = {"timed": True} if case.get("timed") else {}  # run in a cell the grader times
     return {"args": case.get("args", []), "kwargs": case.get("kwargs", {}), **timed}
 
 
@@ -341,7 +347,7 @@ def _job_key(name, case, module):
 
 
 def jobs(spec):
-    """Every distinct (key, module, function, inputs) the harness must run, in a fixed order."""
+    """Every distinct (key, module, function, inputs) the grader must run, in a fixed order."""
     seen, out = set(), []
     for test in spec.tests:
         for name, case, module in test.cases:
@@ -352,9 +358,15 @@ def jobs(spec):
     return out
 
 
+def _split(spec):
+    """(the jobs the harness runs, the timed ones: each in a cell of its own, after it)."""
+    every = jobs(spec)
+    return ([j for j in every if not j[3].get("timed")], [j for j in every if j[3].get("timed")])
+
+
 HARNESS = r'''
-def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, CALL_SECONDS):
-    import base64, importlib, io, json, os, signal, sys, time
+def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
+    import base64, importlib, io, json, os, signal, sys
     import numpy as np
     from tfcourse.checks import CheckFailed, call
 
@@ -425,76 +437,154 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, CALL_SECONDS):
             functions[name] = TimeoutError("it did not finish within " + str(CALL_SECONDS) + " s")
         except BaseException as error:
             functions[name] = error
+    def run_job(module, name, inputs):
+        # {"value": packed result} or {"error": what went wrong}, for one call on one case
+        func = functions.get(name)
+        if func is None:
+            return {"error": "there is no cell defining " + name}
+        if isinstance(func, BaseException):
+            return {"error": "running the cell that defines " + name + " raised " +
+                    type(func).__name__ + ": " + str(func)[:300]}
+        try:
+            args, kwargs = inputs_of(module, name, inputs)
+        except BaseException as error:
+            return {"error": "the grader could not build this case's inputs in the "
+                    "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
+        if name in endless:
+            return {"error": name + " was not called again: an earlier case did not "
+                    "return within " + str(CALL_SECONDS) + " s"}
+        try:
+            signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+            try:
+                value = call(name, func, args, kwargs)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except CheckFailed as failed:
+            return {"error": str(failed)[:600]}
+        except TooLong:
+            endless.add(name)
+            return {"error": name + " did not return within " + str(CALL_SECONDS) +
+                    " s on this case: is there a loop that never ends?"}
+        except BaseException as error:
+            return {"error": name + " failed: " + type(error).__name__ + ": " + str(error)[:300]}
+        try:
+            return {"value": pack(value)}
+        except BaseException as error:
+            return {"error": name + " returned something that is not made of arrays "
+                    "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
+
     current = None
     for module, name, inputs in JOBS:
         if name != current:
             current = name
             channel.write(STARTED + name + "\n")
             channel.flush()
-        func = functions.get(name)
-        if func is None:
-            results.append({"error": "there is no cell defining " + name})
-            continue
-        if isinstance(func, BaseException):
-            results.append({"error": "running the cell that defines " + name + " raised " +
-                            type(func).__name__ + ": " + str(func)[:300]})
-            continue
-        try:
-            args, kwargs = inputs_of(module, name, inputs)
-        except BaseException as error:
-            results.append({"error": "the grader could not build this case's inputs in the "
-                            "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
-            continue
-        if name in endless:
-            results.append({"error": name + " was not called again: an earlier case did not "
-                            "return within " + str(CALL_SECONDS) + " s"})
-            continue
-        try:
-            started = time.perf_counter()
-            signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
-            try:
-                value = call(name, func, args, kwargs)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            if inputs.get("timed"):
-                slow = importlib.import_module(module).too_slow(
-                    name, func, args, time.perf_counter() - started)
-                if slow:
-                    raise CheckFailed(slow)
-        except CheckFailed as failed:
-            results.append({"error": str(failed)[:600]})
-            continue
-        except TooLong:
-            endless.add(name)
-            results.append({"error": name + " did not return within " + str(CALL_SECONDS) +
-                            " s on this case: is there a loop that never ends?"})
-            continue
-        except BaseException as error:
-            results.append({"error": name + " failed: " + type(error).__name__ + ": " +
-                            str(error)[:300]})
-            continue
-        try:
-            results.append({"value": pack(value)})
-        except BaseException as error:
-            results.append({"error": name + " returned something that is not made of arrays "
-                            "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"})
+        results.append(run_job(module, name, inputs))
     sys.stdout, sys.stderr = shown
     channel.write(MARKER + base64.b64encode(json.dumps(results).encode()).decode() + "\n")
     channel.close()
+
+    def unbox(data, arrays):
+        # the case's JSON with each {"array": {"npy": key}} holding the array itself (judge.box)
+        if isinstance(data, list):
+            return [unbox(v, arrays) for v in data]
+        if not isinstance(data, dict):
+            return data
+        out = {k: unbox(v, arrays) for k, v in data.items()}
+        if isinstance(data.get("array"), dict) and "npy" in data["array"]:
+            out["array"] = arrays[data["array"]["npy"]]
+        return out
+
+    def timed(number, module, name):
+        # A timed case, in a cell of its own that the grader times from outside the sandbox:
+        # its inputs appear in the inbox when the cell is sent, its result is appended to the
+        # channel, where the grader reads it when the cell ends.
+        sys.stdout = sys.stderr = Sink()
+        try:
+            box = os.path.join(os.environ["AUTOGRADER_INBOX"], str(number))
+            with open(box + ".json") as skeleton:
+                inputs = json.load(skeleton)
+            with np.load(box + ".npz", allow_pickle=False) as stored:
+                inputs = unbox(inputs, {key: stored[key] for key in stored.files})
+            entry = run_job(module, name, inputs)
+        except BaseException as error:
+            entry = {"error": "the grader could not read this case's inputs in the kernel (" +
+                     type(error).__name__ + ")"}
+        finally:
+            sys.stdout, sys.stderr = shown
+        with open(os.environ["AUTOGRADER_RESULT"], "a") as out:
+            out.write(TIMED + str(number) + " " +
+                      base64.b64encode(json.dumps(entry).encode()).decode() + "\n")
+    return timed
 '''
 
 
 def harness_cell(spec, nb, seconds=CALL_SECONDS):
-    """The last cell of the assembled notebook: run each graded function on every job's inputs."""
+    """The harness: run each graded function on the inputs of every untimed job; define
+    `_autograder_timed`, which the timed cells after it call."""
     sources = {name: graded_source(nb, name) for name in spec.functions}
     sources = {k: v for k, v in sources.items() if v is not None}
-    job_list = [[module, name, inputs] for _key, module, name, inputs in jobs(spec)]
-    code = (HARNESS + f"\n_autograder_harness(json.loads({json.dumps(json.dumps(sources))}), "
+    job_list = [[module, name, inputs] for _key, module, name, inputs in _split(spec)[0]]
+    code = (HARNESS + f"\n_autograder_timed = _autograder_harness("
+            f"json.loads({json.dumps(json.dumps(sources))}), "
             f"json.loads({json.dumps(json.dumps(job_list))}), {MARKER!r}, {STARTED!r}, "
-            f"{seconds!r})\n")
+            f"{TIMED!r}, {seconds!r})\n")
     cell = nbformat.v4.new_code_cell("import json\n" + code)
     cell.metadata["autograder"] = {"harness": True}
     return cell
+
+
+def box(inputs):
+    """(JSON text, base64 of an .npz) holding a case's inputs: each {"array": [...]} of the case
+    becomes {"array": {"npy": key}}, its values an array of the .npz (read without pickle), so
+    that a timed case's large inputs cost the kernel a file read, not a parse of lists of floats.
+    Equal arrays (the decoder's parameters, in every step's cache) are stored once."""
+    arrays, keys = {}, {}
+
+    def walk(data):
+        if isinstance(data, list):
+            return [walk(v) for v in data]
+        if not isinstance(data, dict):
+            return data
+        out = {k: walk(v) for k, v in data.items() if k != "array"}
+        if isinstance(data.get("array"), list):
+            text = json.dumps(data["array"])
+            if text not in keys:
+                keys[text] = f"a{len(keys)}"
+                arrays[keys[text]] = np.array(data["array"], dtype=data.get("dtype", np.float64))
+            out["array"] = {"npy": keys[text]}
+        elif "array" in data:
+            out["array"] = walk(data["array"])
+        return out
+    skeleton = json.dumps(walk(inputs))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return skeleton, base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def grader_cells(spec, nb, seconds=CALL_SECONDS, answers=None):
+    """Append the harness (grading the functions of `answers`, default `nb`) and one cell per
+    timed job to `nb`, and say in the notebook's own
+    metadata (the release's, never the student's) which cells the sandbox must time.
+
+    A timed case's inputs reach the kernel only when its cell is sent, so everything computed
+    from them is computed between that moment and the kernel's answer; the grader measures that
+    on its own clock (sandbox.RunResult.timed)."""
+    nb.cells.append(harness_cell(spec, nb if answers is None else answers, seconds))
+    timed = []
+    for number, (key, module, name, inputs) in enumerate(_split(spec)[1]):
+        # the inputs stay in the cell's metadata, which the kernel never sees: the sandbox puts
+        # them in its inbox the moment it sends the cell (sandbox._timed)
+        cell = nbformat.v4.new_code_cell(f"_autograder_timed({number}, {module!r}, {name!r})\n")
+        if key not in spec.boxed:
+            spec.boxed[key] = box(inputs)
+        skeleton, arrays = spec.boxed[key]
+        cell.metadata["autograder"] = {"harness": True, "timed": True, "inputs": skeleton,
+                                       "arrays": arrays}
+        timed.append(len(nb.cells))
+        nb.cells.append(cell)
+    nb.metadata["autograder"] = {"timed": timed}
+    return nb
 
 
 # ----------------------------------------------------------------------------- judging
@@ -585,7 +675,64 @@ def _kernel_verdict(cell, finished=True):
 
 def judged(result, spec):
     """(harness results or None, the function it last started) of a RunResult."""
-    return harness_results(result.channel, len(jobs(spec)))
+    return harness_results(result.channel, len(_split(spec)[0]))
+
+
+# The wall clock a timed case may take, measured by the grader outside the sandbox from the
+# moment it sends the case's cell (the only way its inputs reach the kernel) to the moment the
+# kernel has answered and the grader has read the result. The reference's analytic passes take
+# at most 1/20 of it, finite differences at least 50 times it (scripts/timed_cases.py measures
+# both). The sandbox stops such a cell after TIMED_STOP.
+TIMED_SECONDS = 2.0
+TIMED_STOP = 3 * TIMED_SECONDS
+
+
+class _Slow(str):
+    """A timed case's verdict, written by the grader (never parsed from the kernel's output)."""
+
+
+def timed_result(timed, number, name):
+    """The result of timed job `number` from what the sandbox measured of its cell
+    (RunResult.timed: cell number -> (seconds on the grader's clock, the channel then))."""
+    seconds, channel = timed.get(number, (None, None))
+    if seconds is None:
+        return {"error": f"the grader could not run {name}'s timed case (an earlier cell "
+                         f"stopped the notebook)"}
+    if seconds > TIMED_SECONDS:
+        return {"error": _Slow(
+            f"{name} took more than {TIMED_SECONDS:g} s on this case, timed by the grader (the "
+            f"analytic backward pass needs milliseconds). Finite differences need two forward "
+            f"passes per parameter: they check a gradient, they do not compute one. Apply the "
+            f"chain rule to what the cache holds.")}
+    lines = [line[len(TIMED):] for line in (channel or b"").decode("utf-8", "replace").splitlines()
+             if line.startswith(TIMED)]
+    found = [rest.split(" ", 1)[1] for rest in lines if rest.split(" ", 1)[0] == str(number)
+             and " " in rest]
+    try:
+        if len(found) != 1:
+            raise ValueError("not exactly one result")
+        entry = json.loads(base64.b64decode(found[0], validate=True))
+        if not isinstance(entry, dict):
+            raise ValueError("not a result")
+        return entry
+    except Exception:
+        return {"error": f"{name}'s timed case gave no single, well-formed result by the time "
+                         f"its cell ended"}
+
+
+def _all_results(spec, harness, run):
+    """Every job's result in jobs(spec) order: the harness's, and the timed cells' from `run`."""
+    if harness is None:
+        return None
+    untimed, timed = iter(harness), 0
+    out = []
+    for _key, _module, name, inputs in jobs(spec):
+        if inputs.get("timed"):
+            out.append(timed_result(run.timed, timed, name))
+            timed += 1
+        else:
+            out.append(next(untimed))
+    return out
 
 
 # In the clean run each cell before the harness gets CALL_SECONDS: a release example that calls
@@ -633,8 +780,7 @@ def judge_only(nb, spec, seconds=CALL_SECONDS):
             continue
         cells.append(_release_copy(ref, f"_autograder_guarded({source!r}, {seconds!r})"))
     out = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(spec.release.metadata))
-    out.cells.append(harness_cell(spec, nb, seconds))
-    return out
+    return grader_cells(spec, out, seconds, answers=nb)
 
 
 def judge(spec, result, retry=None):
@@ -648,6 +794,7 @@ def judge(spec, result, retry=None):
     if results is None and retry is not None:
         results, started = judged(retry, spec)
         source = retry
+    results = _all_results(spec, results, source)
     index = {key: i for i, (key, *_rest) in enumerate(jobs(spec))}
     by_id = {_grade_id(c): (c, result.stopped_at is None or i < result.stopped_at)
              for i, c in enumerate(result.nb.cells) if _grade_id(c)}
@@ -704,13 +851,9 @@ def _matched(checks, name, module, cases, results, index):
 def _withheld(error):
     """What the status of a hidden case says of an error: the harness's own words, never the
     text of what the student's code raised or returned (it could carry the case's inputs out)."""
+    if isinstance(error, _Slow):  # the grader's own words, with the grader's own numbers
+        return str(error)
     text = str(error)
-    slow = re.match(r"(\w+) took [^:]* s on a case with \d+ parameters: .*Finite differences", text,
-                    re.S)
-    if slow:  # the timed case's verdict, in the course's words without the kernel's numbers
-        return (f"{slow[1]} was too slow on this case for an analytic backward pass. Finite "
-                f"differences need two forward passes per parameter: they check a gradient, they "
-                f"do not compute one. Apply the chain rule to what the cache holds.")
     raised = re.match(r"(\w+) failed: (\w+)", text)
     if raised:
         return (f"{raised[1]} raised {raised[2]} (the message is not shown for a hidden case; "

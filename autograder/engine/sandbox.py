@@ -15,6 +15,7 @@ With bubblewrap (`bwrap`, Linux) each kernel sees:
                                   /tmp/submission, a writable copy of /submission
     <ipc dir>                     the kernel's sockets; locked (root-owned, 0755) once it is up
     /autograder/result            one writable file: the grader's result channel (RunResult.channel)
+    /autograder/inbox             read-only: a timed case's inputs, put there as its cell is sent
 
 and nothing else: no repo, no solutions/, no autograder/, no build/, no other submission, no
 network (--unshare-all), its own PID namespace (killing it kills everything it started). The
@@ -27,6 +28,7 @@ grader's user can: `sandbox_status()` says so and the grader prints it loudly.
 """
 import asyncio
 import atexit
+import base64
 import itertools
 import os
 import shutil
@@ -45,6 +47,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from autograder.engine.capped import MAX_MESSAGE, CappedClient, client_context
 from autograder.engine.cgroup import MemoryGroup
 from autograder.engine.files import Refused, open_below, read_fd
+from autograder.engine.judge import TIMED_STOP
 
 REPO = Path(__file__).resolve().parents[2]
 BWRAP = shutil.which("bwrap")
@@ -55,6 +58,7 @@ UNSAFE_NAMES = {"ipython_config.py", "ipython_kernel_config.py", "sitecustomize.
                 "usercustomize.py", "ipykernel_launcher.py", "jupyter_config.py"}
 CHANNEL = "/autograder/result"  # where the harness writes its result, inside the sandbox
 CHANNEL_BYTES = 32 << 20        # read at most this much of it
+INBOX = "/autograder/inbox"     # read-only: where a timed case's inputs appear (judge.TIMED)
 FIRST_UID = 200000  # sandbox uids start here: one uid per kernel, so its process limit is its own
 _RUNS = itertools.count()
 
@@ -94,6 +98,7 @@ class RunResult:
     peak_memory: int = 0                         # their most memory at once (0: unknown)
     channel: bytes | None = None                 # what the notebook wrote to its result channel
     stopped_at: int | None = None                # index of the cell the run stopped in, if any
+    timed: dict = field(default_factory=dict)    # timed cell number -> (seconds, channel bytes)
 
 
 def sandbox_status():
@@ -115,9 +120,9 @@ def _rlimits(limits, nproc=True):
     return opts
 
 
-def _environment(home, channel):
+def _environment(home, channel, inbox):
     """The kernel's whole environment: nothing of the grader's leaks in."""
-    env = {"AUTOGRADER_RESULT": channel, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
+    env = {"AUTOGRADER_RESULT": channel, "AUTOGRADER_INBOX": inbox, "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8",
            "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib",
            "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter", "MPLBACKEND": "Agg",
            "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -191,11 +196,12 @@ def _bwrap_argv(limits, submission, ipc_dir, uid, channel):
         argv += ["--perms", "0755", "--dir", "/course", "--ro-bind", str(REPO / "data"),
                  "/course/data"]
     argv += ["--ro-bind", str(submission), "/submission",
-             "--perms", "0755", "--dir", str(Path(CHANNEL).parent), "--bind", str(channel), CHANNEL]
+             "--perms", "0755", "--dir", str(Path(CHANNEL).parent), "--bind", str(channel), CHANNEL,
+             "--ro-bind", str(Path(channel).parent / "inbox"), INBOX]
     for parent in reversed(ipc_dir.parents[:-1]):  # the sockets keep their outside path
         argv += ["--perms", "0755", "--dir", str(parent)]
     argv += ["--bind", str(ipc_dir), str(ipc_dir), "--chdir", "/tmp"]
-    for key, value in _environment("/tmp", CHANNEL).items():
+    for key, value in _environment("/tmp", CHANNEL, INBOX).items():
         argv += ["--setenv", key, value]
     argv += ["--"]
     if uid is not None:
@@ -210,7 +216,8 @@ def _plain_argv(limits, uid, channel):
     argv = [PRLIMIT, *_rlimits(limits, nproc=uid is not None)] if PRLIMIT else []
     if uid is not None and SETPRIV:
         argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(".", str(channel)).items())]
+    return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(
+        ".", str(channel), str(Path(channel).parent / "inbox")).items())]
 
 
 def _copy_submission(src, dest, uid):
@@ -285,6 +292,7 @@ async def _run(nb, submission_dir, limits, uid):
             os.chown(ipc_dir, uid, uid)
         channel = tmp / "result"  # a file of its own: the only host path the kernel may write
         channel.touch(mode=0o600)
+        (tmp / "inbox").mkdir(mode=0o755)  # the grader's; the kernel may only read it
         if uid is not None:
             os.chown(channel, uid, uid)
         if BWRAP:
@@ -295,14 +303,16 @@ async def _run(nb, submission_dir, limits, uid):
         argv = (group.enter_argv() if group else []) + argv
         km = SandboxKernelManager(sandbox_argv=argv, uid=uid, transport="ipc", ip=str(ipc_dir / "k"),
                                   connection_file=str(ipc_dir / "kernel.json"))
+        stop = {}  # a timed cell's own limit (judge.TIMED_STOP), on top of the notebook's
         client = CappedClient(nb, limits.output, km, allow_errors=True,
-                               timeout_func=lambda cell: max(1.0, deadline - time.monotonic()),
+                               timeout_func=lambda cell: max(1.0, min(
+                                   deadline - time.monotonic(), stop.get(id(cell), float("inf")))),
                                startup_timeout=max(5.0, min(60.0, limits.timeout)),
                                resources={"metadata": {"path": str(cwd)}},
                                record_timing=False, shutdown_kernel="immediate")
         result = RunResult(nb=nb, sandboxed=BWRAP is not None, grouped=group is not None)
         try:
-            await asyncio.wait_for(_execute(client, km, ipc_dir, uid, limits, result),
+            await asyncio.wait_for(_execute(client, km, ipc_dir, uid, limits, result, stop, tmp),
                                    timeout=limits.timeout + 15)
         except asyncio.TimeoutError:
             result.failure = f"the notebook did not finish within {limits.timeout:g} s"
@@ -338,9 +348,11 @@ def _read_channel(tmp):
         return None
 
 
-async def _execute(client, km, ipc_dir, uid, limits, result):
+async def _execute(client, km, ipc_dir, uid, limits, result, stop, tmp):
     """Start the kernel, lock its socket folder, run the cells; record why it stopped early."""
     index = -1
+    meta = client.nb.metadata.get("autograder")
+    timed = meta.get("timed", []) if isinstance(meta, dict) else []
     try:
         # The kernel process's own stdout/stderr (not the cells') go to a log, read on failure.
         with open(ipc_dir.parent / "kernel.log", "wb") as log:
@@ -350,6 +362,9 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
                     os.chmod(ipc_dir, 0o755)
                 for index, cell in enumerate(client.nb.cells):
                     result.stopped_at = index  # until it finishes
+                    if index in timed:
+                        await _timed(client, cell, index, tmp, stop, result, timed.index(index))
+                        continue
                     await client.async_execute_cell(cell, index, execution_count=index + 1)
                 result.stopped_at = None
                 client.stop_watching()  # the shutdown that follows drops the links too
@@ -364,6 +379,35 @@ async def _execute(client, km, ipc_dir, uid, limits, result):
     except Exception as exc:  # a message from the kernel the client could not handle
         result.failure = (f"the kernel sent a message the grader could not read in cell "
                           f"{index + 1} ({type(exc).__name__}: {str(exc)[:200]})")
+
+
+async def _timed(client, cell, index, tmp, stop, result, number):
+    """Run a timed cell (autograder.engine.judge.grader_cells) and record, on the grader's own
+    clock, the seconds from sending it to having read the result channel after its answer: its
+    inputs reach the kernel only with the cell, so whatever the kernel does (a frozen clock, a
+    thread, a fork, an early answer) the result read was computed within them. A cell still
+    running after judge.TIMED_STOP is interrupted (and fails, being over the limit)."""
+    stop[id(cell)] = TIMED_STOP
+    client.interrupt_on_timeout = True
+    client.error_on_timeout = {"ename": "TimeoutError", "evalue": "stopped by the grader",
+                               "traceback": []}
+    inputs = cell.metadata["autograder"]
+    skeleton, arrays = inputs["inputs"].encode(), base64.b64decode(inputs["arrays"])
+    inbox = tmp / "inbox"
+    started = time.monotonic()
+    for suffix, data in ((".npz", arrays), (".json", skeleton)):  # the kernel opens .json first
+        part = inbox / f".{number}{suffix}.part"
+        part.write_bytes(data)
+        part.chmod(0o644)
+        part.replace(inbox / f"{number}{suffix}")
+    try:
+        await client.async_execute_cell(cell, index, execution_count=index + 1)
+    finally:
+        client.interrupt_on_timeout, client.error_on_timeout = False, {}
+        stop.pop(id(cell), None)
+    channel = _read_channel(tmp)
+    seconds = time.monotonic() - started
+    result.timed[number] = (seconds, channel)
 
 
 def _tail(path, size=1500):
