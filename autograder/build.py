@@ -239,7 +239,8 @@ def hidden_source(cell):
     backend, checks = hidden_backend(cell.function)
     cases = backend.hidden_cases(cell.function)
     packed = pack(cases)
-    chunks = [packed[i:i + 88] for i in range(0, len(packed), 88)]
+    # long lines: IPython tokenizes a cell line by line, seconds over 50k lines of a timed case
+    chunks = [packed[i:i + 8192] for i in range(0, len(packed), 8192)]
     body = "\n".join(f'    "{c}"' for c in chunks)
     return (f"{cell.source}\nfrom tfcourse.checks import graded_here\n"
             f"graded_here({cell.function!r}, {cell.function}, hidden_cases={len(cases)})\n"
