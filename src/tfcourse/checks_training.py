@@ -18,8 +18,9 @@ import time
 import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
-from tfcourse.checks import (CheckFailed, call, pack, properties_then_cases, unpack,
-                             visible_and_hidden)
+# load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
+from tfcourse.checks import (CheckFailed, call, load_reference, pack,  # noqa: F401
+                             properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks import decode as _decode_plain
 from tfcourse.checks import encode as _encode_plain
 from tfcourse.gradcheck import numerical_gradient, relative_error

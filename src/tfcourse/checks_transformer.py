@@ -18,8 +18,9 @@ logits are not probabilities. Student-safe: nothing here imports or contains a s
 import numpy as np
 
 from tfcourse.caches import KVCache
-from tfcourse.checks import (CheckFailed, _draws, call, pack, properties_then_cases, unpack,
-                             visible_and_hidden)
+# load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
+from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,  # noqa: F401
+                             properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
 from tfcourse.transformer_params import random_transformer_params
