@@ -11,7 +11,6 @@ import numpy as np
 import solutions
 from autograder.case_tools import CaseTools
 from autograder.cases_transformer import MIN_GAP
-from autograder.mistakes_lm import MISTAKES
 from tfcourse.checks_lm import case_args, encode
 from solutions.tiny_gpt import gpt_forward
 
@@ -78,6 +77,6 @@ def _check_ties(name, case):
                          f"of a tie; pick another seed")
 
 
-_tools = CaseTools(MISTAKES, case_args, encode, VISIBLE, HIDDEN, _check_ties)
-reference_result, public_reference, hidden_cases = (_tools.reference_result,
-                                                    _tools.public_reference, _tools.hidden_cases)
+_tools = CaseTools(case_args, encode, VISIBLE, HIDDEN, _check_ties)
+reference_result, public_reference, hidden_cases, mutants = (
+    _tools.reference_result, _tools.public_reference, _tools.hidden_cases, _tools.mutants)

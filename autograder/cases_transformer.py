@@ -13,7 +13,6 @@ import numpy as np
 
 import solutions
 from autograder.case_tools import CaseTools
-from autograder.mistakes_transformer import MISTAKES
 from tfcourse.checks_transformer import case_args, encode
 
 # A first-pass argmax (or a sampled token's cumulative probability) closer than this to a tie
@@ -121,7 +120,8 @@ def _check_ties(name, case):
                          f"of a tie; pick another seed")
 
 
-_tools = CaseTools(MISTAKES, case_args, encode, VISIBLE, HIDDEN, _check_ties)
-reference_result, with_expected = _tools.reference_result, _tools.with_expected
+_tools = CaseTools(case_args, encode, VISIBLE, HIDDEN, _check_ties)
+reference_result, with_expected, mutants = (_tools.reference_result, _tools.with_expected,
+                                            _tools.mutants)
 with_mistakes, public_reference, hidden_cases = (_tools.with_mistakes, _tools.public_reference,
                                                  _tools.hidden_cases)

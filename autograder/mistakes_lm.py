@@ -1,8 +1,9 @@
 """Known mistakes of notebook 07, written on purpose (instructors only: built from solutions).
 
-Each function is a wrong answer a student is likely to write. Their outputs on the public
-cases go into the reference data, so the visible checks (src/tfcourse/checks_lm.py) can name
-the mistake; tests/test_checks_lm.py proves each one is named.
+Each function is a wrong answer a student is likely to write, written apart from the mutation
+operators: a held-out set. The mistakes the checks name are mutants of the reference
+(autograder/mutations/named.py); scripts/diagnosis_rate.py and the tests of the checks
+measure how often these answers get the right name.
 """
 import numpy as np
 

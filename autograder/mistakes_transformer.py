@@ -1,8 +1,9 @@
 """Known mistakes of notebook 06, written on purpose (instructors only: built from solutions).
 
-Each function is a wrong answer a student is likely to write. Their outputs on the public
-cases go into the reference data, so the visible checks (src/tfcourse/checks_transformer.py)
-can name the mistake; tests/test_checks_transformer.py proves each one is named.
+Each function is a wrong answer a student is likely to write, written apart from the mutation
+operators: a held-out set. The mistakes the checks name are mutants of the reference
+(autograder/mutations/named.py); scripts/diagnosis_rate.py and the tests of the checks
+measure how often these answers get the right name.
 """
 import numpy as np
 
@@ -45,10 +46,11 @@ def attention_softmax_axis0(x, W_q, W_k, W_v, W_o=None):
 
 
 def positional_encoding_swapped(T, D):
-    pe = positional_encoding(T, D + 1)  # one more column so both halves have ceil(D/2) columns
+    """cos in the even columns and sin in the odd ones, at the right frequencies."""
+    angle = np.arange(T)[:, None] / 10000.0 ** (np.arange(0, D, 2) / D)
     swapped = np.empty((T, D))
-    swapped[:, 0::2] = pe[:, 1::2][:, :(D + 1) // 2]
-    swapped[:, 1::2] = pe[:, 0::2][:, :D // 2]
+    swapped[:, 0::2] = np.cos(angle)
+    swapped[:, 1::2] = np.sin(angle[:, :D // 2])
     return swapped
 
 
@@ -97,9 +99,17 @@ def decoder_no_mask(input_ids, params):
 def two_pass_coin_at_0(input_ids, params, sampling_prob, rng=None, predictions="greedy"):
     """Drew T coins (one for position 0 too) and used coin t at position t."""
     first = _forward(input_ids, params)
-    coins = np.random.default_rng(rng).random(input_ids.shape[:-1] + (input_ids.shape[-1],))[..., 1:]
+    rng = np.random.default_rng(rng)
+    coins = rng.random(input_ids.shape[:-1] + (input_ids.shape[-1],))[..., 1:]
+    guesses = first[..., :-1, :]
+    if predictions == "greedy":
+        predicted = guesses.argmax(-1)
+    else:
+        r = rng.random(input_ids.shape[:-1] + (input_ids.shape[-1] - 1,))
+        predicted = np.minimum((np.cumsum(softmax(guesses), -1) <= r[..., None]).sum(-1),
+                               guesses.shape[-1] - 1)
     mixed = input_ids.copy()
-    mixed[..., 1:] = np.where(coins < sampling_prob, first.argmax(-1)[..., :-1], input_ids[..., 1:])
+    mixed[..., 1:] = np.where(coins < sampling_prob, predicted, input_ids[..., 1:])
     return _forward(mixed, params)
 
 

@@ -4,13 +4,13 @@
     python scripts/diagnosis_rate.py              # the figures the README states
     python scripts/diagnosis_rate.py --doubles 60 # more double mutations per function
 
-Wrong answers, per graded function of notebooks 01-04 (autograder/mutations):
+Wrong answers, per graded function of notebooks 01-04, 06 and 07 (autograder/mutations):
 - every single mutation of the reference (cell mutations composed into the decoders), except
   those that compute the right answer on every case (not wrong) or raise on every case (the
   message is the error);
 - `--doubles` double mutations drawn (seed 0) from the pairs of single ones;
-- the hand-written mistakes of autograder/mistakes.py, written apart from the mutation
-  operators (held out).
+- the hand-written mistakes of autograder/mistakes.py and mistakes_transformer.py /
+  mistakes_lm.py, written apart from the mutation operators (held out).
 Each answer is matched as the grader matches it (tfcourse.checks.matching_mutants over the
 public and hidden cases, with the outputs and sentences the course ships and packs) and as
 the visible check does (public cases only, for answers that fail one). It is *named* when the
@@ -28,20 +28,29 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import cases, mistakes, mutations  # noqa: E402
+import importlib  # noqa: E402
+
+from autograder import cases, mistakes, mistakes_lm, mistakes_transformer, mutations  # noqa: E402
+from autograder.build import hidden_backend  # noqa: E402
 from tfcourse import checks  # noqa: E402
+
+HAND_WRITTEN = {**mistakes.MISTAKES, **mistakes_transformer.MISTAKES, **mistakes_lm.MISTAKES}
+
+
+def _checks(name):
+    return importlib.import_module(hidden_backend(name)[1])
 
 
 def _results(impl, name, case_list):
-    return mutations.outputs(impl, name, case_list, checks.case_args)
+    return mutations.outputs(impl, name, case_list, _checks(name).case_args)
 
 
 def sentences(name, case_list, results):
-    found = checks.matching_mutants(name, case_list, results)
+    found = _checks(name).matching_mutants(name, case_list, results)
     texts = {}
     for case in case_list:
         texts.update(case.get("diagnoses") or {})
-    return list(dict.fromkeys(texts.get(m) or checks.MISTAKES.get(m, m) for m in found))
+    return list(dict.fromkeys(texts.get(m) or _checks(name).MISTAKES.get(m, m) for m in found))
 
 
 def _wrong(name, case_list, results):
@@ -50,15 +59,17 @@ def _wrong(name, case_list, results):
         if got is None:
             continue
         try:
-            if checks.compare(name, case, got, hidden=True, matched=[]) is not None:
+            if _checks(name).compare(name, case, got, hidden=True, matched=[]) is not None:
                 return True
         except checks.CheckFailed:  # not even the right kind of result
             return True
     return False
 
 
-def _decoded(case_list):
+def _decoded(name, case_list):
     """The cases with their outputs decoded once (matching decodes whatever is still encoded)."""
+    if hidden_backend(name)[0] is not cases:  # 06-07's checks decode their own encoding
+        return case_list
     for case in case_list:
         case["expected"] = checks.decode(case["expected"])
         case["mistakes"] = {m: None if out is None else checks.decode(out)
@@ -95,15 +106,17 @@ def measure(functions, n_doubles, seed=0):
     tallies = {k: Tally() for k in ("single, grader", "single, visible check",
                                     "double, grader", "hand-written, grader")}
     for name in functions:
-        public = _decoded(checks.load_reference(name)["cases"])
-        every = public + _decoded(cases.hidden_cases(name))
+        backend = hidden_backend(name)[0]
+        public = _decoded(name, checks.load_reference(name)["cases"])
+        every = public + _decoded(name, backend.hidden_cases(name))
         text_of = {m.id: m.text for m in mutations.singles(name)}
-
-        kept = {m.id: k for k, m in enumerate(cases.mutants(name))}
-        _, by_case = cases.catalogue(name, cases.VISIBLE[name] + cases.HIDDEN[name], cases._args,
-                                     cases.reference_result)
+        kept = {m.id: k for k, m in enumerate(backend.mutants(name))}
+        _, by_case = (cases.catalogue(name, cases.VISIBLE[name] + cases.HIDDEN[name], cases._args,
+                                      cases.reference_result) if backend is cases
+                      else backend._tools.catalogue(name))
         # the catalogue ran each kept mutant on every case already; its outputs, in `every` order
-        stored = [by_case[mutations.case_key(c)] for c in cases.VISIBLE[name] + cases.HIDDEN[name]]
+        stored = [by_case[mutations.case_key(c)]
+                  for c in backend.VISIBLE[name] + backend.HIDDEN[name]]
 
         def judge(impl, right, kind, got=None):
             got = got or _results(impl, name, every)
@@ -120,8 +133,9 @@ def measure(functions, n_doubles, seed=0):
                   None if k is None else [outputs[k] for outputs in stored])
         for mutant in mutations.doubles(name, n_doubles, seed):
             judge(mutant.impl, [text_of[p] for p in mutant.parts], "double")
-        for mistake, impl in mistakes.MISTAKES.get(name, {}).items():
-            judge(impl, [checks.MISTAKES[mistake]], "hand-written")
+        known = _checks(name).MISTAKES
+        for mistake, impl in HAND_WRITTEN.get(name, {}).items():
+            judge(impl, [known[mistake]], "hand-written")
     return tallies
 
 
@@ -132,7 +146,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with np.errstate(all="ignore"):
         tallies = measure(args.function or mutations.FUNCTIONS, args.doubles)
-    print(f"Diagnosis rate over the graded functions of notebooks 01-04 "
+    print(f"Diagnosis rate over the graded functions of notebooks 01-04, 06 and 07 "
           f"({args.doubles} doubles per function, seed 0):")
     for what, tally in tallies.items():
         print("  " + tally.line(what))

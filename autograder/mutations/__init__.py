@@ -21,8 +21,9 @@ import json
 import numpy as np
 
 import solutions
-from autograder.mutations import operators
-from autograder.mutations.engine import Mutant, compile_tree, double, mutants_of, source_tree
+from autograder.mutations import named, operators
+from autograder.mutations.engine import (Mutant, compile_tree, double, family_mutant,
+                                         family_sites, helpers_of, mutants_of, source_tree)
 
 CELLS = {"rnn": "rnn_step", "lstm": "lstm_step", "gru": "gru_step"}
 DECODERS = ("decoder_forward_teacher_forcing", "decoder_forward_free_running",
@@ -33,10 +34,30 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
                                                            "exponential_schedule",
                                                            "inverse_sigmoid_schedule")},
              "recovery_curve": operators.RECOVERY_OPERATORS}
-FUNCTIONS = tuple(OPERATORS)
+# Notebooks 06-07: a graded function and the reference helpers it calls are one family; the
+# named rewrites of any member (named.py) are mutants of the graded function.
+FAMILY_MODULES = ("solutions.transformer", "solutions.transformer_sampling", "solutions.lm")
+NAMED = (named.TRANSFORMER, named.LM)
+FAMILY_GRADED = ("shift_right", "causal_mask", "causal_self_attention", "positional_encoding",
+                 "transformer_decoder_forward", "transformer_decoder_step",
+                 "transformer_scheduled_sampling_two_pass", "causal_lm_loss", "generate")
+FUNCTIONS = tuple(OPERATORS) + FAMILY_GRADED
+
+
+@functools.lru_cache(maxsize=None)
+def family(name):
+    """{member name: function} of graded function `name`, itself first."""
+    return helpers_of(getattr(solutions, name), FAMILY_MODULES)
+
+
+@functools.lru_cache(maxsize=None)
+def _family_sites(name):
+    members = family(name)
+    ops = {m: tuple(op for op in NAMED if m in op.table) for m in members}
+    return {id_: (member, site) for id_, member, site in family_sites(name, members, ops)}
 
 # The hand-written catalogue's mistakes as mutations: (function, operator, site) -> its
-# sentence's id in tfcourse.checks.MISTAKES.
+# sentence's id in tfcourse.checks.MISTAKES; a family mutant's id -> its sentence's id.
 KNOWN = {("rnn_step", "term_dropped", "b"): "no_bias",
          ("rnn_step", "activation", "tanh>identity@h_next"): "no_tanh",
          ("rnn_step", "term_dropped", "h_prev @ W_h"): "ignored_h_prev",
@@ -47,13 +68,17 @@ KNOWN = {("rnn_step", "term_dropped", "b"): "no_bias",
          ("lstm_step", "activation", "tanh>identity@c_next"): "h_without_tanh",
          ("lstm_step", "tuple_reversed", "reversed"): "returned_c_h",
          ("gru_step", "names_swapped", "h_prev<>n@h_next#"): "update_swapped",
-         ("gru_step", "term_dropped", "b_h"): "no_hidden_bias"}
+         ("gru_step", "term_dropped", "b_h"): "no_hidden_bias",
+         # notebook 06's decoder says so in its own words (tfcourse.checks_transformer.MISTAKES)
+         "transformer_decoder_forward:attend:transformer:unscaled": "decoder_unscaled",
+         "transformer_decoder_forward:_causal_self_attention:transformer:no_mask":
+             "decoder_no_mask"}
 
 
 def _known_text(mutant):
     from tfcourse.checks import MISTAKES
     _, operator, site = mutant.id.split(":", 2)
-    for (function, op, key), hint in KNOWN.items():
+    for (function, op, key), hint in ((k, v) for k, v in KNOWN.items() if isinstance(k, tuple)):
         if function == mutant.function and op == operator and site.startswith(key) and (
                 site == key or key.endswith("#")):
             return MISTAKES[hint]
@@ -63,6 +88,12 @@ def _known_text(mutant):
 @functools.lru_cache(maxsize=None)
 def singles(name):
     """Every single mutation of graded function `name`, cell mutations composed into decoders."""
+    if name in FAMILY_GRADED:
+        from tfcourse.checks_transformer import MISTAKES
+        return tuple(Mutant(id_, name, id_.split(":")[-2],
+                            MISTAKES[KNOWN[id_]] if id_ in KNOWN else site.text,
+                            family_mutant(family(name), [(member, site)]))
+                     for id_, (member, site) in _family_sites(name).items())
     func = getattr(solutions, name)
     out = mutants_of(func, OPERATORS[name], name)
     for m in out:
@@ -102,6 +133,9 @@ def doubles(name, count, seed=0):
 
 
 def _pair(name, first, second):
+    if name in FAMILY_GRADED:
+        sites = _family_sites(name)
+        return family_mutant(family(name), [sites[first.id], sites[second.id]])
     func = getattr(solutions, name)
     cell_of = {m.id: (cell, m) for cell in (CELLS.values() if name in DECODERS else ())
                for m in singles(cell)}

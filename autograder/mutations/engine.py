@@ -97,14 +97,19 @@ def source_tree(func):
 
 def compile_tree(func, fdef, overrides=None):
     """`fdef` compiled as a function in `func`'s module namespace (plus `overrides`)."""
+    namespace = {**func.__globals__, **HELPERS, **(overrides or {})}
+    _define(fdef, namespace)
+    return namespace[fdef.name]
+
+
+def _define(fdef, namespace):
+    """Run the definition `fdef` in `namespace`."""
     for node in ast.walk(fdef):  # a row a mutant never writes reads as zeros, not as garbage
         if isinstance(node, ast.Attribute) and node.attr == "empty" and \
                 isinstance(node.value, ast.Name) and node.value.id == "np":
             node.attr = "zeros"
     module = ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
-    namespace = {**func.__globals__, **HELPERS, **(overrides or {})}
-    exec(compile(module, f"<mutant of {func.__name__}>", "exec"), namespace)
-    return namespace[fdef.name]
+    exec(compile(module, f"<mutant of {fdef.name}>", "exec"), namespace)
 
 
 def nodes(fdef):
@@ -160,3 +165,56 @@ def double(func, operators, first, second=None, name=None, overrides=None):
     except (ValueError, IndexError, AttributeError, StopIteration):  # the first took the site
         return None
     return compile_tree(func, fdef, overrides)
+
+
+def helpers_of(func, modules):
+    """The functions `func` reaches by name, itself first, within `modules` (names of the
+    reference modules whose code a mutant may change): its family."""
+    out, todo = {}, [func]
+    while todo:
+        f = todo.pop()
+        if f.__name__ in out:
+            continue
+        out[f.__name__] = f
+        for node in ast.walk(source_tree(f)):
+            g = f.__globals__.get(node.id) if isinstance(node, ast.Name) else None
+            if inspect.isfunction(g) and g.__module__ in modules and g.__name__ not in out:
+                todo.append(g)
+    return out
+
+
+def compile_family(family, trees):
+    """The first function of `family` ({name: function}) with every member compiled into one
+    namespace, `trees` ({name: FunctionDef}) in place of the members' own code: a graded
+    function whose helper is a mutant is a mutant of the graded function."""
+    namespace = {}
+    for f in reversed(list(family.values())):
+        namespace.update(f.__globals__)
+    namespace.update(HELPERS)
+    for name, f in family.items():
+        _define(copy.deepcopy(trees.get(name) or source_tree(f)), namespace)
+    return namespace[next(iter(family))]
+
+
+def family_sites(graded, family, operators):
+    """(mutant id, member, Site) of every single mutation of any member of `family` ({name:
+    function}, `graded` first) made by `operators` ({member name: operators})."""
+    for member, ops in operators.items():
+        if member in family:
+            for operator in ops:
+                for site in operator.sites(source_tree(family[member]), member):
+                    where = "" if member == graded else f"{member}:"
+                    yield f"{graded}:{where}{operator.id}:{site.key}", member, site
+
+
+def family_mutant(family, changes):
+    """The first function of `family` with each (member, Site) of `changes` made, or None when
+    a later change's site is gone once an earlier one has changed the tree."""
+    trees = {}
+    try:
+        for member, site in changes:
+            fdef = trees.setdefault(member, source_tree(family[member]))
+            site.rewrite(fdef, nodes(fdef)[site.index])
+    except (ValueError, IndexError, AttributeError, StopIteration):
+        return None
+    return compile_family(family, trees)

@@ -689,28 +689,34 @@ DECODER_OPERATORS += (CurrentTarget(), HiddenStates())
 # ----------------------------------------------------------------------------- named rewrites
 
 class Rewrites(Operator):
-    """Named mistakes of one function written as rewrites of its code: each replaces every
-    expression that reads `pattern` (as ast.unparse writes it) with `replacement`. Where no
-    general operator states a mistake, a row of `table` does: a few lines, not a function."""
+    """Named mistakes of one function written as rewrites of its code. A row is (key, pattern,
+    replacement, sentence), or (key, ((pattern, replacement), ...), sentence): every expression
+    or statement that reads `pattern` (as ast.unparse writes it) becomes `replacement`. Where
+    no general operator states a mistake, a row does: a line, not a function."""
 
     def __init__(self, id_, table):
-        self.id, self.table = id_, table  # {function: [(key, pattern, replacement, sentence)]}
+        self.id, self.table = id_, table  # {function: [row, ...]}
 
     def sites(self, fdef, function):
         text = {ast.unparse(n) for n in ast.walk(fdef)}
-        for key, pattern, replacement, sentence in self.table.get(function, ()):
-            if pattern in text:
-                yield Site(key, sentence, 0, self._rewrite(pattern, replacement))
+        for row in self.table.get(function, ()):
+            key, pairs, sentence = (row[0], ((row[1], row[2]),), row[3]) if len(row) == 4 else row
+            if all(pattern in text for pattern, _ in pairs):
+                yield Site(key, sentence, 0, self._rewrite(pairs))
 
     @staticmethod
-    def _rewrite(pattern, replacement):
+    def _rewrite(pairs):
         def rewrite(fdef, root):
-            for node in [n for n in ast.walk(fdef) if isinstance(n, ast.expr)
-                         and ast.unparse(n) == pattern]:
-                new = _expr(replacement)
-                if hasattr(node, "ctx"):
-                    new.ctx = node.ctx
-                replace(fdef, node, new)
+            for pattern, replacement in pairs:
+                for node in [n for n in ast.walk(fdef) if isinstance(n, (ast.expr, ast.stmt))
+                             and ast.unparse(n) == pattern]:
+                    if isinstance(node, ast.stmt):
+                        new = ast.parse(replacement).body[0]
+                    else:
+                        new = _expr(replacement)
+                        if hasattr(node, "ctx"):
+                            new.ctx = node.ctx
+                    replace(fdef, node, new)
         return rewrite
 
 

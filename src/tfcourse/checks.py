@@ -421,11 +421,19 @@ def matching_mutants(name, cases, results):
     answer on it. Matching is on behaviour: any code that computes what a mistake computes on
     all cases gets that mistake's name, however it is written."""
     kind = KINDS[name]
+    return mutants_matching(cases, results, lambda got: _normalise(kind, name, got),
+                            lambda got, output: _matches(kind, got, output))
+
+
+def mutants_matching(cases, results, normalise, matches):
+    """matching_mutants for any family of checks: `normalise(result)` makes a result
+    comparable (raising CheckFailed when it cannot be: then nothing matches), `matches(got,
+    output)` says whether it equals a stored output (None: the mistake raised there)."""
     answered = []
     for case, got in zip(cases, results):
         if got is not None:
             try:
-                answered.append((case, _normalise(kind, name, got)))
+                answered.append((case, normalise(got)))
             except CheckFailed:
                 return []
     ids = dict.fromkeys(m for case in cases for m in case.get("mistakes", {}))
@@ -433,8 +441,8 @@ def matching_mutants(name, cases, results):
     for mistake in ids:
         for case, got in answered:
             output = case.get("mistakes", {}).get(mistake, _ABSENT)
-            if not (_matches(kind, got, case["expected"]) if output is _ABSENT
-                    else _matches(kind, got, output)):
+            if not (matches(got, case["expected"]) if output is _ABSENT
+                    else output is not None and matches(got, output)):
                 break
         else:
             if answered:
@@ -442,10 +450,11 @@ def matching_mutants(name, cases, results):
     return found
 
 
-def _hints(found, texts=None):
-    """What to tell the student about the mistakes `found`: each sentence once."""
-    texts = texts or {}
-    sentences = list(dict.fromkeys(texts.get(m) or MISTAKES.get(m, m) for m in found))
+def _hints(found, texts=None, known=None):
+    """What to tell the student about the mistakes `found`: each sentence once (`texts`, the
+    case's sentences by mistake id, else `known`'s, else this module's MISTAKES)."""
+    texts, known = texts or {}, MISTAKES if known is None else known
+    sentences = list(dict.fromkeys(texts.get(m) or known.get(m, m) for m in found))
     if len(sentences) > 1:
         return ("\n  Your answer is what one of these mistakes computes:" +
                 "".join(f"\n  - {s}" for s in sentences))
@@ -601,10 +610,23 @@ def check_cases(name, func, cases, what="public"):
     __tracebackhide__ = True
     if name not in KINDS:
         raise ValueError(f"name: expected one of {', '.join(KINDS)}, got {name!r}")
+    judge_cases(name, cases, what, lambda case: _call_case(name, func, case),
+                lambda case, called, matched: run_case(name, func, case, what == "hidden",
+                                                       matched, called),
+                lambda results: matching_mutants(name, cases, results))
+    print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
+
+
+def judge_cases(name, cases, what, call_case, problem, matching):
+    """Call every case, then raise CheckFailed naming the first failing one. `call_case(case)`
+    gives (args, kwargs, result) or raises CheckFailed; `problem(case, called, matched)` says
+    what is wrong (None if nothing), naming the mistakes `matched`; `matching(results)` gives
+    the mistakes that reproduce the answer on all the cases, asked once, for a failing answer."""
+    __tracebackhide__ = True
     calls = []
     for case in cases:
         try:
-            calls.append(_call_case(name, func, case))
+            calls.append(call_case(case))
         except CheckFailed as failed:
             calls.append(failed)
     outcome = {id(case): c for case, c in zip(cases, calls)}
@@ -614,14 +636,13 @@ def check_cases(name, func, cases, what="public"):
         called = outcome[id(case)]
         if isinstance(called, CheckFailed):
             raise called
-        if compare(name, case, called[2], True, matched=[]) is None:
+        if problem(case, called, []) is None:
             return None
         if not matched:  # only a failing answer is matched, over all the cases
-            matched.append(matching_mutants(name, cases, [
-                None if isinstance(c, CheckFailed) else c[2] for c in calls]))
-        return run_case(name, func, case, what == "hidden", matched[0], called)
+            matched.append(matching([None if isinstance(c, CheckFailed) else c[2]
+                                     for c in calls]))
+        return problem(case, called, matched[0])
     raise_first_failure(name, cases, what, problem_of)
-    print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
 
 def visible_and_hidden(check_cases):
@@ -645,11 +666,14 @@ def visible_and_hidden(check_cases):
 check, check_hidden = visible_and_hidden(check_cases)
 
 
-def properties_then_cases(kinds, run_case, properties=None):
-    """check_cases(name, func, cases, what) of a checks module with no mistake matching across
-    cases: the property checks of `name` in `properties` first (any right answer passes them),
-    then every case, raising CheckFailed at the first for which run_case(name, func, case, what)
-    returns a problem, else printing one line."""
+def properties_then_cases(kinds, run_case, properties=None, matching=None, call_case=None):
+    """check_cases(name, func, cases, what) of a checks module: the property checks of `name`
+    in `properties` first (any right answer passes them), then every case, raising CheckFailed
+    at the first for which run_case(name, func, case, what) returns a problem, else printing
+    one line. With `matching(name, cases, results)` (the module's matching_mutants), every case
+    is called first (`call_case(name, func, case)` -> (args, kwargs, result)) and a failure
+    names the mistakes that reproduce the answer on all of them: run_case then takes the
+    keywords `matched` and `called` (judge_cases)."""
 
     def check_cases(name, func, cases, what="public"):
         """Run the property checks, then every case; raise CheckFailed naming the first
@@ -659,7 +683,13 @@ def properties_then_cases(kinds, run_case, properties=None):
             raise ValueError(f"name: expected one of {', '.join(kinds)}, got {name!r}")
         if name in (properties or {}):
             properties[name](func)
-        raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
+        if matching is None:
+            raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
+        else:
+            judge_cases(name, cases, what, lambda case: call_case(name, func, case),
+                        lambda case, called, matched: run_case(name, func, case, what,
+                                                               matched=matched, called=called),
+                        lambda results: matching(name, cases, results))
         print(f"\u2714 {name} matches the reference on all {len(cases)} {what} cases.")
 
     return check_cases

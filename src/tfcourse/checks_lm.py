@@ -8,7 +8,7 @@ hidden cases packed into the test cell by the build (`check_hidden`), a CheckFai
 what is wrong, and the name of a known mistake when the answer equals what that mistake
 computes (the files hold the mistakes' outputs, never their code). In the course repository,
 for instructors: `python scripts/make_reference_logits.py` writes the public cases, and
-autograder/mistakes_lm.py defines the mistakes.
+autograder/mutations/named.py defines the mistakes (mutants of the reference).
 
 Before the reference cases, property checks that need no reference: the loss is one number,
 finite on huge logits, blind to the last position's logits and to the first label; generation
@@ -23,7 +23,8 @@ from contextlib import contextmanager
 import numpy as np
 
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
-from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,  # noqa: F401
+from tfcourse.checks import (CheckFailed, _draws, _hints, call, load_reference,  # noqa: F401
+                             mutants_matching, pack,
                              properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks_transformer import _array, _close, _first_difference, decode, encode
 from tfcourse.gpt import random_gpt_params
@@ -252,13 +253,25 @@ def _matches(kind, got, output):
     return _close(got.astype(np.float64), want.astype(np.float64))
 
 
-def _hints(kind, got, mistakes):
-    found = [m for m, output in mistakes.items() if _matches(kind, got, output)]
-    return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
+def _normalised(name, got):
+    """The student's result as compare() compares it."""
+    got = _array(name, got)
+    return got.reshape(()) if KINDS[name] != "ids" and got.size == 1 else got
 
 
-def compare(name, case, got, hidden=False):
+def matching_mutants(name, cases, results):
+    """The mistakes (ids) that reproduce the answer on every case it answered
+    (tfcourse.checks.matching_mutants): matched on behaviour, never on one case."""
+    kind = KINDS[name]
+    return mutants_matching(cases, results, lambda got: _normalised(name, got),
+                            lambda got, output: _matches(kind, got, output))
+
+
+def compare(name, case, got, hidden=False, matched=None):
     """Return None if `got` matches the case's expected result, else what is wrong.
+
+    `matched`: the mistakes matching the answer on all of the function's cases
+    (matching_mutants); by default, those matching it on this case.
 
     `hidden`: the message names the known mistake it matches but no number derived from the
     expected output (not the expected loss, not the expected tokens, not where they differ)."""
@@ -288,7 +301,10 @@ def compare(name, case, got, hidden=False):
         else:
             report = f"expected {float(expected):.10g}, got {float(got.reshape(())):.10g}."
         got = got.reshape(()) if got.size == 1 else got
-    return report + _hints(kind, got, case.get("mistakes", {}))
+    if matched is None:
+        matched = [m for m, out in case.get("mistakes", {}).items()
+                   if out is not None and _matches(kind, got, out)]
+    return report + _hints(matched, case.get("diagnoses"), MISTAKES)
 
 
 def _first_difference_means(n):
@@ -303,10 +319,16 @@ def _first_difference_means(n):
             f"call returned.")
 
 
-def run_case(name, func, case, hidden=False):
-    """Run one case; return None if the answer is right, else the message saying why not."""
+def _call_case(name, func, case):
     args, kwargs = case_args(name, case)
-    problem = compare(name, case, call(name, func, args, kwargs), hidden)
+    return args, kwargs, call(name, func, args, kwargs)
+
+
+def run_case(name, func, case, hidden=False, matched=None, called=None):
+    """Run one case; return None if the answer is right, else the message saying why not.
+    `called`: (args, kwargs, result) of a call already made on this case."""
+    args, kwargs, got = called or _call_case(name, func, case)
+    problem = compare(name, case, got, hidden, matched)
     if problem and name == "generate":
         problem += _draw_report(args[1], args[2], kwargs, case["spec"]["rng_seed"])
     return problem
@@ -326,8 +348,9 @@ def _draw_report(prompt, max_new_tokens, kwargs, seed):
 
 
 check_cases = properties_then_cases(
-    KINDS, lambda name, func, case, what: run_case(name, func, case, hidden=what == "hidden"),
-    PROPERTIES)
+    KINDS, lambda name, func, case, what, matched=None, called=None: run_case(
+        name, func, case, what == "hidden", matched, called),
+    PROPERTIES, matching_mutants, _call_case)
 check, check_hidden = visible_and_hidden(check_cases)
 
 

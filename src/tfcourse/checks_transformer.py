@@ -19,7 +19,8 @@ import numpy as np
 
 from tfcourse.caches import KVCache
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
-from tfcourse.checks import (CheckFailed, _draws, call, load_reference, pack,  # noqa: F401
+from tfcourse.checks import (CheckFailed, _draws, _hints, call, load_reference,  # noqa: F401
+                             mutants_matching, pack,
                              properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
@@ -263,7 +264,9 @@ PROPERTIES = {"causal_mask": _mask_properties, "causal_self_attention": _attenti
 # ----------------------------------------------------------------------------- comparing
 
 def _close(a, b):
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
+    # NaN equals NaN: a reference result is finite, so only a mistake's output (a mask that
+    # hides a whole row) can hold NaN, and an answer computing the same NaN is that mistake
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True))
 
 
 def _step_result(name, value):
@@ -279,8 +282,9 @@ def _step_result(name, value):
 
 def _matches(kind, got, output):
     out = decode(output)
-    if kind == "step":
-        return all(_close(g, np.asarray(e)) for g, e in zip(got, (out[0], *out[1])))
+    if kind == "step":  # JSON keeps no shape for an empty cache: (B, 0, d_k) comes back (B, 0)
+        return all(g.size == 0 if np.size(e) == 0 else _close(g, np.asarray(e))
+                   for g, e in zip(got, (out[0], *out[1])))
     if kind == "attention":
         return _close(got[0], np.asarray(out[0])) and _close(got[1], np.asarray(out[1]))
     if kind in ("ids", "mask"):
@@ -289,9 +293,23 @@ def _matches(kind, got, output):
     return _close(got.astype(np.float64), np.asarray(out, dtype=np.float64))
 
 
-def _hints(kind, got, mistakes):
-    found = [m for m, output in mistakes.items() if _matches(kind, got, output)]
-    return "".join(f"\n  Known mistake: {MISTAKES.get(m, m)}" for m in found)
+def _normalised(name, got):
+    """The student's result as compare() compares it."""
+    kind = KINDS[name]
+    if kind == "attention":
+        return tuple(g.astype(np.float64) for g in _pair(name, got))
+    if kind == "step":
+        return _step_result(name, got)
+    got = _array(name, got)
+    return got if kind in ("ids", "mask") else got.astype(np.float64)
+
+
+def matching_mutants(name, cases, results):
+    """The mistakes (ids) that reproduce the answer on every case it answered
+    (tfcourse.checks.matching_mutants): matched on behaviour, never on one case."""
+    kind = KINDS[name]
+    return mutants_matching(cases, results, lambda got: _normalised(name, got),
+                            lambda got, output: _matches(kind, got, output))
 
 
 def _first_difference(got, want, hidden=False):
@@ -310,8 +328,11 @@ def _first_difference(got, want, hidden=False):
             f"got {got[index]:.6g}, expected {want[index]:.6g}.")
 
 
-def compare(name, case, got, hidden=False):
+def compare(name, case, got, hidden=False, matched=None):
     """Return None if `got` matches the case's expected result, else what is wrong.
+
+    `matched`: the mistakes matching the answer on all of the function's cases
+    (matching_mutants); by default, those matching it on this case.
 
     `hidden`: the message says where the answer first differs (and the known mistake it
     matches) but no number derived from the expected output; for token ids and masks, whose
@@ -357,13 +378,22 @@ def compare(name, case, got, hidden=False):
         if _close(got, expected):
             return None
         report = _first_difference(got, expected, hidden)
-    return report + _hints(kind, got, case.get("mistakes", {}))
+    if matched is None:
+        matched = [m for m, out in case.get("mistakes", {}).items()
+                   if out is not None and _matches(kind, got, out)]
+    return report + _hints(matched, case.get("diagnoses"), MISTAKES)
 
 
-def run_case(name, func, case, hidden=False):
-    """Run one case; return None if the answer is right, else the message saying why not."""
+def _call_case(name, func, case):
     args, kwargs = case_args(name, case)
-    problem = compare(name, case, call(name, func, args, kwargs), hidden)
+    return args, kwargs, call(name, func, args, kwargs)
+
+
+def run_case(name, func, case, hidden=False, matched=None, called=None):
+    """Run one case; return None if the answer is right, else the message saying why not.
+    `called`: (args, kwargs, result) of a call already made on this case."""
+    args, kwargs, got = called or _call_case(name, func, case)
+    problem = compare(name, case, got, hidden, matched)
     if problem and isinstance(kwargs.get("rng"), np.random.Generator):
         problem += _draw_report(args[0], kwargs, case["spec"]["rng_seed"])
     return problem
@@ -384,8 +414,9 @@ def _draw_report(input_ids, kwargs, seed):
 
 
 check_cases = properties_then_cases(
-    KINDS, lambda name, func, case, what: run_case(name, func, case, hidden=what == "hidden"),
-    PROPERTIES)
+    KINDS, lambda name, func, case, what, matched=None, called=None: run_case(
+        name, func, case, what == "hidden", matched, called),
+    PROPERTIES, matching_mutants, _call_case)
 check, check_hidden = visible_and_hidden(check_cases)
 
 
