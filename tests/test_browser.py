@@ -9,7 +9,6 @@ the browser (the instructor's through nbgrader's exchange, the self-study `check
 import csv
 import fcntl
 import importlib
-import os
 import re
 import shutil
 import sqlite3
@@ -33,6 +32,7 @@ from autograder.mistakes import MISTAKES
 from tfcourse.checks import MISTAKES as HINTS
 from tfcourse.checks import CheckFailed, check
 from tfcourse_instructor.nbgrader_plugins import SCORE_OF_RECORD, score_of_record
+from tests.course_folders import shared_once
 from tests.jupyter_browser import JupyterLab, NotebookPage, chromium_path, open_browser
 
 browser_test = pytest.mark.browser
@@ -137,22 +137,12 @@ def test_helper_sees_the_failing_assertion_and_stops_there(standin_lab, page):
 # --- The course's notebooks, as students open them. ---------------------------------------------
 
 @pytest.fixture(scope="session")
-def course(tmp_path_factory):
+def course(built_sample_course, tmp_path_factory):
     """The course as `autograder.build` makes it, with the sample class's submissions in
-    submitted/<student>/ (autograder.sample_class), in a temporary folder shared by all workers."""
-    # xdist workers' temp folders sit side by side in this run's own one: build there, once.
-    run_folder = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        run_folder = run_folder.parent
-    shared = run_folder / "tfcourse-browser"
-    shared.mkdir(exist_ok=True)
-    folder = shared / "course"
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (shared / "built").exists():
-            sample_class.write(folder, build.build(folder, notebooks=None))
-            (shared / "built").touch()
-    return folder
+    submitted/<student>/ (autograder.sample_class): a copy of tests/conftest.py's, which these
+    tests grade into, shared by all workers."""
+    return shared_once(tmp_path_factory, "browser",
+                       lambda folder: shutil.copytree(built_sample_course[0], folder, symlinks=True))
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A fresh build into a temporary course folder (notebooks/ left alone)."""
-    folder = tmp_path_factory.mktemp("course")
-    build.build(folder, notebooks=None)
-    return folder
+def course(built_course):
+    """A fresh build of this run into a temporary course folder (notebooks/ left alone)."""
+    return built_course
 
 
 def test_committed_notebooks_are_exactly_what_the_build_releases(course):

@@ -48,15 +48,8 @@ def dask_cluster(folder, workers=2, env=None):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    path = tmp_path_factory.mktemp("course")
-    build.write_sources(path)
-    build.generate_release(path, ASSIGNMENTS)
-    return path
-
-
-@pytest.fixture(scope="module")
-def context(course, tmp_path_factory):
+def context(course_copy, tmp_path_factory):
+    course = course_copy
     ctx = write_class(course, tmp_path_factory.mktemp("class"), REPO, ATTACKS)
     sample = ctx.submitted.parent / "sample"
     sample_class.write(course, ASSIGNMENTS)

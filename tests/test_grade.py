@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 from autograder.engine import grade
-from autograder.build import build
 from autograder.engine.sandbox import Limits, sandbox_status
 from tests.adversarial import ASSIGNMENT, ATTACKS, grade_id, write_class
 
@@ -18,10 +17,8 @@ LIMITS = Limits(timeout=20)
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    path = tmp_path_factory.mktemp("course")
-    build(path, notebooks=None)
-    return path
+def course(course_copy):
+    return course_copy
 
 
 @pytest.fixture(scope="module")

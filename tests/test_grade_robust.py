@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build
 from autograder.engine import grade, sandbox
 from autograder.engine.sandbox import Limits
 from tests.adversarial import ASSIGNMENT, write_class
@@ -21,15 +20,8 @@ LIMITS = Limits(timeout=30)
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    path = tmp_path_factory.mktemp("course")
-    build.write_sources(path)
-    build.generate_release(path, [ASSIGNMENT])
-    return path
-
-
-@pytest.fixture(scope="module")
-def context(course, tmp_path_factory):
+def context(course_copy, tmp_path_factory):
+    course = course_copy
     ctx = write_class(course, tmp_path_factory.mktemp("class"), REPO, ATTACKS)
     os.symlink(ctx.submitted / "honest_reference", ctx.submitted / "linked_student")
     return ctx

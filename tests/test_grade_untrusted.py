@@ -14,7 +14,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build
 from autograder.engine import cgroup, grade
 from autograder.engine.capped import WORKER_MEMORY
 from autograder.engine.sandbox import Limits
@@ -28,11 +27,8 @@ LIMITS = Limits(timeout=60)
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    path = tmp_path_factory.mktemp("course")
-    build.write_sources(path)
-    build.generate_release(path, ["01_recurrent_cells", SCHEDULING])
-    return path
+def course(course_copy):
+    return course_copy
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograder import sample_class
-from tests.course_folders import built_sample_course, sample_course, snapshot  # noqa: F401 (fixtures)
+from tests.course_folders import snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 TFCOURSE_GRADE = Path(sys.executable).parent / "tfcourse-grade"

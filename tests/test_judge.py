@@ -25,11 +25,8 @@ ASSIGNMENT = "01_recurrent_cells"
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    path = tmp_path_factory.mktemp("course")
-    build.write_sources(path)
-    build.generate_release(path, [ASSIGNMENT])
-    return path
+def course(built_course):
+    return built_course
 
 
 def paths(course):
@@ -395,3 +392,11 @@ def test_a_timed_case_that_ignores_every_signal_is_stopped_by_the_grader(backpro
     assert hidden.score == 0 and "timed by the grader" in hidden.status, hidden.status
     assert result.timed[0][0] < judge.TIMED_STOP + 15  # interrupted, not waited for
     assert result.seconds < 100
+
+
+@pytest.mark.parametrize("assignment", build.assignments())
+def test_the_judge_loads_every_test_cells_cases_through_its_checks_module(course, assignment):
+    """Each checks module a test cell names gives the judge load_reference and unpack."""
+    spec = judge.load_spec(course / "source" / assignment / f"{assignment}.ipynb",
+                           course / "release" / assignment / f"{assignment}.ipynb")
+    assert any(test.cases for test in spec.tests), assignment

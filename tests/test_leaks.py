@@ -17,10 +17,8 @@ WINDOW = 3  # solution code leaks as runs of lines; one common line ("if cell_ty
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("course")
-    build.build(folder, notebooks=None)
-    return folder
+def course(built_course):
+    return built_course
 
 
 def _regions(text, begin, end):

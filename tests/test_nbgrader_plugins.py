@@ -8,7 +8,7 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder import build
-from tests.course_folders import built_sample_course, sample_course, snapshot  # noqa: F401 (fixtures)
+from tests.course_folders import snapshot
 
 
 def load_config(course):
