@@ -1,6 +1,7 @@
 """tfcourse/exposure_bias.py: the experiment command students have. Its training step's
 gradients are right (finite differences), the replayed coins of the student-side backend feed
 exactly what the decoder fed, a run is deterministic, and the command works from a release."""
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import solutions
 from solutions import seq2seq
 from tfcourse import exposure_bias as eb
+from tfcourse import reproduce
 from tfcourse.datasets import batch_pairs, load_task, load_vocab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +119,8 @@ def test_merging_one_part_per_regime_and_seed_gives_the_run_of_all(tmp_path):
             paths.append(eb.save(part, tmp_path / f"{regime}{seed}.npz"))
     merged = eb.merge(paths)
     assert list(merged["regimes"]) == list(eb.REGIMES[:2]) and list(merged["seeds"]) == [0, 1]
-    for key in ("loss", "val_loss", "recovery", "plateaued", "tf_model_W_x", "tf_test_context"):
+    for key in ("loss", "val_loss", "recovery", "plateaued", "tf_acc", "tf_exact", "stopped_at",
+                "tf_model_W_x", "tf_test_context"):
         np.testing.assert_array_equal(merged[key], whole[key])
     with pytest.raises(ValueError, match="no part holds 'always sampling', seed 1"):
         eb.merge(paths[1:])
@@ -181,3 +184,74 @@ def test_the_command_runs_from_a_release_folder_with_its_given_module(tmp_path):
     with np.load(tmp_path / "mine.npz") as log:
         assert log["loss"].shape == (1, 1, 100) and np.isfinite(log["loss"]).all()
     assert '"numpy"' in (tmp_path / "mine.versions.json").read_text()
+
+
+# ----------------------------------------------------------------------------- the logged run
+
+LOGGED = ROOT / "data" / "experiments" / "exposure_bias_keysum.npz"
+TEMPLATES = ROOT / "autograder" / "templates"
+
+
+@pytest.fixture(scope="module")
+def logged():
+    with np.load(LOGGED) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def _settings(log):
+    return {key: (log[key].tolist() if np.ndim(log[key]) else log[key].item()) for key in eb.SETTINGS}
+
+
+def test_the_logged_runs_first_steps_reproduce(logged):
+    """Teacher forcing, first seed, retrained for its first 300 steps: every loss and validation
+    loss to 1e-12 where the log was made; elsewhere (another numpy, BLAS or CPU rounds the last
+    bit differently, and training amplifies it: tfcourse.reproduce) the first 50 training losses
+    to 1e-9 and the step-300 validation loss within 0.05."""
+    settings = dict(_settings(logged), max_steps=300)
+    data, vocab = eb.load_data(settings["task"])
+    regime, seed = list(eb.REGIMES).index("teacher forcing"), int(logged["seeds"][0])
+    _, fresh = eb.train_one(eb.load_backend("solutions"), data, vocab, "teacher forcing", seed,
+                            settings)
+    stored_loss, stored_val = logged["loss"][regime, 0, :300], logged["val_loss"][regime, 0, :4]
+    here = not reproduce.differences(reproduce.recorded(LOGGED))
+    if here:
+        np.testing.assert_allclose(fresh["loss"], stored_loss, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(fresh["val_loss"][:4], stored_val, rtol=0, atol=1e-12)
+    else:
+        np.testing.assert_allclose(fresh["loss"][:50], stored_loss[:50], rtol=0, atol=1e-9)
+        assert abs(fresh["val_loss"][3] - stored_val[3]) <= 0.05, reproduce.differences(
+            reproduce.recorded(LOGGED))
+
+
+def test_the_logged_run_is_every_regime_with_its_versions_and_says_where_each_run_stopped(logged):
+    assert list(logged["regimes"]) == list(eb.REGIMES)
+    assert set(reproduce.recorded(LOGGED)) == set(reproduce.environment())
+    assert "tfcourse.exposure_bias" in json.loads(reproduce.versions_path(LOGGED).read_text())["made by"]
+    assert np.all(logged["count"] == 200)
+    settings = _settings(logged)
+    for r in range(len(logged["regimes"])):
+        for j in range(len(logged["seeds"])):
+            val, stopped = logged["val_loss"][r, j], int(logged["stopped_at"][r, j])
+            n_evals = int(np.sum(np.isfinite(val)))
+            assert np.all(np.isfinite(val[:n_evals])) and n_evals == stopped // settings["eval_every"] + 1
+            assert np.sum(np.isfinite(logged["loss"][r, j])) == stopped
+            assert logged["plateaued"][r, j] == eb.plateaued(val, settings["plateau_window"])
+            # A run stops on a plateau (not before the schedules end) or at the cap.
+            assert (logged["plateaued"][r, j] and stopped >= settings["schedule_steps"]
+                    or stopped == settings["max_steps"])
+
+
+def test_the_notebooks_prose_states_the_logged_runs_settings(logged):
+    """The numbers notebooks 03 and 05 write in Markdown (not formatted from the log) are the
+    log's and the module's (the number of seeds and its t-factor are printed from the log)."""
+    text05 = " ".join((TEMPLATES / "05_training_with_teacher_forcing.md").read_text().split())
+    text03 = " ".join((TEMPLATES / "03_free_running_and_exposure_bias.md").read_text().split())
+    s = _settings(logged)
+    assert f"every {s['eval_every']} steps" in text05 and f"the same {logged['count'][0, 0, 0]} test keys" in text05
+    window = f"last {s['plateau_window']} measurements ({s['plateau_window'] * s['eval_every']} steps)"
+    assert window in text05
+    assert f"within {eb.PLATEAU_REL:.0%} (plus {eb.PLATEAU_ABS} nats)" in text05
+    assert f"whenever {s['patience']} measurements" in text05
+    assert eb.LR_FACTOR == 0.5 and f"by {eb.LR_MIN_GAIN:.0%}" in text05
+    assert len(s["corrupt_at"]) == 4 and "four values of k" in text03
+    assert f"the {logged['count'][0, 0, 0]} test keys" in text03

@@ -50,6 +50,19 @@ def test_recovery_verdict_names_self_recovery_only_when_the_late_excess_is_zero(
     assert "does not shrink" in el.recovery_verdict(_run(recovery_late=0.8))
     assert "partial self-recovery" in el.recovery_verdict(_run(recovery_late=0.2))
     assert "cannot tell" in el.recovery_verdict(_run(recovery_late=0.5, noise=0.3))
+    no_damage = _run(recovery_late=0.0)
+    no_damage["recovery"][:, :, :, 0] = np.array([0.1, -0.1, 0.05, -0.05, 0.0])[:, None]
+    assert "no damage to recover from" in el.recovery_verdict(no_damage)
+    assert "not testable here" in el.hypotheses(no_damage)
+
+
+def test_hypotheses_mark_each_claim_from_its_interval():
+    lines = el.hypotheses(_run(recovery_late=0.0, gap_late=0.3)).splitlines()
+    assert len(lines) == 4   # always sampling, teacher forcing faster, accumulation, recovery
+    assert lines[0].startswith("- **Bengio et al.: always sampling is worse") and lines[0].endswith("supported.")
+    assert "errors accumulate" in lines[2] and lines[2].endswith("supported.")
+    assert "recover" in lines[3] and "supported (the later excess" in lines[3]
+    assert "not shown" in el.hypotheses(_run(gap_late=0.02)).splitlines()[2]
 
 
 def test_accumulation_verdict_follows_the_gap_growth():

@@ -107,7 +107,8 @@ def test_the_notebook_runs_within_its_budget_and_shows_its_plots_and_table(instr
     assert images >= 2
     markdown = [o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code"
                 for o in c.outputs if "text/markdown" in o.get("data", {})]
-    assert len(markdown) == 1 and "| teacher forcing |" in markdown[0]
+    assert len(markdown) == 2 and "| teacher forcing |" in markdown[0]
+    assert "Bengio et al." in markdown[1] and "He et al." in markdown[1]   # the hypotheses' marks
 
 
 def test_the_fit_with_the_students_passes_logs_its_progress_and_the_loss_falls(instructor_run):

@@ -237,13 +237,13 @@ def test_the_scan_reads_the_sentences_of_data_files_such_as_who_made_them(tmp_pa
     (data / "reference" / "f.json").write_text(json.dumps({
         "generated_by": "python scripts/make_reference_logits.py", "cases": [{"label": "a b"}],
         "nested": [{"made by": "in the course repository, for instructors: python "
-                               "scripts/exposure_bias.py --save"}], "vocab": ["<pad>", " "]}))
+                               "scripts/lm_exposure_bias.py --check"}], "vocab": ["<pad>", " "]}))
     np.savez(data / "reference" / "g.npz", notes=np.array(["see tests/test_cells.py", "x"]),
              weights=np.zeros(3))
     monkeypatch.setitem(globals(), "DATA", data)
     monkeypatch.setitem(globals(), "PACKAGES", (tmp_path / "no_package",))
     assert sorted(data_sentences(data / "reference" / "f.json")) == [
-        "a b", "in the course repository, for instructors: python scripts/exposure_bias.py --save",
+        "a b", "in the course repository, for instructors: python scripts/lm_exposure_bias.py --check",
         "python scripts/make_reference_logits.py"]
     found = sorted(p.split(" in: ")[0] for p in unresolved(tmp_path / "release")
                    if p.startswith("data/"))

@@ -440,14 +440,15 @@ def merge(paths):
     if missing:
         raise ValueError(f"paths: no part holds {missing[0][0]!r}, seed {missing[0][1]}")
     shape = lambda p: (len(p["regimes"]), len(p["seeds"]))  # noqa: E731
-    out = {key: value for key, value in first.items() if not key.startswith("tf_")}
+    kept = lambda key: key.startswith(("tf_model_", "tf_test_"))  # noqa: E731  the kept model
+    out = {key: value for key, value in first.items() if not kept(key)}
     for key, value in first.items():
         if np.ndim(value) >= 2 and value.shape[:2] == shape(first) and key != "regimes":
             out[key] = np.array([[parts[where[(r, s)][0]][key][where[(r, s)][1:]] for s in seeds]
                                  for r in regimes])
     if "teacher forcing" in regimes:
         tf_part = parts[where[("teacher forcing", seeds[0])][0]]
-        out.update({key: value for key, value in tf_part.items() if key.startswith("tf_")})
+        out.update({key: value for key, value in tf_part.items() if kept(key)})
     out.update(regimes=np.array(regimes), seeds=np.array(seeds),
                seconds=np.array(max(float(p["seconds"]) for p in parts)))  # run side by side
     if all("cpu_seconds" in p for p in parts):
