@@ -156,6 +156,19 @@ def test_training_stops_on_the_plateau_but_not_before_the_schedules_end():
     assert int(log["stopped_at"]) == 10
 
 
+def test_a_run_keeps_the_weights_of_its_best_validation_loss():
+    backend = eb.load_backend("solutions")
+    data, vocab = eb.load_data("keysum")
+    settings = dict(eb.SETTINGS, **dict(TINY, lr=0.05, max_steps=12, eval_every=2))
+    model, log = eb.train_one(backend, data, vocab, "teacher forcing", 0, settings)
+    best = int(np.nanargmin(log["val_loss"]))
+    assert int(log["best_step"]) == 2 * best
+    context, _ = eb.encode(model["encoder"], data["val"].source, data["val"].source_mask)
+    logits = eb.teacher_forced_logits(backend, context, data["val"].target, model["decoder"])
+    loss = eb.masked_cross_entropy(logits, data["val"].target, data["val"].target_mask)[0]
+    assert loss == log["val_loss"][best]
+
+
 def test_a_run_that_reaches_the_cap_says_it_did_not_plateau():
     log = eb.run_experiment(eb.load_backend("solutions"), dict(TINY, lr=0.05), seeds=(0,),
                             regimes=("teacher forcing",), print_fn=None)

@@ -301,8 +301,10 @@ def load_data(task):
 
 def train_one(backend, data, vocab, regime, seed, settings, progress=None):
     """Train one model under one regime from seed's initial parameters and batch order, until
-    the validation loss plateaus (not before schedule_steps) or max_steps. The log's per-step
-    and per-evaluation arrays are NaN-padded to max_steps; `stopped_at` is the last step."""
+    the validation loss plateaus (not before schedule_steps) or max_steps; return the weights of
+    its best validation loss (early stopping's usual choice: Adam's loss can spike just before
+    the stop) and the log. The log's per-step and per-evaluation arrays are NaN-padded to
+    max_steps; `stopped_at` is the last step, `best_step` the step of the weights returned."""
     s = settings
     rng = np.random.default_rng([seed, 0])
     model = init_model(len(vocab), data["train"].source.shape[1], s["D"], s["H"], rng)
@@ -315,6 +317,7 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
     order = np.empty(0, dtype=np.int64)
     log = {"loss": [], "sampling_prob": [], "val_loss": [], "val_fr_token": [], "val_fr_exact": [],
            "lr": []}
+    best_loss, best_step, best = math.inf, 0, model
     for i in range(s["max_steps"] + 1):
         if i % s["eval_every"] == 0 or i == s["max_steps"]:
             context, _ = encode(model["encoder"], val.source, val.source_mask)
@@ -324,6 +327,8 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
             correct = (np.argmax(fr, axis=-1) == val.target) & val.target_mask
             log["val_fr_token"].append(correct.sum() / val.target_mask.sum())
             log["val_fr_exact"].append(exact_match(fr, val.target, val.target_mask))
+            if log["val_loss"][-1] < best_loss:   # early stopping keeps the best weights
+                best_loss, best_step, best = log["val_loss"][-1], i, _copy(model)
             optimizer.lr = step_size.update(log["val_loss"][-1])
             log["lr"].append(optimizer.lr)
             if progress:
@@ -344,8 +349,13 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
     n_evals = len(_eval_steps(s["max_steps"], s["eval_every"]))
     out = {key: _pad(value, s["max_steps"] if key in ("loss", "sampling_prob") else n_evals)
            for key, value in log.items()}
-    out["stopped_at"] = np.array(i)
-    return model, out
+    out["stopped_at"], out["best_step"] = np.array(i), np.array(best_step)
+    return best, out
+
+
+def _copy(model):
+    return {part: {key: np.array(value) for key, value in params.items()}
+            for part, params in model.items()}
 
 
 def _pad(values, length):
