@@ -10,42 +10,83 @@ from solutions.tiny_gpt import gpt_forward_cached
 from tfcourse.gpt import random_gpt_params
 from tfcourse.blas import blas_threads
 from tfcourse.lm_measure import (describe_exposure_bias, describe_token_times, format_token_times,
-                                 load_exposure_bias, mean_ci, median_ci, ratio_ci,
+                                 load_exposure_bias, mean_ci, median_ci, ratio_ci, seeds_ci,
                                  time_per_new_token, work_per_new_token)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _row(L, ratio, diff):
-    return {"prefix_length": L, "ratio_kl": list(ratio), "diff_kl": list(diff)}
+def _row(L, ratio, diff, over_seeds=None, above=0, below=0):
+    row = {"prefix_length": L, "ratio_kl": list(ratio), "diff_kl": list(diff)}
+    if over_seeds is not None:
+        row.update(ratio_kl_over_seeds=list(over_seeds), seeds_ratio_above_1=above,
+                   seeds_ratio_below_1=below)
+    return row
 
 
-def _results(*rows):
-    return {"n_prefixes": 100, "rows": list(rows)}
+def _results(*rows, seeds=(0,)):
+    return {"n_prefixes": 100, "seeds": list(seeds), "rows": list(rows)}
 
 
 def test_an_interval_including_no_effect_is_never_called_an_effect():
     text = describe_exposure_bias(_results(_row(8, (1.2, 0.9, 1.5), (0.01, -0.01, 0.03)),
                                            _row(16, (0.9, 0.7, 1.1), (-0.01, -0.03, 0.01))))
-    assert "no measurable effect" in text and "compound" not in text and "worsens" not in text
+    assert "no length shows a measurable effect" in text and "up to about 50% either way" in text
+    assert "compound" not in text and "worsens" not in text
     assert text.count("which includes 0") == 2
 
 
-def test_one_interval_above_one_of_several_comes_with_the_chance_of_a_false_alarm():
+def test_one_seed_is_told_as_one_draw_that_needs_repeating_over_seeds():
     text = describe_exposure_bias(_results(_row(8, (1.0, 0.8, 1.2), (0.0, -0.01, 0.01)),
                                            _row(48, (1.4, 1.1, 1.7), (0.02, 0.01, 0.03))))
-    assert "at L = 48 only" in text and "probability up to 10%" in text
-    assert "further from the data after the model's own prefix by +0.0200" in text
-    assert "no measurable effect of the model's own prefix at L = 8, and at L = 48 a hint" in text
-    assert "measurably worsens" not in text
-
-
-def test_the_committed_results_are_described_as_one_draw_that_needs_repeating_over_seeds():
-    results = load_exposure_bias()
-    text = describe_exposure_bias(results)
-    assert f"In one draw of windows (seed {results['seed']}), over {results['n_prefixes']}" in text
+    assert "In one draw of windows (seed 0), over 100 prefixes per length" in text
+    assert "the interval of EB-M lies above 1 at L = 48; at L = 8 the intervals include 1" in text
+    assert "measurably" not in text
+    assert "probability up to 10%" in text
     assert text.endswith("until it holds over several seeds of the window sampling, each with its "
                          "interval.")
+
+
+def test_an_effect_needs_the_interval_over_prefixes_and_the_one_over_seeds_to_agree():
+    pooled_only = _row(48, (1.2, 1.05, 1.35), (0.02, 0.01, 0.03), over_seeds=(1.2, 0.95, 1.45), above=2)
+    text = describe_exposure_bias(_results(_row(8, (1.0, 0.9, 1.1), (0.0, -0.01, 0.01), (1.0, 0.9, 1.1)),
+                                           pooled_only, seeds=range(5)))
+    assert "no length shows a measurable effect" in text and "worsens" not in text
+    assert "over the 5 seeds, mean 1.200, 95% CI 0.950-1.450; the interval of 2 seed(s) of 5" in text
+    assert "over 500 prefixes" in text
+    assert text.endswith("these data show neither.")
+
+
+def test_growth_with_the_prefix_length_is_claimed_only_when_the_intervals_do_not_touch():
+    def results(last_low):
+        return _results(_row(8, (1.1, 1.02, 1.18), (0.01, 0.001, 0.02), (1.1, 1.01, 1.2)),
+                        _row(48, (1.4, last_low, 1.6), (0.03, 0.01, 0.05), (1.4, 1.1, 1.7)),
+                        seeds=range(10))
+    grows = describe_exposure_bias(results(1.25))
+    assert "measurably worsens what follows at every length measured" in grows
+    assert "grows with its length, which is what errors compounding predicts" in grows
+    touching = describe_exposure_bias(results(1.15))
+    assert "do not show that the effect grows" in touching and "predicts" not in touching
+
+
+def test_effects_in_both_directions_are_reported_as_such():
+    text = describe_exposure_bias(_results(_row(8, (0.8, 0.7, 0.9), (-0.01, -0.02, -0.005), (0.8, 0.7, 0.9)),
+                                           _row(16, (1.5, 1.2, 1.9), (0.03, 0.01, 0.04), (1.5, 1.2, 1.8)),
+                                           seeds=range(3)))
+    assert "not one-directional" in text and "hurts at L = 16 and helps at L = 8" in text
+
+
+def test_the_committed_results_are_described_as_what_their_seeds_are():
+    results = load_exposure_bias()
+    seeds = results.get("seeds", [results.get("seed")])
+    text = describe_exposure_bias(results)
+    if len(seeds) == 1:    # one draw: said to be one, and to need repeating
+        assert f"In one draw of windows (seed {seeds[0]}), over {results['n_prefixes']}" in text
+        assert text.endswith("until it holds over several seeds of the window sampling, each "
+                             "with its interval.")
+    else:
+        assert f"Over {len(seeds)} seeds of the window sampling, {results['n_prefixes']}" in text
+        assert "one draw" not in text and len(results["per_seed"]) == len(seeds)
 
 
 def test_every_interval_above_one_is_reported_at_every_length():
@@ -105,17 +146,24 @@ def test_the_timing_sentence_gives_the_interval_and_the_exact_work_and_no_more()
     assert "10.0 [8.9, 11.1]" in table and "1 : 64" in table
 
 
-def test_the_first_row_of_the_committed_results_is_what_the_script_computes():
-    """The whole run takes minutes; its first prefix length depends only on the seed, so it is
-    recomputed here and must equal the committed numbers (rounded to 12 digits)."""
+def _script():
     spec = importlib.util.spec_from_file_location("lm_eb", ROOT / "scripts" / "lm_exposure_bias.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    settings = dict(script.SETTINGS, prefix_lengths=script.SETTINGS["prefix_lengths"][:1])
-    row = script.run(**settings)["rows"][0]
-    committed = load_exposure_bias()
+    return script
+
+
+def test_the_first_row_of_the_committed_results_is_what_the_script_computes():
+    """The whole run takes many minutes; the first seed's first prefix length depends only on
+    that seed, so it is recomputed here and must equal the committed numbers (12 digits)."""
+    script, committed = _script(), load_exposure_bias()
+    seeds = committed.get("seeds", [committed.get("seed")])
+    settings = dict(script.SETTINGS, prefix_lengths=script.SETTINGS["prefix_lengths"][:1],
+                    seeds=seeds[:1])
+    row = script.run(**settings)["per_seed"][0]["rows"][0]
     assert committed["n_prefixes"] == script.SETTINGS["n_prefixes"]
-    for key, value in committed["rows"][0].items():
+    first = committed["per_seed"][0] if "per_seed" in committed else committed
+    for key, value in first["rows"][0].items():
         assert row[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
 
 
@@ -134,5 +182,43 @@ def test_the_exposure_bias_plot_shows_the_ratio_and_its_interval_the_claim_rests
         tops = {round(float(y), 6) for line in ax.get_lines() for y in np.ravel(line.get_ydata())}
         assert {round(r["ratio_kl"][2], 6) for r in results["rows"]} <= tops   # the CI's caps
         assert len(ax.figure.axes) == 2 and "paired" in ax.get_ylabel()
+    finally:
+        plt.close(ax.figure)
+
+
+def test_seeds_run_apart_and_pooled_from_their_kept_numbers_give_the_same_results(tmp_path):
+    script = _script()
+    settings = dict(prefix_lengths=[8], n_prefixes=12, continuation_length=4)
+    together = script.run(**settings, seeds=[0, 1, 2])
+    for seed in (0, 1, 2):
+        script.run(**settings, seeds=[seed], raw_dir=tmp_path)
+    assert len(list(tmp_path.glob("seed*.npz"))) == 3
+    assert script.run(**settings, seeds=[0, 1, 2], raw_dir=tmp_path) == together
+    # the pooled row and the intervals over seeds follow from the seeds' rows
+    row, each = together["rows"][0], [entry["rows"][0] for entry in together["per_seed"]]
+    assert row["ratio_kl_over_seeds"] == pytest.approx(list(seeds_ci([r["ratio_kl"][0] for r in each])))
+    assert row["seeds_ratio_above_1"] == sum(r["ratio_kl"][1] > 1 for r in each)
+    assert row["kl_data_prefix"][0] == pytest.approx(np.mean([r["kl_data_prefix"][0] for r in each]))
+
+
+def test_the_plot_of_several_seeds_shows_each_seed_and_the_interval_over_seeds():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tfcourse.lm_measure import plot_exposure_bias
+
+    def row(L, r):
+        return {"prefix_length": L, "ratio_kl": [r, r - 0.1, r + 0.1],
+                "ratio_kl_over_seeds": [r, r - 0.2, r + 0.2], "kl_data_prefix": [0.05, 0.04, 0.06],
+                "kl_model_prefix": [0.05 * r, 0.04, 0.07]}
+    results = {"n_prefixes": 10, "seeds": [0, 1, 2], "continuation_length": 4,
+               "rows": [row(8, 1.0), row(16, 1.1)],
+               "per_seed": [{"seed": s, "rows": [row(8, 1.0 + s / 10), row(16, 1.1)]} for s in range(3)]}
+    ax = plot_exposure_bias(results)
+    try:
+        ys = [np.ravel(line.get_ydata()).tolist() for line in ax.get_lines()]
+        assert [1.0, 1.1] in ys and [1.0, 1.1, 1.1, 1.1, 1.2, 1.1] in ys   # pooled; each seed
+        assert any(len(y) == 2 and np.allclose(y, [1.2, 1.3]) for y in ys)   # over-seeds caps
+        assert ax.get_title() == "3 seeds x 10 prefixes"
     finally:
         plt.close(ax.figure)

@@ -192,64 +192,100 @@ def _compare(low, high):
     return None
 
 
+def _side(interval):
+    """+1 if a (value, low, high) interval of EB-M lies above 1, -1 below, 0 if it includes 1."""
+    return 1 if interval[1] > 1 else -1 if interval[2] < 1 else 0
+
+
+def _verdict(row):
+    """Where this length's evidence points: +1 / -1 when the interval over all prefixes and,
+    with several seeds, the interval over seeds both lie on that side of 1, else 0."""
+    sides = {_side(row["ratio_kl"])}
+    if "ratio_kl_over_seeds" in row:
+        sides.add(_side(row["ratio_kl_over_seeds"]))
+    return sides.pop() if len(sides) == 1 else 0
+
+
 def describe_exposure_bias(results):
-    """Sentences for the notebook, each bounded by its interval (no claim past a 95% CI)."""
+    """Sentences for the notebook, each bounded by its intervals (no claim past a 95% CI).
+
+    With several seeds (results["seeds"]), a length shows an effect only when the interval over
+    all prefixes and the interval over seeds agree; one seed is one draw, and said to be."""
+    seeds = results.get("seeds", [results.get("seed")])
+    n, S = results["n_prefixes"], len(seeds)
     lines = []
     for row in results["rows"]:
         L = row["prefix_length"]
         d_mean, d_lo, d_hi = row["diff_kl"]
         r, r_lo, r_hi = row["ratio_kl"]
+        text = f"L = {L:2d}: EB-M = {r:.3f} (95% CI {r_lo:.3f}-{r_hi:.3f} over {S * n} prefixes"
+        if "ratio_kl_over_seeds" in row:
+            m, lo, hi = row["ratio_kl_over_seeds"]
+            text += (f"; over the {S} seeds, mean {m:.3f}, 95% CI {lo:.3f}-{hi:.3f}; the interval "
+                     f"of {row['seeds_ratio_above_1']} seed(s) of {S} lies above 1, of "
+                     f"{row['seeds_ratio_below_1']} below")
         way = _compare(d_lo, d_hi)
         if way is None:
-            verdict = (f"no detectable difference: the gap (own minus data prefix) is "
-                       f"{d_mean:+.4f} nats per token, 95% CI [{d_lo:+.4f}, {d_hi:+.4f}], which "
-                       f"includes 0")
+            text += (f"); paired gap (own minus data prefix) {d_mean:+.4f} nats per token, "
+                     f"95% CI [{d_lo:+.4f}, {d_hi:+.4f}], which includes 0.")
         else:
-            verdict = (f"the continuation is further from the data after the model's own prefix "
-                       f"by {d_mean:+.4f} nats per token, 95% CI [{d_lo:+.4f}, {d_hi:+.4f}]"
-                       if way == "higher" else
-                       f"the continuation is closer to the data after the model's own prefix, "
-                       f"by {-d_mean:.4f} nats per token, 95% CI [{-d_hi:.4f}, {-d_lo:.4f}]")
-        lines.append(f"L = {L:2d}: EB-M = {r:.3f} (95% CI {r_lo:.3f}-{r_hi:.3f}); {verdict}.")
+            text += (f"); the continuation is {'further from' if way == 'higher' else 'closer to'} "
+                     f"the data after the model's own prefix, paired gap {d_mean:+.4f} nats per "
+                     f"token, 95% CI [{d_lo:+.4f}, {d_hi:+.4f}].")
+        lines.append(text)
     rows = results["rows"]
-    above = [row["prefix_length"] for row in rows if row["ratio_kl"][1] > 1]
-    below = [row["prefix_length"] for row in rows if row["ratio_kl"][2] < 1]
-    n, k = results["n_prefixes"], len(rows)
-    chance = 1 - 0.95 ** k
-    listed = lambda lengths: ", ".join(map(str, lengths))  # noqa: E731
-    draw = ("one draw of windows" if results.get("seed") is None else
-            f"one draw of windows (seed {results['seed']})")
-    over = f"In {draw}, over {n} prefixes per length"
+    verdicts = {row["prefix_length"]: _verdict(row) for row in rows}
+    above = [L for L, v in verdicts.items() if v > 0]
+    below = [L for L, v in verdicts.items() if v < 0]
+    k, listed = len(rows), (lambda lengths: ", ".join(map(str, lengths)))  # noqa: E731
+    where = (f"Over {S} seeds of the window sampling, {n} prefixes each," if S > 1 else
+             f"In one draw of windows (seed {seeds[0]}), over {n} prefixes per length,")
+    both = " (the interval over all prefixes and the one over seeds agree)" if S > 1 else ""
     if not above and not below:
-        lines.append(f"{over}, every interval includes EB-M = 1: these data "
-                     f"show no measurable effect of the model's own prefix (an effect smaller "
-                     f"than the intervals is not ruled out).")
-    elif below and not above:
-        lines.append(f"{over}, the model does measurably better after its "
-                     f"own prefix at L = {listed(below)}; elsewhere the intervals include 1.")
-    elif above and not below and len(above) == k:
-        lines.append(f"{over}, the model's own prefix measurably worsens what follows at every "
-                     f"length measured.")
-    elif above and not below:
-        others = [row["prefix_length"] for row in rows if row["prefix_length"] not in above]
-        lines.append(f"{over}, the interval of EB-M lies above 1 at L = {listed(above)} only; "
-                     f"at the other lengths the intervals include 1. With {k} intervals at 95%, "
-                     f"at least one would miss 1 by chance with probability up to {chance:.0%} "
-                     f"even with no effect anywhere. The honest reading: no measurable effect of "
-                     f"the model's own prefix at L = {listed(others)}, and at L = {listed(above)} "
-                     f"a hint, not yet an effect and not proof that errors grow with L.")
+        widest = max(max(row["ratio_kl"][2] - 1, 1 - row["ratio_kl"][1]) for row in rows)
+        lines.append(f"{where} no length shows a measurable effect of the model's own prefix: "
+                     f"the intervals include EB-M = 1. An effect smaller than the intervals "
+                     f"(up to about {widest:.0%} either way) is not ruled out.")
+    elif below and above:
+        lines.append(f"{where} the effect is not one-directional: the model's own prefix hurts "
+                     f"at L = {listed(above)} and helps at L = {listed(below)}{both}.")
     else:
-        lines.append(f"{over}, the effect is not one-directional: the model's own prefix hurts "
-                     f"at L = {listed(above)} and helps at L = {listed(below)}.")
-    lines.append("This is one draw of windows, not a measurement repeated over seeds: another "
+        side, worse = (above, "worsens") if above else (below, "improves")
+        rest = [row["prefix_length"] for row in rows if row["prefix_length"] not in side]
+        at = "every length measured" if not rest else f"L = {listed(side)}"
+        head = (f"the model's own prefix measurably {worse} what follows at {at}" if S > 1 else
+                f"the interval of EB-M lies {'above' if above else 'below'} 1 at {at}")
+        lines.append(f"{where} {head}{both}"
+                     + (f"; at L = {listed(rest)} the intervals include 1" if rest else "")
+                     + f". With {k} lengths at 95%, at least one would miss 1 by chance with "
+                     f"probability up to {1 - 0.95 ** k:.0%} even with no effect anywhere.")
+    lines.append(_compounding(rows, above) if S > 1 else
+                 "This is one draw of windows, not a measurement repeated over seeds: another "
                  "draw of the windows may not show the same, so no sentence above is a finding "
                  "until it holds over several seeds of the window sampling, each with its "
                  "interval.")
     return "\n".join(lines)
 
 
+def _compounding(rows, above):
+    """What the data say about "errors compound": EB-M above 1 AND growing with the prefix."""
+    first, last = rows[0], rows[-1]
+    grows = last["ratio_kl"][1] > first["ratio_kl"][2]     # the intervals do not even touch
+    if not above:
+        return ("Errors compounding would show as EB-M above 1 that grows with L; these data "
+                "show neither.")
+    if grows:
+        return (f"EB-M's interval at L = {last['prefix_length']} lies wholly above the one at "
+                f"L = {first['prefix_length']}: within these lengths the effect of the model's "
+                f"own prefix grows with its length, which is what errors compounding predicts.")
+    return (f"The intervals at L = {first['prefix_length']} and L = {last['prefix_length']} "
+            f"overlap, so these data do not show that the effect grows with the prefix's length "
+            f"(errors compounding); they do not rule it out either.")
+
+
 def plot_exposure_bias(results, ax=None):
-    """EB-M(L) with its paired bootstrap 95% interval per prefix length: what the claim rests on.
+    """EB-M(L) with its paired bootstrap 95% interval over all prefixes, per prefix length, and
+    with several seeds each seed's EB-M and the t interval over seeds: what the claim rests on.
 
     Without `ax`, a second panel shows the per-token KL after data vs own prefixes, each with its
     own interval; those two intervals may overlap where the paired ratio's does not (the same
@@ -265,12 +301,22 @@ def plot_exposure_bias(results, ax=None):
     ratio = np.array([row["ratio_kl"][0] for row in rows])
     err = np.array([[row["ratio_kl"][0] - row["ratio_kl"][1], row["ratio_kl"][2] - row["ratio_kl"][0]]
                     for row in rows]).T
-    ax.errorbar(L, ratio, yerr=err, fmt="o-", capsize=3, label="EB-M = mean M|M / mean M|D")
+    seeds = results.get("seeds", [results.get("seed")])
+    ax.errorbar(L, ratio, yerr=err, fmt="o-", capsize=3,
+                label=f"EB-M over all {len(seeds) * results['n_prefixes']} prefixes")
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=1, label="no effect (EB-M = 1)")
+    if "per_seed" in results:
+        each = np.array([[row["ratio_kl"][0] for row in entry["rows"]] for entry in results["per_seed"]])
+        ax.plot(np.repeat(L[None, :] + 1.2, len(each), axis=0).ravel(), each.ravel(), ".",
+                color="gray", alpha=0.5, label="EB-M of each seed")
+        over = np.array([row["ratio_kl_over_seeds"] for row in rows])
+        ax.errorbar(L + 1.2, over[:, 0], yerr=[over[:, 0] - over[:, 1], over[:, 2] - over[:, 0]],
+                    fmt="s", capsize=3, label=f"mean over {len(seeds)} seeds (t 95% CI)")
     ax.set_xlabel("prefix length L")
-    ax.set_ylabel("EB-M (paired, bootstrap 95% CI)")
-    ax.set_title(f"One draw of {results['n_prefixes']} prefixes (seed {results['seed']})")
-    ax.legend()
+    ax.set_ylabel("EB-M (paired, 95% CI)")
+    ax.set_title(f"{len(seeds)} seeds x {results['n_prefixes']} prefixes" if len(seeds) > 1 else
+                 f"One draw of {results['n_prefixes']} prefixes (seed {seeds[0]})")
+    ax.legend(fontsize=8)
     if levels is not None:
         for key, label, shift in (("kl_data_prefix", "data prefix (M|D)", -0.4),
                                   ("kl_model_prefix", "model's own prefix (M|M)", 0.4)):
