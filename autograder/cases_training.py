@@ -20,6 +20,8 @@ GRU_KEYS = ("W_x", "W_h", "b_x", "b_h")
 def make_args(name, spec):
     """The arguments of graded function `name` for a spec {D, H, B, T, V, seed}."""
     rng = np.random.default_rng(spec["seed"])
+    if name == "masked_cross_entropy":
+        return _loss_args(rng, **{k: v for k, v in spec.items() if k != "seed"})
     D, H, V, T, B = spec["D"], spec["H"], spec.get("V", 5), spec.get("T", 4), spec.get("B")
     lead = () if B is None else (B,)
     params = random_decoder_params("gru", D, H, V, rng)
@@ -37,6 +39,16 @@ def make_args(name, spec):
     return [rng.normal(size=lead + (T, V)), cache]
 
 
+def _loss_args(rng, B, T, V, scale=1.0):
+    """Logits (B, T, V) times `scale` (1000: exp overflows unless the max is taken out first),
+    targets padded with PAD (0) after each row's random length (at least 1), and the mask."""
+    logits = scale * rng.normal(size=(B, T, V))
+    lengths = rng.integers(1, T + 1, size=B)
+    mask = np.arange(T) < lengths[:, None]
+    target_ids = np.where(mask, rng.integers(1, V, size=(B, T)), 0)
+    return [logits, target_ids, mask]
+
+
 def _spec(label, **spec):
     return {"label": label, "spec": spec}
 
@@ -47,6 +59,8 @@ def _sizes(**spec):
 
 VISIBLE = {
     name: [_spec(_sizes(**s), **s) for s in specs] for name, specs in {
+        "masked_cross_entropy": [dict(B=2, T=4, V=5, seed=11), dict(B=3, T=3, V=6, scale=1000.0,
+                                                                      seed=12)],
         "gru_step_forward": [dict(D=3, H=4, seed=1), dict(D=3, H=4, B=2, seed=2)],
         "gru_step_backward": [dict(D=3, H=4, seed=3), dict(D=3, H=4, B=2, seed=4)],
         "decoder_forward_teacher_forcing_cache": [dict(D=3, H=4, V=5, T=4, seed=5),
@@ -59,7 +73,11 @@ _HIDDEN_SIZES = [dict(D=1, H=1, V=2, T=1), dict(D=2, H=5, V=3, T=2, B=3), dict(D
                  dict(D=3, H=3, V=4, T=5, B=1), dict(D=5, H=4, V=7, T=3, B=4)]
 HIDDEN = {name: [_spec(f"hidden case {n} ({_sizes(**s)})", **s, seed=500 + 10 * n + k)
                  for n, s in enumerate(_HIDDEN_SIZES, 1)]
-          for k, name in enumerate(RESULTS)}
+          for k, name in enumerate(RESULTS) if name != "masked_cross_entropy"}
+HIDDEN["masked_cross_entropy"] = [
+    _spec(f"hidden case {n} ({_sizes(**s)})", **s, seed=600 + n) for n, s in enumerate(
+        [dict(B=1, T=1, V=2), dict(B=4, T=6, V=7), dict(B=5, T=3, V=4, scale=500.0),
+         dict(B=2, T=8, V=3, scale=-800.0)], 1)]
 # Sized so that finite differences of the forward (two passes per parameter, ~130k and ~60k
 # of them, over a batch) need more than 50 times the grader's limit (judge.TIMED_SECONDS), while
 # the analytic pass takes milliseconds: scripts/timed_cases.py measures both.

@@ -15,9 +15,34 @@ from solutions.seq2seq import (decoder_backward_teacher_forcing, decoder_forward
                                decoder_forward_teacher_forcing_cache, encoder_backward,
                                encoder_forward_cache, greedy_decode)
 from tfcourse.datasets import SOS
-from tfcourse.training import Adam, accuracy, masked_cross_entropy  # noqa: F401 (re-exported)
+from tfcourse.training import Adam, accuracy  # noqa: F401 (re-exported)
 from tfcourse.params import random_cell_params, random_decoder_params
-from tfcourse.validate import make_rng
+from tfcourse.validate import as_float_array, make_rng
+
+
+def masked_cross_entropy(logits, target_ids, mask):
+    """Mean cross-entropy over the real (unmasked) tokens, and its gradient.
+
+    logits (B, T, V); target_ids (B, T) int; mask (B, T) bool, True at real tokens. Returns
+    (loss, dlogits): loss a float, the mean of -log softmax(logits)[target] over the real
+    tokens; dlogits (B, T, V), zero at padded positions. The log-sum-exp subtracts each row's
+    largest logit first, so that no exp overflows.
+    """
+    logits = as_float_array("logits", logits, (("B", None), ("T", None), ("V", None)))
+    target_ids, mask = np.asarray(target_ids), np.asarray(mask, dtype=bool)
+    if target_ids.shape != logits.shape[:2] or mask.shape != logits.shape[:2]:
+        raise ValueError(f"target_ids, mask: expected shape {logits.shape[:2]} (the logits' B, T), "
+                         f"got {target_ids.shape} and {mask.shape}")
+    n_real = max(int(np.count_nonzero(mask)), 1)
+    top = np.max(logits, axis=-1, keepdims=True)
+    log_norm = top + np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
+    log_p = logits - log_norm
+    chosen = np.take_along_axis(log_p, target_ids[..., None], axis=-1)[..., 0]
+    loss = -np.sum(np.where(mask, chosen, 0.0)) / n_real
+    dlogits = np.exp(log_p)
+    rows, steps = np.indices(target_ids.shape)
+    dlogits[rows, steps, target_ids] -= 1.0
+    return float(loss), dlogits * mask[..., None] / n_real
 
 
 def init_model(cell_type, V, D, H, rng=None):

@@ -36,9 +36,17 @@ RESULTS = {
     "gru_step_backward": ("dx", "dh_prev", "dparams"),
     "decoder_forward_teacher_forcing_cache": ("logits", "cache"),
     "decoder_backward_teacher_forcing": ("dcontext_vector", "dtarget_seq", "dparams"),
+    "masked_cross_entropy": ("loss", "dlogits"),
 }
 # Where a result first differs -> the slip that usually causes it.
 HINTS = {
+    ("masked_cross_entropy", "loss"): "the mean is over the real tokens only: sum the negative "
+                                      "log-probabilities of the targets where the mask is True and "
+                                      "divide by how many are True, not by B*T. A nan or inf: "
+                                      "subtract each row's largest logit before the exp.",
+    ("masked_cross_entropy", "dlogits"): "the gradient is the softmax minus the one-hot target, "
+                                         "divided by the number of real tokens, and zero at every "
+                                         "padded position (all of its V entries).",
     ("gru_step_forward", "cache.h_n"): "h_n is h_prev @ W_hn + b_hn, the hidden-side candidate "
                                        "term *before* r multiplies it.",
     ("gru_step_forward", "cache.n"): "n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)).",
@@ -70,6 +78,8 @@ HINTS = {
 
 def encode(value):
     """tfcourse.checks.encode, plus the caches of tfcourse.caches, lists and strings."""
+    if isinstance(value, np.ndarray) and value.dtype == bool:  # a mask stays a mask
+        return {"array": value.tolist(), "dtype": "bool"}
     if isinstance(value, (GRUCache, DecoderCache)):
         return {"cache": type(value).__name__, "fields": {k: encode(v) for k, v in value._asdict().items()}}
     if isinstance(value, list):

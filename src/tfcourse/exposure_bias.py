@@ -16,10 +16,11 @@ the log's `plateaued`), and measures every trained model three ways on the test 
 It writes the logs to an .npz file (read it with tfcourse.exposure_logs) and the command and the
 numpy/BLAS/Python versions that made it to a .versions.json file beside it.
 
-The backend. Everything the experiment computes that is an exercise of the course (the decoders,
-the backward pass, the schedules, the recovery curve) comes from the backend module named by
---backend, never from this file: `given` is the given.py of the folder you run in (a release
-from 06_teacher_forcing_in_transformers on ships every function needed), a path to a .py file
+The backend. Everything the experiment computes that is an exercise of the course (the loss,
+the decoders, the backward pass, the schedules, the recovery curve) comes from the backend
+module named by --backend, never from this file: `given` is the given.py of the folder you run
+in (06_teacher_forcing_in_transformers's ships every function needed; 07's withholds
+masked_cross_entropy, which would answer its causal_lm_loss), a path to a .py file
 is your own module (your notebook's functions), and `solutions` works only in the course
 repository, for instructors (it made the logged run).
 A backend may also define the batched decoder_forward_sampling_cache and greedy_decode, which
@@ -43,7 +44,7 @@ import numpy as np
 from tfcourse import reproduce
 from tfcourse.datasets import PAD, batch_pairs, load_task, load_vocab
 from tfcourse.params import random_decoder_params
-from tfcourse.training import Adam, masked_cross_entropy
+from tfcourse.training import Adam
 
 # Training stops on the plateau criterion, not after a fixed budget: every eval_every steps the
 # validation loss is measured; the step size halves when the best of the last `patience`
@@ -58,7 +59,8 @@ SETTINGS = dict(task="keysum", D=16, H=64, max_steps=10000, schedule_steps=4000,
 SEEDS = (0, 1, 2, 3, 4)
 REGIMES = ("teacher forcing", "always sampling", "uniform 0.5", "scheduled (linear)",
            "scheduled (exponential)", "scheduled (inverse sigmoid)")
-REQUIRED = ("decoder_forward_teacher_forcing_cache", "decoder_backward_teacher_forcing",
+REQUIRED = ("masked_cross_entropy", "decoder_forward_teacher_forcing_cache",
+            "decoder_backward_teacher_forcing",
             "decoder_forward_scheduled_sampling", "decoder_forward_free_running",
             "linear_schedule", "exponential_schedule", "inverse_sigmoid_schedule")
 # Optional: without recovery_curve the recovery curves are logged as NaN (and the run says so).
@@ -168,7 +170,7 @@ def train_step(backend, model, batch, sampling_prob, rng):
     else:
         logits, cache, fed = sampling_forward(backend, context, batch.target, dec, sampling_prob,
                                               rng)
-    loss, dlogits = masked_cross_entropy(logits, batch.target, batch.target_mask)
+    loss, dlogits = backend.masked_cross_entropy(logits, batch.target, batch.target_mask)
     dcontext, dfed, ddec = backend.decoder_backward_teacher_forcing(dlogits, cache)
     ddec = {key: np.array(value, dtype=np.float64) for key, value in ddec.items()}
     np.add.at(ddec["embedding"], fed, dfed[:, :-1])
@@ -322,7 +324,7 @@ def train_one(backend, data, vocab, regime, seed, settings, progress=None):
         if i % s["eval_every"] == 0 or i == s["max_steps"]:
             context, _ = encode(model["encoder"], val.source, val.source_mask)
             tf = teacher_forced_logits(backend, context, val.target, model["decoder"])
-            log["val_loss"].append(masked_cross_entropy(tf, val.target, val.target_mask)[0])
+            log["val_loss"].append(backend.masked_cross_entropy(tf, val.target, val.target_mask)[0])
             fr = free_running_logits(backend, context, model["decoder"], val.target.shape[1])
             correct = (np.argmax(fr, axis=-1) == val.target) & val.target_mask
             log["val_fr_token"].append(correct.sum() / val.target_mask.sum())

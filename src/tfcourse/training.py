@@ -1,38 +1,16 @@
-"""Training helpers for 05_training_with_teacher_forcing: a masked cross-entropy, Adam,
-accuracy, and a loop that fits a decoder with the backward pass you pass in.
+"""Training helpers for 05_training_with_teacher_forcing: Adam, accuracy, and a loop that fits
+a decoder with the forward, backward and loss functions you pass in.
 
 B is the batch size, T the number of steps, V the vocabulary size, H the hidden size, D the
 embedding size. Student-safe: no graded function is computed here; `fit_decoder` calls the
-forward and backward functions it is given (yours, in the notebook).
+forward, backward and loss functions it is given (yours, in the notebook): the masked
+cross-entropy is notebook 05's exercise, not a helper.
 """
 import time
 
 import numpy as np
 
 from tfcourse.validate import as_float_array, check_real
-
-
-def masked_cross_entropy(logits, target_ids, mask):
-    """Mean cross-entropy over the real (unmasked) tokens, and its gradient.
-
-    logits (B, T, V); target_ids (B, T) int; mask (B, T) bool, True at real tokens.
-    Returns (loss, dlogits (B, T, V)); padded positions get zero gradient. The softmax
-    subtracts each row's max first, so no logit overflows.
-    """
-    logits = as_float_array("logits", logits, (("B", None), ("T", None), ("V", None)))
-    target_ids, mask = np.asarray(target_ids), np.asarray(mask)
-    if target_ids.shape != logits.shape[:2] or mask.shape != logits.shape[:2]:
-        raise ValueError(f"target_ids, mask: expected shape {logits.shape[:2]} (the logits' B, T), "
-                         f"got {target_ids.shape} and {mask.shape}")
-    n_tokens = max(int(mask.sum()), 1)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    picked = np.take_along_axis(log_probs, target_ids[..., None], axis=-1)[..., 0]
-    loss = -np.sum(picked * mask) / n_tokens
-    dlogits = np.exp(log_probs)
-    np.put_along_axis(dlogits, target_ids[..., None],
-                      np.take_along_axis(dlogits, target_ids[..., None], axis=-1) - 1.0, axis=-1)
-    return float(loss), dlogits * (mask[..., None] / n_tokens)
 
 
 class Adam:
@@ -105,13 +83,15 @@ def accuracy(pred_ids, target_ids, mask):
     return exact, token, by_position
 
 
-def fit_decoder(forward, backward, decoder_params, contexts, target_ids, n_steps=300, batch_size=32,
-                lr=0.01, seed=0, log_every=50, print_fn=print):
-    """Train a decoder with teacher forcing on fixed context vectors, using the given passes.
+def fit_decoder(forward, backward, loss, decoder_params, contexts, target_ids, n_steps=300,
+                batch_size=32, lr=0.01, seed=0, log_every=50, print_fn=print):
+    """Train a decoder with teacher forcing on fixed context vectors, using the given functions.
 
     forward: decoder_forward_teacher_forcing_cache(context_vector, target_seq, decoder_params,
     cell_type) -> (logits, cache), called on batches with cell_type 'gru'; backward:
-    decoder_backward_teacher_forcing(dlogits, cache) -> (dcontext_vector, dtarget_seq, dparams).
+    decoder_backward_teacher_forcing(dlogits, cache) -> (dcontext_vector, dtarget_seq, dparams);
+    loss: masked_cross_entropy(logits, target_ids, mask) -> (loss, dlogits), mask True at the
+    real tokens.
     decoder_params: the contract's dict, updated in place by Adam; contexts (N, H);
     target_ids (N, T) int, PAD (0) after EOS, which the loss ignores. Each target row is fed
     through `embedding`, so the rows of the fed tokens collect dtarget_seq. Prints a compact
@@ -122,6 +102,9 @@ def fit_decoder(forward, backward, decoder_params, contexts, target_ids, n_steps
     if target_ids.ndim != 2 or len(target_ids) != len(contexts) or target_ids.dtype.kind not in "iu":
         raise ValueError(f"target_ids: expected an int array (N={len(contexts)}, T), got "
                          f"{target_ids.dtype} array of shape {target_ids.shape}")
+    for name, func in (("forward", forward), ("backward", backward), ("loss", loss)):
+        if not callable(func):
+            raise ValueError(f"{name}: expected a function, got {type(func).__name__}")
     rng = np.random.default_rng(seed)
     optimizer = Adam(decoder_params, lr=lr)
     losses, started = [], time.perf_counter()
@@ -129,13 +112,13 @@ def fit_decoder(forward, backward, decoder_params, contexts, target_ids, n_steps
         rows = rng.choice(len(contexts), size=min(batch_size, len(contexts)), replace=False)
         ids = target_ids[rows]
         logits, cache = forward(contexts[rows], decoder_params["embedding"][ids], decoder_params, "gru")
-        loss, dlogits = masked_cross_entropy(logits, ids, ids != 0)
+        value, dlogits = loss(logits, ids, ids != 0)
         _, dtarget_seq, dparams = backward(dlogits, cache)
         grads = {key: np.array(value, dtype=np.float64) for key, value in dparams.items()}
         # Row t of target_seq was embedding[ids[:, t]]: its gradient goes to that row of the table.
         np.add.at(grads["embedding"], ids, dtarget_seq)
         optimizer.step(decoder_params, grads)
-        losses.append(loss)
+        losses.append(float(value))
         if print_fn is not None and ((step + 1) % log_every == 0 or step + 1 == n_steps):
             print_fn(f"step {step + 1:4d}/{n_steps}  loss {np.mean(losses[-log_every:]):.3f}  "
                      f"({time.perf_counter() - started:.1f}s)")
