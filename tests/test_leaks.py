@@ -334,6 +334,7 @@ def test_tfcourse_code_holds_no_expression_of_a_reference_solution():
 def test_a_release_holds_only_its_notebook_given_py_and_the_modules_shipped_with_it(course, assignment):
     tpls = build.templates()
     expected = {f"{assignment}.ipynb"} | set(build.shipped_modules(assignment, tpls))
+    expected |= set(build.student_pages(assignment))
     expected |= {build.GIVEN} if assignment != build.assignments()[0] else set()
     assert {str(p) for p in build.release_files(course, assignment)} == expected
 

@@ -78,8 +78,8 @@ def accuracy(pred_ids, target_ids, mask):
     exact = float(np.mean(np.all(correct | ~mask, axis=1)))
     token = float(correct.sum() / max(mask.sum(), 1))
     reach = mask.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_position = np.where(reach > 0, correct.sum(axis=0) / np.maximum(reach, 1), np.nan)
+    # np.maximum keeps the division defined; positions no target reaches become NaN.
+    by_position = np.where(reach > 0, correct.sum(axis=0) / np.maximum(reach, 1), np.nan)
     return exact, token, by_position
 
 
@@ -99,7 +99,8 @@ def fit_decoder(forward, backward, loss, decoder_params, contexts, target_ids, n
     """
     contexts = as_float_array("contexts", contexts, (("N", None), ("H", None)))
     target_ids = np.asarray(target_ids)
-    if target_ids.ndim != 2 or len(target_ids) != len(contexts) or target_ids.dtype.kind not in "iu":
+    if target_ids.ndim != 2 or len(target_ids) != len(contexts) \
+            or not np.issubdtype(target_ids.dtype, np.integer):
         raise ValueError(f"target_ids: expected an int array (N={len(contexts)}, T), got "
                          f"{target_ids.dtype} array of shape {target_ids.shape}")
     for name, func in (("forward", forward), ("backward", backward), ("loss", loss)):
