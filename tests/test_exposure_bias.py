@@ -42,7 +42,7 @@ def test_the_solutions_backend_has_the_fast_paths_and_a_release_like_one_does_no
 
 def test_a_backend_missing_a_function_is_refused_by_name(tmp_path):
     (tmp_path / "mine.py").write_text("def decoder_forward_free_running(*a):\n    pass\n")
-    with pytest.raises(ValueError, match="lacks decoder_forward_teacher_forcing_cache"):
+    with pytest.raises(ValueError, match="lacks .*decoder_forward_teacher_forcing_cache"):
         eb.load_backend(str(tmp_path / "mine.py"))
 
 
@@ -165,7 +165,7 @@ def test_a_run_keeps_the_weights_of_its_best_validation_loss():
     assert int(log["best_step"]) == 2 * best
     context, _ = eb.encode(model["encoder"], data["val"].source, data["val"].source_mask)
     logits = eb.teacher_forced_logits(backend, context, data["val"].target, model["decoder"])
-    loss = eb.masked_cross_entropy(logits, data["val"].target, data["val"].target_mask)[0]
+    loss = backend.masked_cross_entropy(logits, data["val"].target, data["val"].target_mask)[0]
     assert loss == log["val_loss"][best]
 
 

@@ -23,7 +23,7 @@ ASSIGNMENT = "05_training_with_teacher_forcing"
 TEMPLATE = next(p for p in (TEMPLATES / f"{ASSIGNMENT}.md", TEMPLATES / "pending" / f"{ASSIGNMENT}.md")
                 if p.is_file())
 GRADED = ["gru_step_forward", "gru_step_backward", "decoder_forward_teacher_forcing_cache",
-          "decoder_backward_teacher_forcing"]
+          "decoder_backward_teacher_forcing", "masked_cross_entropy"]
 BUDGET_SECONDS = 60  # the limit for the whole notebook on a 2-core machine
 
 

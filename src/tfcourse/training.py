@@ -4,7 +4,7 @@ a decoder with the forward, backward and loss functions you pass in.
 B is the batch size, T the number of steps, V the vocabulary size, H the hidden size, D the
 embedding size. Student-safe: no graded function is computed here; `fit_decoder` calls the
 forward, backward and loss functions it is given (yours, in the notebook): the masked
-cross-entropy is notebook 05's exercise, not a helper.
+cross-entropy is an exercise of the notebook that trains, not a helper.
 """
 import time
 
