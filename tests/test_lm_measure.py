@@ -31,9 +31,17 @@ def _results(*rows, seeds=(0,)):
 def test_an_interval_including_no_effect_is_never_called_an_effect():
     text = describe_exposure_bias(_results(_row(8, (1.2, 0.9, 1.5), (0.01, -0.01, 0.03)),
                                            _row(16, (0.9, 0.7, 1.1), (-0.01, -0.03, 0.01))))
-    assert "no length shows a measurable effect" in text and "up to about 50% either way" in text
+    assert "no length shows a measurable effect" in text and "up to about 50%)" in text
     assert "compound" not in text and "worsens" not in text
-    assert text.count("which includes 0") == 2
+    assert text.count("which includes 0") == 2 and "alone misses 0" not in text
+
+
+def test_a_paired_gap_that_alone_misses_0_is_named_and_not_counted_as_an_effect():
+    text = describe_exposure_bias(_results(_row(8, (1.0, 0.9, 1.1), (0.0, -0.01, 0.01)),
+                                           _row(32, (1.08, 0.99, 1.17), (0.005, 0.0002, 0.009))))
+    assert "no length shows a measurable effect" in text
+    assert "The paired gap's interval alone misses 0 at L = 32" in text
+    assert "probability up to 19%, so it is not counted as an effect" in text
 
 
 def test_one_seed_is_told_as_one_draw_that_needs_repeating_over_seeds():

@@ -243,9 +243,14 @@ def describe_exposure_bias(results):
     both = " (the interval over all prefixes and the one over seeds agree)" if S > 1 else ""
     if not above and not below:
         widest = max(max(row["ratio_kl"][2] - 1, 1 - row["ratio_kl"][1]) for row in rows)
+        gap_only = [row["prefix_length"] for row in rows if _compare(*row["diff_kl"][1:]) is not None]
         lines.append(f"{where} no length shows a measurable effect of the model's own prefix: "
-                     f"the intervals include EB-M = 1. An effect smaller than the intervals "
-                     f"(up to about {widest:.0%} either way) is not ruled out.")
+                     f"the intervals of EB-M include 1. An effect smaller than the intervals "
+                     f"(up to about {widest:.0%}) is not ruled out."
+                     + (f" The paired gap's interval alone misses 0 at L = {listed(gap_only)}: "
+                        f"with {k} lengths and two intervals each, one such miss happens by chance "
+                        f"with probability up to {1 - 0.95 ** (2 * k):.0%}, so it is not counted "
+                        f"as an effect." if gap_only else ""))
     elif below and above:
         lines.append(f"{where} the effect is not one-directional: the model's own prefix hurts "
                      f"at L = {listed(above)} and helps at L = {listed(below)}{both}.")
