@@ -189,17 +189,7 @@ def test_generate_without_cache_is_caught_whatever_name_reaches_the_model(how):
 
 def test_an_aliased_forward_used_with_the_cache_passes(capsys):
     import solutions.tiny_gpt as model
-    step = model.gpt_forward_cached
-
-    def aliased(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
-        rng = np.random.default_rng(rng)
-        logits, cache = step(np.asarray(prompt_ids), params)
-        new = []
-        for n in range(max_new_tokens):
-            new.append(solutions.lm.next_token(logits[..., -1, :], temperature, rng))
-            if n + 1 < max_new_tokens:
-                logits, cache = step(np.asarray(new[-1])[..., None], params, cache)
-        return np.stack(new, axis=-1)
+    aliased = _cached_generate(feed_last=False, step=model.gpt_forward_cached)
     checks.check("generate", aliased)
     checks.check_hidden("generate", aliased, checks.pack(cases_lm.hidden_cases("generate")))
     assert capsys.readouterr().out.count("\u2714 generate matches") == 2
@@ -228,3 +218,45 @@ def test_generate_that_never_runs_the_given_model_is_failed_saying_why():
         return out[0]
     with pytest.raises(CheckFailed, match="never ran the model's gpt_forward_cached"):
         checks.check("generate", in_a_thread)
+
+
+def _cached_generate(feed_last, step=None):
+    """A correct cached generate running the model as `step` (default gpt_forward_cached); with
+    feed_last it also feeds the last token chosen."""
+    from solutions.tiny_gpt import gpt_forward_cached
+    step = step or gpt_forward_cached
+
+    def cached(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        logits, cache = step(np.asarray(prompt_ids), params)
+        new = []
+        for n in range(max_new_tokens):
+            new.append(solutions.lm.next_token(logits[..., -1, :], temperature, rng))
+            if feed_last or n + 1 < max_new_tokens:
+                logits, cache = step(np.asarray(new[-1])[..., None], params, cache)
+        return np.stack(new, axis=-1)
+    return cached
+
+
+@pytest.mark.parametrize("feed_last", [False, True])
+def test_a_cached_generate_passes_whether_or_not_it_feeds_its_last_token(feed_last, capsys):
+    cached = _cached_generate(feed_last)
+    with checks._positions_fed() as fed:
+        cached(*checks.make_args("generate", {"seed": 6, "V": 9, "prompt_len": 3,
+                                              "max_new_tokens": 5, "temperature": 0.0,
+                                              "rng_seed": 0})[0])
+    assert fed == [3, 1, 1, 1, 1] + [1] * feed_last
+    checks.check("generate", cached)
+    checks.check_hidden("generate", cached, checks.pack(cases_lm.hidden_cases("generate")))
+    assert capsys.readouterr().out.count("\u2714 generate matches") == 2
+
+
+def test_one_position_calls_beyond_one_per_token_are_failed_without_calling_it_quadratic():
+    with pytest.raises(CheckFailed, match=r"fed 9 positions to the model, in calls of "
+                                          r"\[3, 1, 1, 1, 1, 1, 1\]") as failure:
+        checks._check_cache_used([3, 1, 1, 1, 1, 1, 1], prompt_len=3, max_new_tokens=5)
+    assert "quadratic" not in str(failure.value)
+    checks._check_cache_used([3, 1, 1, 1, 1, 1], prompt_len=3, max_new_tokens=5)
+    checks._check_cache_used([1, 1, 1, 1, 1, 1, 1], prompt_len=3, max_new_tokens=5)
+    with pytest.raises(CheckFailed, match="quadratic"):
+        checks._check_cache_used([3, 4], prompt_len=3, max_new_tokens=5)

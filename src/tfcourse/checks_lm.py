@@ -188,14 +188,7 @@ def _generate_properties(func):
                           "each call of it feeds, to see that the KV cache is used, so generate "
                           "must run the model through gpt_forward_cached (directly or through "
                           "gpt_forward), in the calling thread, not a copy of the model.")
-    if sum(fed) > 3 + 5 - 1:
-        raise CheckFailed(f"with a prompt of 3 tokens and max_new_tokens=5 your generate fed "
-                          f"{sum(fed)} positions to the model, in calls of {fed}. With the KV cache "
-                          f"it feeds the prompt once (3) and then only the token just chosen, one "
-                          f"per step (4 more: the last one is never fed): 7 in all. You ran the "
-                          f"whole growing sequence again at each step, which is correct text at "
-                          f"quadratic cost: call gpt_forward_cached(new[..., n:n + 1], params, "
-                          f"cache) with the cache the previous call returned.")
+    _check_cache_used(fed, prompt_len=3, max_new_tokens=5)
     sampled = dict(kwargs, temperature=1.0)
     runs = [_array("generate", call("generate", func, args, dict(sampled, rng=np.random.default_rng(3))))
             for _ in range(2)]
@@ -203,6 +196,34 @@ def _generate_properties(func):
         raise CheckFailed("generate gave different tokens for two generators with the same seed: "
                           "draw from the rng you are given (rng.random() or rng.choice), never "
                           "from np.random.")
+
+
+def _check_cache_used(fed, prompt_len, max_new_tokens):
+    """CheckFailed unless the calls in `fed` (positions fed per model call) use the KV cache.
+
+    With the cache the prompt is fed once, then one position per call: the tokens chosen, all
+    but the last (prompt_len + max_new_tokens - 1 positions) or the last too (one more, one
+    wasted call, still linear cost). A call after the first that feeds more than one position
+    is the growing sequence fed again, the quadratic cost the cache removes."""
+    least = prompt_len + max_new_tokens - 1
+    if any(n > 1 for n in fed[1:]):
+        raise CheckFailed(f"with a prompt of {prompt_len} tokens and max_new_tokens="
+                          f"{max_new_tokens} your generate fed {sum(fed)} positions to the model, "
+                          f"in calls of {fed}: a call after the first fed more than one position. "
+                          f"With the KV cache it feeds the prompt once ({prompt_len}) and then only "
+                          f"the token just chosen, one per call: {least} in all, or {least + 1} if "
+                          f"it also feeds the last token chosen. You ran the whole growing "
+                          f"sequence again at each step, which is correct text at quadratic cost: "
+                          f"call gpt_forward_cached(new[..., n:n + 1], params, cache) with the "
+                          f"cache the previous call returned.")
+    if sum(fed) > least + 1:
+        raise CheckFailed(f"with a prompt of {prompt_len} tokens and max_new_tokens="
+                          f"{max_new_tokens} your generate fed {sum(fed)} positions to the model, "
+                          f"in calls of {fed}. With the KV cache it feeds the prompt once "
+                          f"({prompt_len}) and then only the token just chosen, one per step: "
+                          f"{least} in all, or {least + 1} if it also feeds the last token "
+                          f"chosen. Call the model once per new token, with the cache the "
+                          f"previous call returned.")
 
 
 MODEL = ("gpt_forward_cached", "tiny_gpt.py")   # the model's one way in: (function, file)
