@@ -11,6 +11,7 @@ hidden ones never leave the instructor's side (the build packs them into the tes
 import numpy as np
 
 import solutions
+from autograder import mutations
 from tfcourse.checks_training import RESULTS, encode
 from tfcourse.params import random_decoder_params
 
@@ -88,19 +89,63 @@ for _name, _s in TIMED.items():
                                     f"timed", **_s, seed=700), timed=True))
 
 
-def explicit(name, case):
-    """The case with its arguments and the reference result written out (encoded)."""
+def case_args(name, case):
+    return make_args(name, case["spec"]), {}
+
+
+def reference_result(name, case):
+    return getattr(solutions, name)(*make_args(name, case["spec"]))
+
+
+def _matched_cases(name):
+    """The cases a wrong answer is matched on: all but the timed ones (their mutants' outputs
+    would be megabytes; the grader times those outside the sandbox)."""
+    return [c for c in VISIBLE[name] + HIDDEN[name] if not c.get("timed")]
+
+
+def catalogue(name):
+    """The mutants a wrong answer of `name` is matched against and their outputs by case
+    (autograder/mutations: each runs once per case, at build time)."""
+    return mutations.catalogue(name, _matched_cases(name), case_args, reference_result)
+
+
+def mutants(name):
+    return catalogue(name)[0]
+
+
+def _stored(name, result):
+    """What is stored of a mutant's result: a forward's first result without its cache (the
+    cache holds every parameter: megabytes over the mutants; the output names the mistake)."""
+    return result[:1] if RESULTS[name][-1] == "cache" else result
+
+
+def explicit(name, case, texts=False):
+    """The case with its arguments and the reference result written out (encoded), and, but
+    on a timed case, the outputs of the mutants that compute something else there; with
+    `texts`, their sentences too."""
     args = make_args(name, case["spec"])
     expected = getattr(solutions, name)(*args)
-    return {"label": case["label"], "args": [encode(a) for a in args], "expected": encode(expected),
-            **({"timed": True} if case.get("timed") else {})}
+    out = {"label": case["label"], "args": [encode(a) for a in args], "expected": encode(expected)}
+    if case.get("timed"):
+        return dict(out, timed=True)
+    kept, by_case = catalogue(name)
+    found = {}
+    for mutant, got in zip(kept, by_case[mutations.case_key(case)]):
+        if got is None or not mutations._same(got, expected):
+            found[mutant.id] = None if got is None else encode(_stored(name, got))
+    out["mistakes"] = found
+    if texts:
+        out["diagnoses"] = {m.id: m.text for m in kept if m.id in found}
+    return out
 
 
 def public_reference(name):
-    return {"function": name, "tolerance": {"rtol": 1e-6, "atol": 1e-9},
+    return {"function": name, "diagnoses": {m.id: m.text for m in mutants(name)},
+            "tolerance": {"rtol": 1e-6, "atol": 1e-9},
             "cases": [explicit(name, c) for c in VISIBLE[name]]}
 
 
 def hidden_cases(name):
-    """The hidden cases of `name`, arguments and expected results written out, ready to pack."""
-    return [explicit(name, c) for c in HIDDEN[name]]
+    """The hidden cases of `name`, arguments, expected results and the mutants' outputs and
+    sentences written out, ready to pack."""
+    return [explicit(name, c, texts=True) for c in HIDDEN[name]]

@@ -4,7 +4,7 @@
     python scripts/diagnosis_rate.py              # the figures the README states
     python scripts/diagnosis_rate.py --doubles 60 # more double mutations per function
 
-Wrong answers, per graded function of notebooks 01-04, 06 and 07 (autograder/mutations):
+Wrong answers, per graded function of notebooks 01-07 (autograder/mutations):
 - every single mutation of the reference (cell mutations composed into the decoders), except
   those that compute the right answer on every case (not wrong) or raise on every case (the
   message is the error);
@@ -108,15 +108,18 @@ def measure(functions, n_doubles, seed=0):
     for name in functions:
         backend = hidden_backend(name)[0]
         public = _decoded(name, checks.load_reference(name)["cases"])
-        every = public + _decoded(name, backend.hidden_cases(name))
+        # a timed case is matched on by no one (its mutants' outputs are not stored)
+        every = [c for c in public + _decoded(name, backend.hidden_cases(name))
+                 if not c.get("timed")]
         text_of = {m.id: m.text for m in mutations.singles(name)}
         kept = {m.id: k for k, m in enumerate(backend.mutants(name))}
         _, by_case = (cases.catalogue(name, cases.VISIBLE[name] + cases.HIDDEN[name], cases._args,
                                       cases.reference_result) if backend is cases
+                      else backend.catalogue(name) if hasattr(backend, "catalogue")
                       else backend._tools.catalogue(name))
         # the catalogue ran each kept mutant on every case already; its outputs, in `every` order
         stored = [by_case[mutations.case_key(c)]
-                  for c in backend.VISIBLE[name] + backend.HIDDEN[name]]
+                  for c in backend.VISIBLE[name] + backend.HIDDEN[name] if not c.get("timed")]
 
         def judge(impl, right, kind, got=None):
             got = got or _results(impl, name, every)
@@ -146,7 +149,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with np.errstate(all="ignore"):
         tallies = measure(args.function or mutations.FUNCTIONS, args.doubles)
-    print(f"Diagnosis rate over the graded functions of notebooks 01-04, 06 and 07 "
+    print(f"Diagnosis rate over the graded functions of notebooks 01-07 "
           f"({args.doubles} doubles per function, seed 0):")
     for what, tally in tallies.items():
         print("  " + tally.line(what))

@@ -106,3 +106,48 @@ def test_a_right_but_slow_backward_is_told_to_use_the_chain_rule(monkeypatch):
                                               "parameter"):
             check_cases("gru_step_backward", slow, cases, "hidden")
     check_cases("gru_step_backward", solutions.gru_step_backward, cases, "hidden")
+
+
+def _ce_padding_counted(logits, target_ids, mask):
+    # written apart from the mutation: a plain mean over every position, padding included
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    picked = np.take_along_axis(log_p, target_ids[..., None], -1)[..., 0]
+    d = np.exp(log_p)
+    np.put_along_axis(d, target_ids[..., None], np.exp(picked)[..., None] - 1, -1)
+    return float(-picked.mean()), d / target_ids.size
+
+
+def _ce_no_max(logits, target_ids, mask):
+    p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    picked = np.take_along_axis(p, target_ids[..., None], -1)[..., 0]
+    n = mask.sum()
+    d = p.copy()
+    np.put_along_axis(d, target_ids[..., None], picked[..., None] - 1, -1)
+    return float(-np.log(picked)[mask].sum() / n), d * mask[..., None] / n
+
+
+@pytest.mark.parametrize("name, answer, sentence", [
+    ("gru_step_backward", _without_direct_path, "misses the direct path"),
+    ("masked_cross_entropy", _ce_padding_counted, "you counted the padded positions"),
+    ("masked_cross_entropy", _ce_no_max, "did not subtract each row's largest logit"),
+])
+def test_notebook_05s_mistakes_are_named_by_the_visible_and_the_hidden_check(name, answer,
+                                                                              sentence):
+    """Matched on behaviour over every case, the timed hidden ones left out (no outputs stored
+    there), and a hidden case's message names the mistake without a reference value."""
+    with pytest.raises(CheckFailed, match=f"(?s)Known mistake: .*{sentence}"):
+        check(name, answer)
+    hidden = cases_training.hidden_cases(name)
+    assert all("mistakes" not in c for c in hidden if c.get("timed"))
+    with pytest.raises(CheckFailed, match=f"(?s)Known mistake: .*{sentence}") as failed:
+        checks_training.check_hidden(name, answer, checks_training.pack(hidden))
+    assert "expected" not in str(failed.value) and "yours" not in str(failed.value)
+
+
+def test_a_forward_mutants_outputs_are_stored_without_its_cache():
+    for name in ("gru_step_forward", "decoder_forward_teacher_forcing_cache"):
+        for case in cases_training.public_reference(name)["cases"]:
+            assert case["mistakes"] and all(
+                len(checks_training.decode(out)) == 1 for out in case["mistakes"].values()
+                if out is not None)

@@ -36,9 +36,14 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
              "recovery_curve": operators.RECOVERY_OPERATORS}
 # Notebooks 06-07: a graded function and the reference helpers it calls are one family; the
 # named rewrites of any member (named.py) are mutants of the graded function.
-FAMILY_MODULES = ("solutions.transformer", "solutions.transformer_sampling", "solutions.lm")
-NAMED = (named.TRANSFORMER, named.LM)
-FAMILY_GRADED = ("shift_right", "causal_mask", "causal_self_attention", "positional_encoding",
+FAMILY_MODULES = ("solutions.transformer", "solutions.transformer_sampling", "solutions.lm",
+                  "solutions.backprop", "solutions.seq2seq", "solutions.training")
+NAMED = (named.TRANSFORMER, named.LM, named.BACKPROP, named.LOSS)
+# general operators on a family member: notebook 05's GRU cell is a cell
+MEMBER_OPERATORS = {"gru_cell_gates": operators.CELL_OPERATORS}
+FAMILY_GRADED = ("gru_step_forward", "gru_step_backward", "decoder_forward_teacher_forcing_cache",
+                 "decoder_backward_teacher_forcing", "masked_cross_entropy",
+                 "shift_right", "causal_mask", "causal_self_attention", "positional_encoding",
                  "transformer_decoder_forward", "transformer_decoder_step",
                  "transformer_scheduled_sampling_two_pass", "causal_lm_loss", "generate")
 FUNCTIONS = tuple(OPERATORS) + FAMILY_GRADED
@@ -53,7 +58,8 @@ def family(name):
 @functools.lru_cache(maxsize=None)
 def _family_sites(name):
     members = family(name)
-    ops = {m: tuple(op for op in NAMED if m in op.table) for m in members}
+    ops = {m: MEMBER_OPERATORS.get(m, ()) + tuple(op for op in NAMED if m in op.table)
+           for m in members}
     return {id_: (member, site) for id_, member, site in family_sites(name, members, ops)}
 
 # The hand-written catalogue's mistakes as mutations: (function, operator, site) -> its
@@ -202,7 +208,24 @@ def _same(a, b):
     try:
         return same(as_result(a), as_result(b))
     except (TypeError, ValueError):
+        pass
+    try:  # gradients in a dict, a cache among the results: compare every array they hold
+        x, y = _arrays(a), _arrays(b)
+        return len(x) == len(y) and all(same(u, v) for u, v in zip(x, y))
+    except (TypeError, ValueError):
         return False
+
+
+def _arrays(value):
+    """Every array a result holds, in a fixed order (dicts by key; a cache's params skipped)."""
+    if isinstance(value, dict):
+        return [a for k in sorted(value) for a in _arrays(value[k])]
+    if hasattr(value, "_fields"):
+        return [a for f in value._fields if f not in ("params", "cell_type")
+                for a in _arrays(getattr(value, f))]
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _arrays(v)]
+    return [np.asarray(value, dtype=float)]
 
 
 def rounded(value):

@@ -1,4 +1,4 @@
-"""The mistakes of notebooks 06 and 07 as named rewrites of the reference code (operators.Rewrites).
+"""The mistakes of notebooks 05, 06 and 07 as named rewrites of the reference code (operators.Rewrites).
 
 Each row changes the reference at a few places and names the change in the student's terms;
 a mistake the notebooks' checks already name keeps its sentence (tfcourse.checks_transformer
@@ -191,5 +191,146 @@ LM = Rewrites("lm", {
         ("first_above_or_equal", "cdf <= np.asarray(r)[..., None]", "cdf < np.asarray(r)[..., None]",
          "your sample takes the first token whose cumulative probability reaches r; take the "
          "first one that exceeds it (cdf > r)."),
+    ],
+})
+
+_DN = "dh_next * (1.0 - cache.z) * (1.0 - cache.n ** 2)"
+_DR = "dn * cache.h_n * cache.r * (1.0 - cache.r)"
+_DZ = "dh_next * (cache.h_prev - cache.n) * cache.z * (1.0 - cache.z)"
+_SUM_X = "dxw.reshape(-1, dxw.shape[-1]).sum(axis=0)"
+_SUM_H = "dhw.reshape(-1, dhw.shape[-1]).sum(axis=0)"
+_H_NEXT = "h_next = (1 - z) * n + z * h_prev"
+
+# notebook 05: the GRU step's backward and backpropagation through time
+BACKPROP = Rewrites("backprop", {
+    "cell_backward": [
+        ("sigmoid_derivative_for_n", "1.0 - cache.n ** 2", "cache.n * (1.0 - cache.n)",
+         "you used a sigmoid's derivative n (1 - n) for the candidate; n is a tanh: its "
+         "derivative is 1 - n**2."),
+        ("no_tanh_derivative", _DN, "dh_next * (1.0 - cache.z)",
+         "your dn skips the tanh: n = tanh(a_n), so da_n = dn_out * (1 - n**2)."),
+        ("z_weight_of_n", _DN, "dh_next * cache.z * (1.0 - cache.n ** 2)",
+         f"n's weight in {_H_NEXT} is (1 - z), not z."),
+        ("tanh_derivative_for_r", "cache.r * (1.0 - cache.r)", "(1.0 - cache.r ** 2)",
+         "you used tanh's derivative for the reset gate; r is a sigmoid: its derivative is "
+         "r (1 - r)."),
+        ("tanh_derivative_for_z", "cache.z * (1.0 - cache.z)", "(1.0 - cache.z ** 2)",
+         "you used tanh's derivative for the update gate; z is a sigmoid: its derivative is "
+         "z (1 - z)."),
+        ("dz_sign", "cache.h_prev - cache.n", "cache.n - cache.h_prev",
+         f"the sign of dz is flipped: {_H_NEXT}, so dh_next/dz = h_prev - n."),
+        ("dr_without_h_n", _DR, "dn * cache.r * (1.0 - cache.r)",
+         "your dr misses h_n: n = tanh(x_n + r * h_n), so the gradient reaching r is "
+         "da_n * h_n (then times r (1 - r))."),
+        ("dhw_n_not_scaled_by_r", "dn * cache.r", "dn",
+         "the hidden side of n is r * h_n: the gradient of h_n (and of h_prev @ W_hn + b_hn) "
+         "is da_n * r, not da_n."),
+        ("dz_without_derivative", _DZ, "dh_next * (cache.h_prev - cache.n)",
+         "your dz skips the sigmoid: multiply by z (1 - z)."),
+        ("tanh_derivative_of_n_as_preactivation", "1.0 - cache.n ** 2",
+         "1.0 - np.tanh(cache.n) ** 2",
+         "you took tanh's derivative at n as if n were the pre-activation: n is already "
+         "tanh(a_n), so the derivative is 1 - n**2, not 1 - tanh(n)**2."),
+        ("sigmoid_derivative_of_r_as_preactivation", "cache.r * (1.0 - cache.r)",
+         "logistic(cache.r) * (1.0 - logistic(cache.r))",
+         "you took the sigmoid's derivative at r as if r were the pre-activation: r is already "
+         "sigmoid(a_r), so the derivative is r (1 - r)."),
+    ],
+    "step_backward": [
+        ("no_direct_path", "dh_prev + dh_direct", "dh_prev",
+         "your dh_prev misses the direct path: h_next = (1 - z) * n + z * h_prev holds h_prev "
+         "itself, so dh_prev gets dh_next * z besides what flows through W_h."),
+    ],
+    "gru_step_backward": [
+        ("gradients_in_wrong_order", "return (dx, dh_prev, dparams)", "return (dh_prev, dx, dparams)",
+         "you returned the gradients in the wrong order: a backward pass returns them in the "
+         "order of the forward's arguments, (dx, dh_prev, dparams)."),
+    ],
+    "param_grads": [
+        ("dW_x_transposed", "outer_sum(x, dxw)", "outer_sum(dxw, x)",
+         "your dW_x is transposed: dW_x = x^T @ da_x (summed over the batch), shaped like W_x."),
+        ("dW_h_transposed", "outer_sum(h_prev, dhw)", "outer_sum(dhw, h_prev)",
+         "your dW_h is transposed: dW_h = h_prev^T @ da_h (summed over the batch), shaped "
+         "like W_h."),
+        ("bias_not_summed", ((_SUM_X, "dxw"), (_SUM_H, "dhw")),
+         "you did not sum the bias gradients over the batch: db = the sum of da over its rows."),
+        ("b_h_from_input_side", _SUM_H, _SUM_X,
+         "your db_h is db_x: b_h sits inside h_n, which r scales, so its n block gets da_n * r."),
+    ],
+    "decoder_backward_core": [
+        ("no_gradient_through_time", "dhidden[..., t, :] + dh", "dhidden[..., t, :]",
+         "your backward pass never carries the gradient from step t+1 back to step t: "
+         "dh_t = (the logits' gradient at t) + (dh_prev of step t+1)."),
+        ("forward_order", "reversed(range(len(steps)))", "range(len(steps))",
+         "you ran the backward loop forward in time: start at the last step, t = T-1, and go "
+         "back to t = 0, carrying dh_prev to the step before."),
+        ("no_direct_path_through_time", "dhw[..., t, :] @ params['W_h'].T + dh_direct",
+         "dhw[..., t, :] @ params['W_h'].T",
+         "the gradient you carry to step t-1 misses the direct path: h_t = (1 - z) * n + z * "
+         "h_{t-1} holds h_{t-1} itself, so dh_{t-1} gets dh_t * z besides what flows through "
+         "W_h."),
+        ("b_y_summed_over_classes", "dlogits.reshape(-1, dlogits.shape[-1]).sum(axis=0)",
+         "dlogits.reshape(-1, dlogits.shape[-1]).sum(axis=-1)",
+         "you summed db_y over the wrong axis: sum dlogits over every step (and sequence), "
+         "keeping the V classes: db_y has shape (V,)."),
+        ("dW_y_transposed", "outer_sum(cache.hidden, dlogits)", "outer_sum(dlogits, cache.hidden)",
+         "your dW_y is transposed: dW_y = sum over steps of h_t^T @ dlogits_t, shaped like W_y."),
+        ("b_y_not_summed", "dlogits.reshape(-1, dlogits.shape[-1]).sum(axis=0)", "dlogits[..., -1, :]",
+         "your db_y is the last step's: sum dlogits over every step (and sequence)."),
+    ],
+    "decoder_backward_teacher_forcing": [
+        ("dtarget_not_shifted", "dinputs[..., 1:, :]", "dinputs[..., :-1, :]",
+         "your dtarget_seq is not shifted: target_seq[t] is fed at step t+1, so its gradient is "
+         "dinputs of step t+1, and the last token (never fed) gets zero."),
+        ("gradients_in_wrong_order", "return (dh0, dtarget_seq, dparams)",
+         "return (dtarget_seq, dh0, dparams)",
+         "you returned the gradients in the wrong order: a backward pass returns them in the "
+         "order of the forward's arguments, (dcontext_vector, dtarget_seq, dparams)."),
+        ("start_not_summed", "dinputs[..., 0, :].reshape(-1, dinputs.shape[-1]).sum(axis=0)",
+         "dinputs[..., 0, :].reshape(-1, dinputs.shape[-1])[0]",
+         "your dstart is the first sequence's: start is fed to every sequence at step 0, so "
+         "its gradient sums step 0's input gradient over every sequence of the batch."),
+    ],
+    "decoder_forward_teacher_forcing_cache": [
+        ("fed_current_target", "target_seq[..., :-1, :]", "target_seq[..., 1:, :]",
+         "you fed target_seq[t+1] at step t+1; teacher forcing feeds the previous true token: "
+         "x_0 = start, x_t = target_seq[t-1]."),
+        ("no_b_y", "hidden @ params['W_y'] + params['b_y']", "hidden @ params['W_y']",
+         "you left out the output bias b_y: logits = h_t @ W_y + b_y."),
+    ],
+})
+
+_SHIFTED = "logits - np.max(logits, axis=-1, keepdims=True)"
+_SCALE = "dlogits * (mask[..., None] / n_real)"
+_N_REAL = "max(int(np.count_nonzero(mask)), 1)"
+_NO_MAX = ("you did not subtract each row's largest logit before the exp: with large logits exp "
+           "overflows to inf and the loss becomes inf or nan. Subtract each row's max first: the "
+           "softmax is unchanged.")
+
+# notebook 05's exercise 5: the masked cross-entropy and its gradient
+LOSS = Rewrites("loss", {
+    "masked_cross_entropy": [
+        ("no_max_subtracted", _SHIFTED, "logits", _NO_MAX),
+        ("no_max_softmax_then_log", (
+            (_SHIFTED, "logits"),
+            ("shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))",
+             "np.log(np.exp(shifted) / np.sum(np.exp(shifted), axis=-1, keepdims=True))")),
+         _NO_MAX),
+        ("padding_counted", (("np.where(mask, chosen, 0.0)", "chosen"), (_N_REAL, "mask.size"),
+                             (_SCALE, "dlogits / mask.size")),
+         "you counted the padded positions: the loss is the mean over the real tokens only "
+         "(where mask is True), and dlogits is zero at every padded position."),
+        ("mean_over_all", _N_REAL, "mask.size",
+         "you divided by B*T: the mean is over the real tokens, so divide by how many "
+         "positions the mask marks True."),
+        ("gradient_not_divided", _SCALE, "dlogits * mask[..., None]",
+         "your dlogits is not divided by the number of real tokens: the loss is their mean, so "
+         "its gradient is (softmax - one-hot) / count at each real position."),
+        ("minus_one_everywhere", "dlogits[rows, steps, target_ids] -= 1.0", "dlogits -= 1.0",
+         "you subtracted 1 from every class: the gradient is softmax minus the one-hot target, "
+         "so subtract 1 only at the target's class, dlogits[b, t, target_ids[b, t]]."),
+        ("gradient_not_masked", _SCALE, "dlogits / n_real",
+         "your dlogits is not zero at the padded positions: multiply by the mask, since a "
+         "padded position adds nothing to the loss."),
     ],
 })

@@ -117,7 +117,7 @@ class Operator:
 def _activation_of(node):
     if _np(node.func, "tanh"):
         return "tanh"
-    if isinstance(node.func, ast.Name) and node.func.id == "sigmoid":
+    if isinstance(node.func, ast.Name) and node.func.id in ("sigmoid", "logistic"):
         return "sigmoid"
     return None
 

@@ -19,8 +19,9 @@ import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
-from tfcourse.checks import (CheckFailed, call, load_reference, pack,  # noqa: F401
-                             properties_then_cases, unpack, visible_and_hidden)
+from tfcourse.checks import (CheckFailed, _hints, call, load_reference,  # noqa: F401
+                             mutants_matching, pack, properties_then_cases, unpack,
+                             visible_and_hidden)
 from tfcourse.checks import decode as _decode_plain
 from tfcourse.checks import encode as _encode_plain
 from tfcourse.gradcheck import numerical_gradient, relative_error
@@ -30,6 +31,8 @@ __all__ = ["check", "check_hidden", "check_cases", "check_gradients", "CheckFail
 
 RTOL, ATOL = 1e-6, 1e-9
 GRAD_TOL = 1e-7
+# No sentence of its own: every mistake's sentence is stored with its outputs (diagnoses).
+MISTAKES = {}
 # The names of each graded function's results, in order.
 RESULTS = {
     "gru_step_forward": ("h_next", "cache"),
@@ -128,16 +131,79 @@ def _leaves(value, path):
     return {path: value}
 
 
-def compare(name, case, got, hidden=False):
-    """Return None if `got` matches the case's expected result, else what is wrong.
-
-    `hidden`: name the part that differs, never a number derived from the expected values."""
-    expected = decode(case["expected"])
+def _structure(name, got):
+    """Why `got` is not the kind of result `name` returns (None if it is)."""
     parts = RESULTS[name]
     if not isinstance(got, tuple) or len(got) != len(parts):
         n = len(got) if isinstance(got, (tuple, list)) else None
         return (f"{name} returned {type(got).__name__}{'' if n is None else f' of length {n}'}; "
                 f"it must return the tuple ({', '.join(parts)}).")
+    return None
+
+
+def _normalised(name, got):
+    """The student's result as {path: float64 array}, as compare() reads it."""
+    if _structure(name, got):
+        raise CheckFailed(_structure(name, got))
+    try:
+        return {path: np.asarray(v, dtype=np.float64)
+                for part, value in zip(RESULTS[name], got)
+                for path, v in _leaves(value, part).items()}
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name}: a result is not an array of numbers") from None
+
+
+def _matches(name, got, output):
+    """Whether the normalised answer `got` is a stored output (a nan where it has a nan: a
+    loss that overflowed is the mistake that overflows); a forward's output is stored without
+    its cache."""
+    output = decode(output) if isinstance(output, dict) else output
+    # a forward's stored output leaves its cache out: compare what is stored
+    want = {path: np.asarray(v, dtype=np.float64) for part, value in zip(RESULTS[name], output)
+            for path, v in _leaves(value, part).items()}
+    return want.keys() <= got.keys() and all(
+        got[k].shape == want[k].shape and np.allclose(got[k], want[k], rtol=RTOL, atol=ATOL,
+                                                      equal_nan=True) for k in want)
+
+
+def matching_mutants(name, cases, results):
+    """The mistakes (ids) that reproduce the answer on every case it answered
+    (tfcourse.checks.mutants_matching): matched on behaviour, never on one case."""
+    return mutants_matching([c for c in cases if not c.get("timed")],
+                            [r for c, r in zip(cases, results) if not c.get("timed")],
+                            lambda got: _normalised(name, got),
+                            lambda got, output: _matches(name, got, output))
+
+
+def case_args(name, case):
+    """A case's (args, kwargs), decoded: its arguments are written out."""
+    return [decode(a) for a in case.get("args", [])], {}
+
+
+def compare(name, case, got, hidden=False, matched=None):
+    """Return None if `got` matches the case's expected result, else what is wrong.
+
+    `hidden`: name the part that differs, never a number derived from the expected values.
+    `matched`: the mistakes matching the answer on all of the function's cases
+    (matching_mutants); by default, those matching it on this case."""
+    problem = _compare(name, case, got, hidden)
+    if problem is None or case.get("timed"):
+        return problem
+    if matched is None:
+        try:
+            mine = _normalised(name, got)
+        except CheckFailed:
+            return problem
+        matched = [m for m, out in case.get("mistakes", {}).items()
+                   if out is not None and _matches(name, mine, out)]
+    return problem + _hints(matched, case.get("diagnoses"), MISTAKES)
+
+
+def _compare(name, case, got, hidden):
+    expected = decode(case["expected"])
+    parts = RESULTS[name]
+    if _structure(name, got):
+        return _structure(name, got)
     for part, want, have in zip(parts, expected, got):   # the structure first, then the values
         if part == "cache" and not hasattr(have, "_fields"):
             return (f"the cache is a {type(have).__name__}; return the "
@@ -171,19 +237,25 @@ def compare(name, case, got, hidden=False):
     return None
 
 
-def run_case(name, func, case, what="public"):
-    """None if `func` gets the case right (in time, for a timed case), else what is wrong."""
-    args = [decode(a) for a in case["args"]]
+def _call_case(name, func, case):
+    """(args, kwargs, result) of `func` on the case, and how long the call took (kwargs)."""
+    args, _ = case_args(name, case)
     start = time.perf_counter()
     got = call(name, func, args, {})
-    seconds = time.perf_counter() - start
-    problem = compare(name, case, got, what == "hidden")
+    return args, {"seconds": time.perf_counter() - start}, got
+
+
+def run_case(name, func, case, what="public", matched=None, called=None):
+    """None if `func` gets the case right (in time, for a timed case), else what is wrong.
+    `called`: (args, {"seconds": ...}, result) of a call already made on this case."""
+    args, timing, got = called or _call_case(name, func, case)
+    problem = compare(name, case, got, what == "hidden", matched)
     if problem is None and case.get("timed"):
-        problem = too_slow(name, func, args, seconds)
+        problem = too_slow(name, func, args, timing["seconds"])
     return problem
 
 
-check_cases = properties_then_cases(RESULTS, run_case)
+check_cases = properties_then_cases(RESULTS, run_case, None, matching_mutants, _call_case)
 check, check_hidden = visible_and_hidden(check_cases)
 
 
