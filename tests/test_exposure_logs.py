@@ -115,3 +115,33 @@ def test_training_verdict_calls_a_regime_slower_or_more_spread_only_past_the_int
     assert "spreads more than teacher forcing" in el.training_verdict(run)
     run["val_loss"][1, :, 2] = run["val_loss"][0, :, 2] + [0.0, 0.002, 0.0, 0.001, 0.003]
     assert "spread not distinguishable" in el.training_verdict(run)
+
+
+def test_the_f_quantile_matches_the_printed_tables():
+    assert el.f_quantile(0.975, 4, 4) == pytest.approx(9.6045, abs=1e-4)
+    assert el.f_quantile(0.95, 3, 10) == pytest.approx(3.7083, abs=1e-4)
+    assert el.f_quantile(0.975, 1, 1) == pytest.approx(647.79, abs=1e-2)
+    assert el.f_quantile(0.025, 4, 6) == pytest.approx(1 / el.f_quantile(0.975, 6, 4))
+    with pytest.raises(ValueError, match="p, df1, df2"):
+        el.f_quantile(1.0, 4, 4)
+
+
+def test_two_spreads_differ_when_their_ratio_interval_excludes_one_though_their_own_overlap():
+    b = np.array([0.0, 0.01, 0.02, 0.03, 0.04])
+    a = 4 * b[::-1]
+    ratio, low, high = el.sd_ratio_interval(a, b)
+    assert ratio == pytest.approx(4.0)
+    # the two sds' own 95% intervals overlap, yet the ratio's excludes 1
+    assert el.sd_interval(a)[1] < el.sd_interval(b)[2] and low > 1
+    assert low == pytest.approx(4.0 / np.sqrt(9.6045), rel=1e-4)
+    assert high == pytest.approx(4.0 * np.sqrt(9.6045), rel=1e-4)
+
+
+def test_training_verdict_compares_relative_spreads_so_a_tenfold_level_alone_is_not_spread():
+    run = _run()
+    run["val_loss"] = np.array([[[2.0, 0.5, 0.05]] * 5, [[2.0, 1.0, 0.5]] * 5], dtype=float)
+    wobble = np.array([1.0, 1.1, 0.9, 1.05, 0.95])
+    run["val_loss"][0, :, 2] = 0.05 * wobble
+    run["val_loss"][1, :, 2] = 0.5 * wobble[::-1]       # ten times the level, same relative sd
+    text = el.training_verdict(run)
+    assert "ratio of the two sds 1.00" in text and "spread not distinguishable" in text

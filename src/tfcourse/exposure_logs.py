@@ -149,7 +149,8 @@ def summary_table(run):
     """A Markdown table, one row per regime, each cell mean ± 95% half-width over seeds."""
     steps = steps_to_level(run)
     rows = [f"| regime | free-running exact match | free-running token acc. | teacher-forced "
-            f"token acc. | val loss of the measured model (nats/token) | its sd across seeds | "
+            f"token acc. | val loss of the measured model (nats/token) | sd of its log across "
+            f"seeds | "
             f"steps to val loss {float(run['loss_level']):g} | steps trained | runs on a plateau |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r, name in enumerate(run["regimes"]):
@@ -161,7 +162,7 @@ def summary_table(run):
                      f"{int(reached.sum())} of {len(reached)} runs reached it")
         rows.append(f"| {name} | {fmt(*interval(np.asarray(run['fr_exact'])[r]))} | "
                     f"{fmt(*interval(fr))} | {fmt(*interval(tf))} | {fmt(*interval(final))} | "
-                    f"{np.std(final, ddof=1):.3f} | {step_text} | "
+                    f"{np.std(np.log(final), ddof=1):.3f} | {step_text} | "
                     f"{fmt(*interval(np.asarray(run['stopped_at'])[r]), digits=0)} | "
                     f"{int(np.sum(run['plateaued'][r]))} of {len(final)} |")
     return "\n".join(rows)
@@ -345,14 +346,66 @@ def sd_interval(values):
     return sd, sd * math.sqrt(df / quantile(1)), sd * math.sqrt(df / max(quantile(-1), 1e-12))
 
 
+def beta_cdf(x, a, b):
+    """The regularized incomplete beta I_x(a, b), by its continued fraction (modified Lentz)."""
+    if x <= 0 or x >= 1:
+        return float(x >= 1)
+    if x > (a + 1) / (a + b + 2):                      # the fraction converges fast only here
+        return 1 - beta_cdf(1 - x, b, a)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny, c, d = 1e-300, 1.0, 1 - (a + b) * x / (a + 1)
+    d = 1 / (d if abs(d) > tiny else tiny)
+    out = d
+    for m in range(1, 500):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1 + num * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + num / c
+            c = c if abs(c) > tiny else tiny
+            out *= d * c
+        if abs(d * c - 1) < 1e-15:
+            break
+    return front * out
+
+
+def f_quantile(p, df1, df2):
+    """The p quantile of Fisher's F with (df1, df2) degrees of freedom: F = (df2/df1) x/(1-x)
+    with x ~ Beta(df1/2, df2/2), x found by bisection of the incomplete beta."""
+    if not (0 < p < 1 and df1 >= 1 and df2 >= 1):
+        raise ValueError(f"p, df1, df2: expected 0 < p < 1 and df >= 1, got {p}, {df1}, {df2}")
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        mid = (low + high) / 2
+        low, high = (mid, high) if beta_cdf(mid, df1 / 2, df2 / 2) < p else (low, mid)
+    x = (low + high) / 2
+    return df2 / df1 * x / (1 - x)
+
+
+def sd_ratio_interval(a, b):
+    """The ratio sd(a) / sd(b) of two independent samples and its 95% interval (F with
+    (n_a - 1, n_b - 1) degrees of freedom; assumes each sample is normal)."""
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    if a.ndim != 1 or b.ndim != 1 or min(len(a), len(b)) < 2:
+        raise ValueError(f"a, b: expected at least two numbers in a row each, got "
+                         f"{_describe(a)} and {_describe(b)}")
+    df_a, df_b = len(a) - 1, len(b) - 1
+    with np.errstate(all="ignore"):                   # a sample of equal values: NaN or inf
+        var_ratio = float(np.var(a, ddof=1) / np.var(b, ddof=1))
+    return (math.sqrt(var_ratio), math.sqrt(var_ratio / f_quantile(0.975, df_a, df_b)),
+            math.sqrt(var_ratio / f_quantile(0.025, df_a, df_b)))
+
+
 def training_verdict(run, reference="teacher forcing"):
     """Bengio et al.'s training claims tested, one line per regime against `reference`: steps
-    to the loss level (paired by seed, where every run reached it) and the spread of the measured
-    validation loss across seeds (different only where the two sds' 95% intervals do not
-    overlap)."""
+    to the loss level (paired by seed, where every run reached it) and the spread across seeds
+    of the measured model's validation loss. The losses of two regimes can differ in level many
+    times over, so the spread compared is the sd of the LOG loss (a relative spread, about the
+    coefficient of variation), and it differs only where the 95% F interval of the ratio of the
+    two sds excludes 1."""
     steps, final = steps_to_level(run), final_val_loss(run)
     ref = regime_index(run, reference)
-    ref_sd = sd_interval(final[ref])
     lines = []
     for r, name in enumerate(run["regimes"]):
         if r == ref:
@@ -365,16 +418,15 @@ def training_verdict(run, reference="teacher forcing"):
         else:
             speed = (f"{int(np.isfinite(steps[r]).sum())} of {steps.shape[1]} runs reached the "
                      f"level ({reference}: {int(np.isfinite(steps[ref]).sum())})")
-        sd = sd_interval(final[r])
-        if sd[1] > ref_sd[2]:
-            spread = f"spreads more than {reference}"
-        elif sd[2] < ref_sd[1]:
-            spread = f"spreads less than {reference}"
-        else:
-            spread = "spread not distinguishable"
-        lines.append(f"- {name}: {speed}; sd of the measured model's validation loss across seeds "
-                     f"{sd[0]:.3f} (95% interval {sd[1]:.3f} to {sd[2]:.3f}; {reference}: "
-                     f"{ref_sd[0]:.3f}, {ref_sd[1]:.3f} to {ref_sd[2]:.3f}): {spread}")
+        ratio, low, high = sd_ratio_interval(np.log(final[r]), np.log(final[ref]))
+        spread = (f"spreads more than {reference}" if low > 1 else
+                  f"spreads less than {reference}" if high < 1 else "spread not distinguishable")
+        lines.append(f"- {name}: {speed}; measured model's validation loss, geometric mean over "
+                     f"seeds {math.exp(np.log(final[r]).mean()):.3f} ({reference}: "
+                     f"{math.exp(np.log(final[ref]).mean()):.3f}), sd of its log "
+                     f"{np.std(np.log(final[r]), ddof=1):.3f} ({reference}: "
+                     f"{np.std(np.log(final[ref]), ddof=1):.3f}); ratio of the two sds "
+                     f"{ratio:.2f} (95% F interval {low:.2f} to {high:.2f}): {spread}")
     return "\n".join(lines)
 
 
