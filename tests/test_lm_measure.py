@@ -41,7 +41,23 @@ def test_a_paired_gap_that_alone_misses_0_is_named_and_not_counted_as_an_effect(
                                            _row(32, (1.08, 0.99, 1.17), (0.005, 0.0002, 0.009))))
     assert "no length shows a measurable effect" in text
     assert "The paired gap's interval alone misses 0 at L = 32" in text
-    assert "probability up to 19%, so it is not counted as an effect" in text
+    assert "probability at most 20% (the union bound), so it is not counted as an effect" in text
+    assert "further from the data" not in text
+    assert ("95% CI [+0.0002, +0.0090]: this interval alone misses 0, and is not counted as an "
+            "effect (see below).") in text
+
+
+def test_the_effect_not_ruled_out_is_the_widest_deviation_over_both_kinds_of_interval():
+    text = describe_exposure_bias(_results(_row(8, (1.0, 0.9, 1.1), (0.0, -0.01, 0.01), (1.0, 0.8, 1.05)),
+                                           _row(16, (1.0, 0.83, 1.17), (0.0, -0.01, 0.01), (1.0, 0.95, 1.05)),
+                                           seeds=range(8)))
+    assert "up to about 20%) is not ruled out" in text
+
+
+def test_the_chance_of_a_miss_is_the_union_bound_capped_at_one():
+    rows = [_row(L, (1.0, 0.9, 1.1), (0.0, -0.01, 0.01)) for L in range(1, 12)]
+    rows.append(_row(12, (1.0, 0.9, 1.1), (0.005, 0.001, 0.009)))
+    assert "probability at most 100% (the union bound)" in describe_exposure_bias(_results(*rows))
 
 
 def test_one_seed_is_told_as_one_draw_that_needs_repeating_over_seeds():
@@ -50,7 +66,7 @@ def test_one_seed_is_told_as_one_draw_that_needs_repeating_over_seeds():
     assert "In one draw of windows (seed 0), over 100 prefixes per length" in text
     assert "the interval of EB-M lies above 1 at L = 48; at L = 8 the intervals include 1" in text
     assert "measurably" not in text
-    assert "probability up to 10%" in text
+    assert "probability at most 10% (the union bound)" in text
     assert text.endswith("until it holds over several seeds of the window sampling, each with its "
                          "interval.")
 

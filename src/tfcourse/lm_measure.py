@@ -228,6 +228,10 @@ def describe_exposure_bias(results):
         if way is None:
             text += (f"); paired gap (own minus data prefix) {d_mean:+.4f} nats per token, "
                      f"95% CI [{d_lo:+.4f}, {d_hi:+.4f}], which includes 0.")
+        elif _verdict(row) == 0:    # the gap alone is no effect while EB-M's intervals include 1
+            text += (f"); paired gap (own minus data prefix) {d_mean:+.4f} nats per token, "
+                     f"95% CI [{d_lo:+.4f}, {d_hi:+.4f}]: this interval alone misses 0, and is "
+                     f"not counted as an effect (see below).")
         else:
             text += (f"); the continuation is {'further from' if way == 'higher' else 'closer to'} "
                      f"the data after the model's own prefix, paired gap {d_mean:+.4f} nats per "
@@ -242,15 +246,17 @@ def describe_exposure_bias(results):
              f"In one draw of windows (seed {seeds[0]}), over {n} prefixes per length,")
     both = " (the interval over all prefixes and the one over seeds agree)" if S > 1 else ""
     if not above and not below:
-        widest = max(max(row["ratio_kl"][2] - 1, 1 - row["ratio_kl"][1]) for row in rows)
+        widest = max(max(ci[2] - 1, 1 - ci[1]) for row in rows
+                     for ci in (row["ratio_kl"], row.get("ratio_kl_over_seeds", row["ratio_kl"])))
         gap_only = [row["prefix_length"] for row in rows if _compare(*row["diff_kl"][1:]) is not None]
         lines.append(f"{where} no length shows a measurable effect of the model's own prefix: "
                      f"the intervals of EB-M include 1. An effect smaller than the intervals "
                      f"(up to about {widest:.0%}) is not ruled out."
                      + (f" The paired gap's interval alone misses 0 at L = {listed(gap_only)}: "
-                        f"with {k} lengths and two intervals each, one such miss happens by chance "
-                        f"with probability up to {1 - 0.95 ** (2 * k):.0%}, so it is not counted "
-                        f"as an effect." if gap_only else ""))
+                        f"with {k} lengths and two intervals each, at least one such miss "
+                        f"happens by chance with probability at most {_chance_miss(2 * k):.0%} "
+                        f"(the union bound), so it is not counted as an effect."
+                        if gap_only else ""))
     elif below and above:
         lines.append(f"{where} the effect is not one-directional: the model's own prefix hurts "
                      f"at L = {listed(above)} and helps at L = {listed(below)}{both}.")
@@ -263,13 +269,22 @@ def describe_exposure_bias(results):
         lines.append(f"{where} {head}{both}"
                      + (f"; at L = {listed(rest)} the intervals include 1" if rest else "")
                      + f". With {k} lengths at 95%, at least one would miss 1 by chance with "
-                     f"probability up to {1 - 0.95 ** k:.0%} even with no effect anywhere.")
+                     f"probability at most {_chance_miss(k):.0%} (the union bound) even with no "
+                     f"effect anywhere.")
     lines.append(_compounding(rows, above) if S > 1 else
                  "This is one draw of windows, not a measurement repeated over seeds: another "
                  "draw of the windows may not show the same, so no sentence above is a finding "
                  "until it holds over several seeds of the window sampling, each with its "
                  "interval.")
     return "\n".join(lines)
+
+
+def _chance_miss(m):
+    """An upper bound on the chance that at least one of m 95% intervals misses its true value.
+
+    The union bound, m * 5% (at most 1), holds however the intervals depend on each other;
+    1 - 0.95 ** m assumes they are independent, which intervals on the same prefixes are not."""
+    return min(1.0, m * 0.05)
 
 
 def _compounding(rows, above):
