@@ -268,3 +268,16 @@ def test_the_notebooks_prose_states_the_logged_runs_settings(logged):
     assert eb.LR_FACTOR == 0.5 and f"by {eb.LR_MIN_GAIN:.0%}" in text05
     assert len(s["corrupt_at"]) == 4 and "four values of k" in text03
     assert f"the {logged['count'][0, 0, 0]} test keys" in text03
+
+
+def test_the_nll_per_position_is_the_backends_masked_cross_entropy_at_that_position():
+    """tfcourse scores no token itself (the loss is an exercise); what it logs equals the NLL."""
+    rng = np.random.default_rng(0)
+    logits, target = rng.normal(size=(5, 4, 7)) * 30, rng.integers(0, 7, size=(5, 4))
+    mask = np.arange(4) < rng.integers(1, 5, size=(5, 1))
+    acc, nll = eb.per_position(eb.load_backend("solutions"), logits, target, mask)
+    log_p = logits - logits.max(-1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(-1, keepdims=True))
+    token = -np.take_along_axis(log_p, target[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(nll, (token * mask).sum(0) / mask.sum(0), rtol=1e-12)
+    np.testing.assert_array_equal(acc, ((logits.argmax(-1) == target) & mask).sum(0) / mask.sum(0))

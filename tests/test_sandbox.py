@@ -46,6 +46,11 @@ print("GIVEN", open("given.py").read().strip(), os.path.exists("ipython_config.p
       os.path.lexists("link.py"))
 import numpy, tfcourse
 print("PYTHON ok")
+try:
+    import torch
+    print("TORCH", hasattr(torch, "tensor"))
+except ImportError:
+    print("TORCH False")
 """
 
 SCENARIOS = {
@@ -98,6 +103,16 @@ def test_the_kernel_sees_nothing_of_the_instructor_side(runs):
     out = text(runs["probe"], 0)
     assert runs["probe"].failure is None and not runs["probe"].errors, out
     assert "VISIBLE []" in out and "PYTHON ok" in out
+
+
+def test_the_kernel_cannot_use_a_library_that_differentiates_for_it(runs):
+    """The test install puts torch in the venv the grader runs from; an attacker passed notebook
+    05's backward passes with torch's autograd. In the sandbox its folder is empty."""
+    import importlib.util
+    out = text(runs["probe"], 0)
+    assert "TORCH False" in out, out
+    if importlib.util.find_spec("torch") is not None:  # then the sandbox is what hides it
+        assert any(p.endswith("/torch") for p in sandbox._differentiators())
 
 
 def test_the_kernel_runs_as_an_unprivileged_user(runs):

@@ -142,6 +142,19 @@ def _python_roots():
     return sorted(str(r) for r in roots if not str(r).startswith(system))
 
 
+# Libraries that differentiate for you: a test install puts PyTorch in the grading venv, and a
+# backward pass exercise is about computing the gradient by hand (an attacker passed notebook
+# 05's timed cases with torch's autograd). Inside the sandbox their folders are empty.
+DIFFERENTIATORS = ("torch", "functorch", "torchgen", "jax", "jaxlib", "autograd", "tensorflow",
+                   "keras", "tinygrad", "mxnet", "theano", "micrograd", "chainer", "mlx")
+
+
+def _differentiators():
+    """The folders of DIFFERENTIATORS installed where the kernel's Python looks for packages."""
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    return sorted(str(purelib / name) for name in DIFFERENTIATORS if (purelib / name).is_dir())
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside bubblewrap (or under prlimit only)."""
 
@@ -192,6 +205,8 @@ def _bwrap_argv(limits, submission, ipc_dir, uid, channel):
                 made.add(str(parent))
                 argv += ["--perms", "0755", "--dir", str(parent)]
         argv += ["--ro-bind", path, path]
+    for package in _differentiators():  # an empty folder: `import torch` finds nothing to run
+        argv += ["--tmpfs", package]
     if (REPO / "data").is_dir():
         argv += ["--perms", "0755", "--dir", "/course", "--ro-bind", str(REPO / "data"),
                  "/course/data"]
