@@ -106,10 +106,11 @@ def test_the_sd_interval_matches_the_chi_square_quantiles_for_four_degrees_of_fr
 def test_training_verdict_calls_a_regime_slower_or_more_spread_only_past_the_intervals():
     run = _run()
     run["val_loss"] = np.array([[[2.0, 0.5, 0.05]] * 5, [[2.0, 1.0, 0.5]] * 5], dtype=float)
-    assert "0 of 5 runs reached the level (teacher forcing: 5)" in el.training_verdict(run)
+    assert ("reached the level (val loss <= 0.1) in 0 of 5 runs, teacher forcing in 5 of 5 "
+            "(Fisher's exact test p = 0.008: slower)") in el.training_verdict(run)
     run["val_loss"][1, :, 2] = 0.05
     run["val_loss"][1, :, 1] = [0.5, 0.5, 0.5, 0.05, 0.5]   # one seed faster: not clear
-    assert "not distinguishable from it" in el.training_verdict(run)
+    assert "± " in el.training_verdict(run) and "(not distinguishable)" in el.training_verdict(run)
     run["val_loss"][0, :, 2] += [0.0, 0.001, 0.002, 0.001, 0.0]
     run["val_loss"][1, :, 2] += [0.0, 0.3, 0.6, 0.2, 0.1]
     assert "spreads more than teacher forcing" in el.training_verdict(run)
@@ -145,3 +146,17 @@ def test_training_verdict_compares_relative_spreads_so_a_tenfold_level_alone_is_
     run["val_loss"][1, :, 2] = 0.5 * wobble[::-1]       # ten times the level, same relative sd
     text = el.training_verdict(run)
     assert "ratio of the two sds 1.00" in text and "spread not distinguishable" in text
+
+
+def test_fisher_exact_matches_hand_counted_tables():
+    assert el.fisher_exact(0, 5, 5, 5) == pytest.approx(2 / 252)      # the two extreme tables
+    assert el.fisher_exact(2, 5, 5, 5) == pytest.approx(42 / 252)     # tables 21, 105, 105, 21 of 252
+    assert el.fisher_exact(3, 5, 3, 5) == pytest.approx(1.0)
+
+
+def test_teacher_forcing_trains_faster_is_supported_by_counts_when_the_others_never_reach_it():
+    line = el.hypotheses(_run()).splitlines()[1]
+    assert "trains faster" in line and "slower than teacher forcing: always sampling;" in line
+    run = _run()
+    run["val_loss"][1, :2, 2] = 0.05                       # 2 of 5 reach it: p = 0.167
+    assert "not distinguishable: always sampling." in el.hypotheses(run).splitlines()[1]

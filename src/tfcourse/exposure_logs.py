@@ -397,6 +397,34 @@ def sd_ratio_interval(a, b):
             math.sqrt(var_ratio / f_quantile(0.025, df_a, df_b)))
 
 
+def fisher_exact(hits_a, n_a, hits_b, n_b):
+    """Two-sided p-value of Fisher's exact test that two groups share one hit rate: the chance,
+    with the margins fixed, of a table no more likely than the one seen."""
+    total, hits = n_a + n_b, hits_a + hits_b
+    prob = [math.comb(hits, k) * math.comb(total - hits, n_a - k) / math.comb(total, n_a)
+            for k in range(max(0, hits - n_b), min(hits, n_a) + 1)]
+    seen = math.comb(hits, hits_a) * math.comb(total - hits, n_a - hits_a) / math.comb(total, n_a)
+    return min(1.0, sum(p for p in prob if p <= seen * (1 + 1e-9)))
+
+
+def speed_comparison(run, regime, reference="teacher forcing"):
+    """(sentence, word) on how fast `regime` reaches val loss <= loss_level against `reference`:
+    paired steps where every run of both reached it, else the counts that did (runs that never
+    reach it are censored, and fewer reaching it is itself evidence: Fisher's exact test).
+    word is 'slower', 'faster' or 'not distinguishable'."""
+    steps = steps_to_level(run)
+    r, ref = regime_index(run, regime), regime_index(run, reference)
+    if np.isfinite(steps[r]).all() and np.isfinite(steps[ref]).all():
+        m, h = interval(steps[r] - steps[ref])
+        word = _word(m, h, "slower", "faster")
+        return f"steps to the level minus {reference}'s {fmt(m, h, 0)} ({word})", word
+    hit, hit_ref, n = int(np.isfinite(steps[r]).sum()), int(np.isfinite(steps[ref]).sum()), steps.shape[1]
+    p = fisher_exact(hit, n, hit_ref, n)
+    word = "not distinguishable" if p >= 0.05 else ("slower" if hit < hit_ref else "faster")
+    return (f"reached the level (val loss <= {float(run['loss_level']):g}) in {hit} of {n} runs, "
+            f"{reference} in {hit_ref} of {n} (Fisher's exact test p = {p:.3f}: {word})"), word
+
+
 def training_verdict(run, reference="teacher forcing"):
     """Bengio et al.'s training claims tested, one line per regime against `reference`: steps
     to the loss level (paired by seed, where every run reached it) and the spread across seeds
@@ -404,20 +432,13 @@ def training_verdict(run, reference="teacher forcing"):
     times over, so the spread compared is the sd of the LOG loss (a relative spread, about the
     coefficient of variation), and it differs only where the 95% F interval of the ratio of the
     two sds excludes 1."""
-    steps, final = steps_to_level(run), final_val_loss(run)
+    final = final_val_loss(run)
     ref = regime_index(run, reference)
     lines = []
     for r, name in enumerate(run["regimes"]):
         if r == ref:
             continue
-        if np.isfinite(steps[r]).all() and np.isfinite(steps[ref]).all():
-            m, h = interval(steps[r] - steps[ref])
-            word = ("slower than" if m > 0 else "faster than") if is_clear(m, h) else \
-                "not distinguishable from"
-            speed = f"steps to the level minus {reference}'s {fmt(m, h, 0)} ({word} it)"
-        else:
-            speed = (f"{int(np.isfinite(steps[r]).sum())} of {steps.shape[1]} runs reached the "
-                     f"level ({reference}: {int(np.isfinite(steps[ref]).sum())})")
+        speed = speed_comparison(run, name, reference)[0]
         ratio, low, high = sd_ratio_interval(np.log(final[r]), np.log(final[ref]))
         spread = (f"spreads more than {reference}" if low > 1 else
                   f"spreads less than {reference}" if high < 1 else "spread not distinguishable")
@@ -449,18 +470,13 @@ def hypotheses(run, reference="teacher forcing"):
         mark = _word(m, h, "supported", "contradicted (it is worse)", "not shown")
         lines.append(f"- **Bengio et al.: {name} beats teacher forcing** (free-running exact "
                      f"match, difference): {fmt(m, h)}: {mark}.")
-    steps = steps_to_level(run)
-    ref = regime_index(run, reference)
-    others = [r for r in range(len(run["regimes"])) if r != ref]
-    faster = [run["regimes"][r] for r in others if np.isfinite(steps[r]).all()
-              and np.isfinite(steps[ref]).all() and is_clear(*interval(steps[r] - steps[ref]))
-              and interval(steps[r] - steps[ref])[0] > 0]
-    never = [run["regimes"][r] for r in others if not np.isfinite(steps[r]).all()]
+    words = {name: speed_comparison(run, name, reference)
+             for name in run["regimes"] if name != reference}
+    by = lambda w: ", ".join(n for n, (_, word) in words.items() if word == w) or "none"  # noqa: E731
     lines.append(f"- **Bengio et al.: teacher forcing trains faster** (steps to validation loss "
-                 f"{float(run['loss_level']):g}): {reference} reached it in "
-                 f"{int(np.isfinite(steps[ref]).sum())} of {steps.shape[1]} runs; slower than it "
-                 f"by more than the interval: {', '.join(faster) or 'none'}; not every run "
-                 f"reached the level: {', '.join(never) or 'none'}.")
+                 f"<= {float(run['loss_level']):g}, or where some runs never got there, how many "
+                 f"did): slower than {reference}: {by('slower')}; faster: {by('faster')}; not "
+                 f"distinguishable: {by('not distinguishable')}.")
     halves = gap_by_half(run, reference)
     md, hd = interval(halves[:, 1] - halves[:, 0])
     lines.append(f"- **Arora et al.: errors accumulate** (for {reference}, growth of the "
