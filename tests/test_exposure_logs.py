@@ -160,3 +160,13 @@ def test_teacher_forcing_trains_faster_is_supported_by_counts_when_the_others_ne
     run = _run()
     run["val_loss"][1, :2, 2] = 0.05                       # 2 of 5 reach it: p = 0.167
     assert "not distinguishable: always sampling." in el.hypotheses(run).splitlines()[1]
+
+
+def test_the_summary_table_clips_intervals_to_the_possible_range_and_says_so():
+    run = _run()
+    run.update(tf_exact=run["fr_exact"], max_steps=np.array(200))
+    run["fr_exact"] = np.array([[0.0, 1.0, 1.0, 0.0, 1.0], [0.3, 0.31, 0.29, 0.33, 0.3]])
+    table = el.summary_table(run)
+    assert "0.600 (0.000 to 1.000)*" in table and "possible range" in table
+    assert "± 0.000" not in table.splitlines()[2].split("|")[2]
+    assert "possible range" not in el.summary_table({**_run(), "tf_exact": _run()["fr_exact"]})

@@ -146,8 +146,20 @@ def gap_by_half(run, regime):
 
 
 def summary_table(run):
-    """A Markdown table, one row per regime, each cell mean ± 95% half-width over seeds."""
+    """A Markdown table, one row per regime, each cell mean ± 95% half-width over seeds; an
+    interval that runs past the quantity's possible range is printed clipped to it, marked *,
+    with a footnote."""
     steps = steps_to_level(run)
+    clipped = []
+
+    def cell(values, low, high, digits=3):
+        mean, half = interval(values)
+        if np.isfinite(half) and (mean - half < low or mean + half > high):
+            clipped.append(True)
+            return (f"{mean:.{digits}f} ({max(mean - half, low):.{digits}f} to "
+                    f"{min(mean + half, high):.{digits}f})*")
+        return fmt(mean, half, digits)
+    cap = float(run["max_steps"]) if "max_steps" in run else math.inf
     rows = [f"| regime | free-running exact match | free-running token acc. | teacher-forced "
             f"token acc. | val loss of the measured model (nats/token) | sd of its log across "
             f"seeds | "
@@ -158,13 +170,17 @@ def summary_table(run):
         tf = np.asarray(run["tf_acc"])[r].mean(axis=-1)
         final = final_val_loss(run)[r]
         reached = np.isfinite(steps[r])
-        step_text = (fmt(*interval(steps[r]), digits=0) if reached.all() else
+        step_text = (cell(steps[r], 0, cap, 0) if reached.all() else
                      f"{int(reached.sum())} of {len(reached)} runs reached it")
-        rows.append(f"| {name} | {fmt(*interval(np.asarray(run['fr_exact'])[r]))} | "
-                    f"{fmt(*interval(fr))} | {fmt(*interval(tf))} | {fmt(*interval(final))} | "
+        rows.append(f"| {name} | {cell(np.asarray(run['fr_exact'])[r], 0, 1)} | "
+                    f"{cell(fr, 0, 1)} | {cell(tf, 0, 1)} | {cell(final, 0, math.inf)} | "
                     f"{np.std(np.log(final), ddof=1):.3f} | {step_text} | "
-                    f"{fmt(*interval(np.asarray(run['stopped_at'])[r]), digits=0)} | "
+                    f"{cell(np.asarray(run['stopped_at'])[r], 0, cap, 0)} | "
                     f"{int(np.sum(run['plateaued'][r]))} of {len(final)} |")
+    if clipped:
+        rows.append("\n\\* the mean ± 95% t half-width runs past the possible range (0 to 1 for rates, "
+                    "0 and up for losses, 0 to the step cap for steps); shown is the mean and the interval "
+                    "clipped to that range.")
     return "\n".join(rows)
 
 
