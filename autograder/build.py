@@ -116,8 +116,10 @@ def given_names(assignment, owner):
 
 # Earlier graded functions that a notebook's given.py does not ship, and why: each would answer
 # one of that notebook's exercises in substance, and the notebook does not need it.
-WITHHELD = {"07_teacher_forcing_in_language_models": {
-    "masked_cross_entropy": "causal_lm_loss would be a shift, a mask and one call of it"}}
+# 06 does not need it, and a release is kept: 07's student would still hold 06's given.py.
+_LM_LOSS = {"masked_cross_entropy": "causal_lm_loss would be a shift, a mask and one call of it"}
+WITHHELD = {"06_teacher_forcing_in_transformers": _LM_LOSS,
+            "07_teacher_forcing_in_language_models": _LM_LOSS}
 
 
 def earlier_graded(assignment, tpls):

@@ -1,4 +1,4 @@
-"""Reference building blocks of earlier assignments: rnn_step, lstm_step, gru_step, decoder_forward_teacher_forcing, decoder_forward_free_running, recovery_curve, decoder_forward_scheduled_sampling, linear_schedule, exponential_schedule, inverse_sigmoid_schedule, gru_step_forward, gru_step_backward, decoder_forward_teacher_forcing_cache, decoder_backward_teacher_forcing, masked_cross_entropy.
+"""Reference building blocks of earlier assignments: rnn_step, lstm_step, gru_step, decoder_forward_teacher_forcing, decoder_forward_free_running, recovery_curve, decoder_forward_scheduled_sampling, linear_schedule, exponential_schedule, inverse_sigmoid_schedule, gru_step_forward, gru_step_backward, decoder_forward_teacher_forcing_cache, decoder_backward_teacher_forcing.
 
 Released with 06_teacher_forcing_in_transformers after the deadlines of 01_recurrent_cells, 02_teacher_forcing, 03_free_running_and_exposure_bias, 04_scheduled_sampling, 05_training_with_teacher_forcing. Generated in
 the course repository, for instructors, by `python -m autograder build` from
@@ -18,7 +18,7 @@ __all__ = ['rnn_step', 'lstm_step', 'gru_step', 'decoder_forward_teacher_forcing
            'decoder_forward_free_running', 'recovery_curve', 'decoder_forward_scheduled_sampling',
            'linear_schedule', 'exponential_schedule', 'inverse_sigmoid_schedule',
            'gru_step_forward', 'gru_step_backward', 'decoder_forward_teacher_forcing_cache',
-           'decoder_backward_teacher_forcing', 'masked_cross_entropy']
+           'decoder_backward_teacher_forcing']
 
 
 def logistic(a):
@@ -496,29 +496,3 @@ def decoder_backward_teacher_forcing(dlogits, cache):
     dparams["start"] = dinputs[..., 0, :].reshape(-1, dinputs.shape[-1]).sum(axis=0)
     dparams["embedding"] = np.zeros_like(cache.params["embedding"])
     return dh0, dtarget_seq, dparams
-
-
-def masked_cross_entropy(logits, target_ids, mask):
-    """Mean cross-entropy over the real (unmasked) tokens, and its gradient.
-
-    logits (B, T, V); target_ids (B, T) int; mask (B, T) bool, True at real tokens. Returns
-    (loss, dlogits): loss a float, the mean of -log softmax(logits)[target] over the real
-    tokens; dlogits (B, T, V), zero at padded positions. The log-sum-exp subtracts each row's
-    largest logit first, so that no exp overflows.
-    """
-    logits = as_float_array("logits", logits, (("B", None), ("T", None), ("V", None)))
-    target_ids, mask = np.asarray(target_ids), np.asarray(mask, dtype=bool)
-    if target_ids.shape != logits.shape[:2] or mask.shape != logits.shape[:2]:
-        raise ValueError(f"target_ids, mask: expected shape {logits.shape[:2]} (the logits' B, T), "
-                         f"got {target_ids.shape} and {mask.shape}")
-    n_real = max(int(np.count_nonzero(mask)), 1)
-    # Shift by each row's max, then normalise: the same arithmetic, to the last bit, as the
-    # run logged in data/experiments was trained with (its reproduction test holds at 1e-12).
-    shifted = logits - np.max(logits, axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    chosen = np.take_along_axis(log_p, target_ids[..., None], axis=-1)[..., 0]
-    loss = -np.sum(np.where(mask, chosen, 0.0)) / n_real
-    dlogits = np.exp(log_p)
-    rows, steps = np.indices(target_ids.shape)
-    dlogits[rows, steps, target_ids] -= 1.0
-    return float(loss), dlogits * (mask[..., None] / n_real)
