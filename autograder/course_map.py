@@ -73,7 +73,8 @@ NOTEBOOKS = (
              "Training with teacher forcing: backpropagation through time",
              "backward passes of a GRU step and of the teacher-forced decoder; training "
              "regimes compared by their exposure bias",
-             ("solutions/backprop.py", "solutions/seq2seq.py"), ("src/tfcourse/checks_training.py",),
+             ("solutions/backprop.py", "solutions/seq2seq.py", "solutions/training.py"),
+             ("src/tfcourse/checks_training.py",),
              ("autograder/cases_training.py",), ()),
     Notebook("transformers", "06_teacher_forcing_in_transformers",
              "Teacher forcing in transformers: shifted inputs and the causal mask",
