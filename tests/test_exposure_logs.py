@@ -170,3 +170,13 @@ def test_the_summary_table_clips_intervals_to_the_possible_range_and_says_so():
     assert "0.600 (0.000 to 1.000)*" in table and "possible range" in table
     assert "± 0.000" not in table.splitlines()[2].split("|")[2]
     assert "possible range" not in el.summary_table({**_run(), "tf_exact": _run()["fr_exact"]})
+
+
+def test_outcomes_that_all_agree_get_the_exact_binomial_bound_not_a_zero_width_interval():
+    mean, half = el.interval(np.zeros(200), indicator=True)
+    assert mean == 0 and half == pytest.approx(1 - 0.025 ** (1 / 200)) and 0.018 < half < 0.019
+    assert el.interval(np.zeros(200))[1] == 0          # a plain t-interval says 0: hence the flag
+    values = np.r_[np.ones(10), np.zeros(190)]          # not all equal: the t-interval as before
+    assert el.interval(values, indicator=True)[1] == el.interval(values)[1]
+    columns = np.array([[0.0, 1.0], [0.0, 0.0], [0.0, np.nan]])
+    assert el.interval(columns, indicator=True)[1][0] == pytest.approx(1 - 0.025 ** (1 / 3))

@@ -63,9 +63,14 @@ def t_quantile(df):
     return z + (z ** 3 + z) / (4 * df)
 
 
-def interval(values, axis=0):
+def interval(values, axis=0, indicator=False):
     """Mean and half-width of the 95% t-interval along `axis`, ignoring NaN; half-width NaN
-    with fewer than two values."""
+    with fewer than two values.
+
+    indicator: the values are 0/1 outcomes (or paired differences of them, -1/0/1). Where all n
+    of them are equal the t-interval has width 0, which claims a certainty n outcomes cannot
+    give: the half-width is then the exact (Clopper-Pearson) 95% bound on the rate of the
+    outcome never seen, 1 - 0.025 ** (1 / n) (about 3.7 / n)."""
     values = np.asarray(values, dtype=float)
     if values.size == 0:
         raise ValueError(f"values: expected at least one value, got {_describe(values)}")
@@ -74,6 +79,8 @@ def interval(values, axis=0):
         mean = np.nanmean(values, axis=axis)
         sd = np.nanstd(values, axis=axis, ddof=1)
         half = np.vectorize(t_quantile)(n - 1) * sd / np.sqrt(n)
+        if indicator:
+            half = np.where(sd == 0, 1.0 - 0.025 ** (1.0 / n), half)
     return mean, np.where(n >= 2, half, np.nan)
 
 
