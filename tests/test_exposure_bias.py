@@ -46,9 +46,29 @@ def test_a_backend_missing_a_function_is_refused_by_name(tmp_path):
         eb.load_backend(str(tmp_path / "mine.py"))
 
 
-def test_notebook_06s_given_module_is_a_complete_backend():
-    backend = eb.load_backend(str(ROOT / "notebooks" / "06_teacher_forcing_in_transformers" / "given.py"))
+# What notebook 05 tells a student to write: its given.py and their own three functions (here the
+# reference's stand in for theirs, imported from the repository on PYTHONPATH).
+STUDENT_BACKEND = """from given import *
+from solutions.training import masked_cross_entropy
+from solutions.seq2seq import decoder_forward_teacher_forcing_cache, decoder_backward_teacher_forcing
+"""
+
+
+def _student_folder(folder):
+    shutil.copy(ROOT / "notebooks" / "05_training_with_teacher_forcing" / "given.py", folder)
+    (folder / "mine.py").write_text(STUDENT_BACKEND)
+    return folder
+
+
+def test_notebook_05s_given_module_and_the_students_three_functions_are_a_complete_backend(
+        tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(_student_folder(tmp_path)))
+    try:
+        backend = eb.load_backend(str(tmp_path / "mine.py"))
+    finally:  # the next test's given.py must not be this one
+        sys.modules.pop("given", None)
     assert all(callable(getattr(backend, name)) for name in eb.REQUIRED)
+    assert callable(backend.recovery_curve)
 
 
 @pytest.mark.parametrize("p", [0.0, 0.4, 1.0])
@@ -184,11 +204,12 @@ def test_the_inverse_sigmoid_k_puts_one_half_halfway():
             assert probs[name](0) < 0.1 and probs[name](n - 1) > 0.7, name
 
 
-def test_the_command_runs_from_a_release_folder_with_its_given_module(tmp_path):
-    """A student's path: notebook 06's folder, its given.py as the backend, no solutions."""
-    shutil.copy(ROOT / "notebooks" / "06_teacher_forcing_in_transformers" / "given.py", tmp_path)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", TFCOURSE_DATA=str(ROOT / "data"))
-    proc = subprocess.run([sys.executable, "-m", "tfcourse.exposure_bias", "--backend", "given",
+def test_the_command_runs_from_a_release_folder_with_the_students_own_module(tmp_path):
+    """A student's path: notebook 05's folder, a file of their own that imports its given.py."""
+    _student_folder(tmp_path)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", TFCOURSE_DATA=str(ROOT / "data"),
+               PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "tfcourse.exposure_bias", "--backend", "mine.py",
                            "--seeds", "0", "--regimes", "uniform 0.5", "--steps", "100",
                            "--out", "mine.npz"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=900)
