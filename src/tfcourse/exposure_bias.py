@@ -1,7 +1,7 @@
 """The exposure-bias experiment of 03_free_running_and_exposure_bias and
 05_training_with_teacher_forcing, as a command you can run yourself.
 
-    python -m tfcourse.exposure_bias --backend given --seeds 0 --steps 1000 --out my_run.npz
+    python -m tfcourse.exposure_bias --backend PATH --seeds 0 --steps 1000 --out my_run.npz
 
 Trains a GRU encoder-decoder on the `keysum` task (20 output digits, each the previous one plus
 a key digit) under six input regimes, several seeds each, each run until its validation loss
@@ -18,10 +18,11 @@ numpy/BLAS/Python versions that made it to a .versions.json file beside it.
 
 The backend. Everything the experiment computes that is an exercise of the course (the loss,
 the decoders, the backward pass, the schedules, the recovery curve) comes from the backend
-module named by --backend, never from this file: `given` is the given.py of the folder you run
-in (06_teacher_forcing_in_transformers's ships every function needed; 07's withholds
-masked_cross_entropy, which would answer its causal_lm_loss), a path to a .py file
-is your own module (your notebook's functions), and `solutions` works only in the course
+module named by --backend, never from this file: a path to a .py file is your own module (in
+the folder of 05_training_with_teacher_forcing: `from given import *` and your
+masked_cross_entropy, decoder_forward_teacher_forcing_cache and
+decoder_backward_teacher_forcing); `given` is the given.py of the folder you run in, which no
+release ships complete (the loss is an exercise); `solutions` works only in the course
 repository, for instructors (it made the logged run).
 A backend may also define the batched decoder_forward_sampling_cache and greedy_decode, which
 make training faster; without them, the sampling regimes replay each sequence's coins
@@ -111,8 +112,8 @@ def load_backend(spec):
     try:
         modules = [importlib.import_module(name) for name in BACKENDS.get(spec, (spec,))]
     except ImportError as error:
-        raise ValueError(f"backend: cannot import {spec!r} ({error}); pass 'given' in a notebook "
-                         f"folder whose given.py ships the functions, or a .py file") from None
+        raise ValueError(f"backend: cannot import {spec!r} ({error}); pass the path of a .py file "
+                         f"of your own that defines them") from None
     return Backend(spec, modules)
 
 
@@ -470,7 +471,8 @@ def merge(paths):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--backend", default="given",
-                        help="'given' (given.py here), a .py file, or 'solutions' (the repo)")
+                        help="a .py file of your own (e.g. `from given import *` and your functions), "
+                             "'given' (given.py here) or 'solutions' (the repository)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES,
                         metavar="REGIME", help=f"any of: {', '.join(map(repr, REGIMES))}")
