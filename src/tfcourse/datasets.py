@@ -7,7 +7,7 @@ Regenerate every file under data/ (deterministic, no network, about a second):
     dates     "Thursday 3 May 1979" -> "1979-05-03"   (five surface formats, DATE_STYLES)
     reverse   "40213"               -> "31204"        (3 to 10 digits)
     addition  "123+489"             -> "612"          (addends 100 to 999)
-    keysum    "3170"                -> "346..." (24)  (running sum mod 10 of the repeated key)
+    keysum    "3170"                -> "341145..." (20)  (running sum mod 10 of the repeated key)
 
 Tokens are characters. Each task has one vocabulary, shared by source and target: ids 0, 1, 2
 are PAD, SOS, EOS, then the task's characters in code-point order. B is the batch size, L a
