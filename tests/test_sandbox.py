@@ -3,6 +3,7 @@ import asyncio
 import os
 import re
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -213,3 +214,23 @@ def test_a_kernels_log_is_read_from_its_end_only(tmp_path):
     tail = sandbox._tail(log)
     assert len(tail) == 1500 and tail.endswith("the reason it died")
     assert sandbox._tail(tmp_path / "missing.log") == ""
+
+
+def test_no_other_user_can_read_a_submission_while_it_is_graded(tmp_path):
+    """A shared grading host's other users (students among them) must not read the copy of a
+    submission, or a timed case's hidden inputs, in the folder of the notebook being graded."""
+    marker = f"marker-{os.getpid()}-{id(tmp_path)}.txt"
+    (tmp_path / marker).write_text("a student's work\n")
+    with ThreadPoolExecutor(1) as thread:
+        running = thread.submit(run_notebook, _notebook(["import time\ntime.sleep(8)"]), tmp_path,
+                                Limits(timeout=60))
+        found = []
+        while not found and not running.done():
+            found = list(Path(tempfile.gettempdir()).glob(f"autograder-*/submission/{marker}"))
+        assert found, "the run's folder was never seen"
+        folder = found[0].parents[1]
+        mode = folder.stat().st_mode
+        assert mode & 0o007 == 0, f"{folder} is open to other users: {oct(mode)}"
+        if os.geteuid() == 0:  # the kernel's own uid gets in through the folder's group
+            assert folder.stat().st_gid >= sandbox.FIRST_UID and mode & 0o050 == 0o050
+        assert running.result().failure is None

@@ -212,7 +212,7 @@ def _bwrap_argv(limits, submission, ipc_dir, uid, channel):
                  "/course/data"]
     argv += ["--ro-bind", str(submission), "/submission",
              "--perms", "0755", "--dir", str(Path(CHANNEL).parent), "--bind", str(channel), CHANNEL,
-             "--ro-bind", str(Path(channel).parent / "inbox"), INBOX]
+             "--ro-bind", str(_inbox(Path(channel).parent)), INBOX]
     for parent in reversed(ipc_dir.parents[:-1]):  # the sockets keep their outside path
         argv += ["--perms", "0755", "--dir", str(parent)]
     argv += ["--bind", str(ipc_dir), str(ipc_dir), "--chdir", "/tmp"]
@@ -232,7 +232,7 @@ def _plain_argv(limits, uid, channel):
     if uid is not None and SETPRIV:
         argv += [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
     return argv + ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in _environment(
-        ".", str(channel), str(Path(channel).parent / "inbox")).items())]
+        ".", str(channel), str(_inbox(Path(channel).parent))).items())]
 
 
 def _copy_submission(src, dest, uid):
@@ -291,6 +291,22 @@ def _usable_by_others(path):
     return all(os.stat(p).st_mode & 0o001 for p in path.parents)
 
 
+def _inbox(tmp):
+    """The folder of a notebook's run `tmp` where the grader puts a timed case's inputs."""
+    return Path(tmp) / "inbox"
+
+
+def _admit_only(folder, uid):
+    """Let into a notebook's run `folder` the grader and the kernel's `uid` only: it holds a
+    student's submission and, while a timed cell runs, hidden inputs, and other users of the
+    machine (other students, on a shared grading host) must not read either."""
+    if uid is None:  # the kernel runs as the grader
+        os.chmod(folder, 0o700)
+        return
+    os.chown(folder, -1, uid)  # the kernel's gid is its uid (setpriv --regid)
+    os.chmod(folder, 0o750)
+
+
 async def _run(nb, submission_dir, limits, uid):
     nb = nbformat.from_dict(nb)
     uid = _sandbox_uid(uid)
@@ -298,7 +314,7 @@ async def _run(nb, submission_dir, limits, uid):
     deadline = start + limits.timeout
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         tmp = Path(tmp)
-        os.chmod(tmp, 0o755)
+        _admit_only(tmp, uid)
         submission = tmp / "submission"
         _copy_submission(submission_dir, submission, uid)
         ipc_dir = tmp / "ipc"
@@ -307,7 +323,7 @@ async def _run(nb, submission_dir, limits, uid):
             os.chown(ipc_dir, uid, uid)
         channel = tmp / "result"  # a file of its own: the only host path the kernel may write
         channel.touch(mode=0o600)
-        (tmp / "inbox").mkdir(mode=0o755)  # the grader's; the kernel may only read it
+        _inbox(tmp).mkdir(mode=0o755)  # the grader's; the kernel may only read it
         if uid is not None:
             os.chown(channel, uid, uid)
         if BWRAP:
@@ -408,7 +424,7 @@ async def _timed(client, cell, index, tmp, stop, result, number):
                                "traceback": []}
     inputs = cell.metadata["autograder"]
     skeleton, arrays = inputs["inputs"].encode(), base64.b64decode(inputs["arrays"])
-    inbox = tmp / "inbox"
+    inbox = _inbox(tmp)
     started = time.monotonic()
     for suffix, data in ((".npz", arrays), (".json", skeleton)):  # the kernel opens .json first
         part = inbox / f".{number}{suffix}.part"
