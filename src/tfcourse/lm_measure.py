@@ -184,7 +184,7 @@ def load_exposure_bias(path=None):
 
 
 def _compare(low, high):
-    """'higher', 'lower' or 'no detectable difference' for an interval of (model - data)."""
+    """'higher' or 'lower' for an interval of (model - data) that excludes 0; None if it includes 0."""
     if low > 0:
         return "higher"
     if high < 0:
