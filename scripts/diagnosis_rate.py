@@ -3,6 +3,7 @@
 
     python scripts/diagnosis_rate.py              # the figures the README states
     python scripts/diagnosis_rate.py --doubles 60 # more double mutations per function
+    python scripts/diagnosis_rate.py --function gru_step_forward --verbose  # which ones missed
 
 Wrong answers, per graded function of notebooks 01-07 (autograder/mutations):
 - every single mutation of the reference (cell mutations composed into the decoders), except
@@ -80,15 +81,18 @@ def _decoded(name, case_list):
 class Tally:
     def __init__(self):
         self.named = self.several = self.misnamed = self.unnamed = 0
+        self.missed = []  # (answer's id, "unnamed" or "misnamed", what the message said)
 
-    def add(self, said, right):
+    def add(self, said, right, label=None):
         if not said:
             self.unnamed += 1
+            self.missed.append((label, "unnamed", said))
         elif set(said) & set(right):
             self.named += 1
             self.several += len(said) > 1
         else:
             self.misnamed += 1
+            self.missed.append((label, "misnamed", said))
 
     @property
     def total(self):
@@ -121,24 +125,24 @@ def measure(functions, n_doubles, seed=0):
         stored = [by_case[mutations.case_key(c)]
                   for c in backend.VISIBLE[name] + backend.HIDDEN[name] if not c.get("timed")]
 
-        def judge(impl, right, kind, got=None):
+        def judge(impl, right, kind, label, got=None):
             got = got or _results(impl, name, every)
             if all(g is None for g in got) or not _wrong(name, every, got):
                 return
-            tallies[f"{kind}, grader"].add(sentences(name, every, got), right)
+            tallies[f"{kind}, grader"].add(sentences(name, every, got), right, label)
             if kind == "single" and _wrong(name, public, got[:len(public)]):
                 tallies["single, visible check"].add(
-                    sentences(name, public, got[:len(public)]), right)
+                    sentences(name, public, got[:len(public)]), right, label)
 
         for mutant in mutations.singles(name):
             k = kept.get(mutant.id)
-            judge(mutant.impl, [mutant.text], "single",
+            judge(mutant.impl, [mutant.text], "single", mutant.id,
                   None if k is None else [outputs[k] for outputs in stored])
         for mutant in mutations.doubles(name, n_doubles, seed):
-            judge(mutant.impl, [text_of[p] for p in mutant.parts], "double")
+            judge(mutant.impl, [text_of[p] for p in mutant.parts], "double", mutant.id)
         known = _checks(name).MISTAKES
         for mistake, impl in HAND_WRITTEN.get(name, {}).items():
-            judge(impl, [known[mistake]], "hand-written")
+            judge(impl, [known[mistake]], "hand-written", f"{name}:{mistake}")
     return tallies
 
 
@@ -146,6 +150,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--doubles", type=int, default=20, help="double mutations per function")
     parser.add_argument("--function", action="append", help="only these graded functions")
+    parser.add_argument("--verbose", action="store_true",
+                        help="list the single and hand-written answers left unnamed or misnamed, "
+                             "the misnamed doubles, and what their messages said")
     args = parser.parse_args(argv)
     with np.errstate(all="ignore"):
         tallies = measure(args.function or mutations.FUNCTIONS, args.doubles)
@@ -153,6 +160,12 @@ def main(argv=None):
           f"({args.doubles} doubles per function, seed 0):")
     for what, tally in tallies.items():
         print("  " + tally.line(what))
+    if args.verbose:
+        for what, tally in tallies.items():  # most doubles are unnamed: list the misnamed
+            for label, how, said in tally.missed:
+                if what.startswith("double") and how == "unnamed":
+                    continue
+                print(f"{what}, {how}: {label}" + "".join(f"\n    said: {s}" for s in said))
     return 0
 
 

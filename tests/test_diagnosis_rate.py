@@ -45,3 +45,16 @@ def test_a_double_is_named_only_by_one_of_its_own_mutations_or_counted_misnamed(
     tally.add(["c"], ["a", "b"])
     tally.add([], ["a"])
     assert (tally.named, tally.several, tally.misnamed, tally.unnamed) == (2, 1, 1, 1)
+
+
+def test_verbose_lists_the_unnamed_single_mutation_and_what_was_said():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert diagnosis_rate.main(["--function", "gru_step_forward", "--doubles", "0",
+                                    "--verbose"]) == 0
+    listed = [line for line in out.getvalue().splitlines() if ", unnamed: " in line]
+    assert listed == [f"single, {how}, unnamed: gru_step_forward:gru_cell_gates:tuple_reversed:"
+                      f"reversed" for how in ("grader", "visible check")]
+    tally = diagnosis_rate.Tally()
+    tally.add(["a sentence"], ["another"], "some:id")
+    assert tally.missed == [("some:id", "misnamed", ["a sentence"])]

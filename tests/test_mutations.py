@@ -150,3 +150,26 @@ def test_the_grader_names_a_hidden_mistake_from_all_of_the_cells_cases():
     assert status.startswith("failed: rnn_step, case 1 of 6") and "hidden" in status
     assert _text(name, "activation:tanh>relu@h_next") in status
     assert "reference|" not in status and "yours - reference" not in status
+
+
+def _any_message(name, func, hidden=False):
+    """The message of `name`'s own checks module (notebooks 05-07 have theirs)."""
+    import importlib
+    backend, module = hidden_backend(name)
+    own = importlib.import_module(module)
+    with pytest.raises(CheckFailed) as info:
+        if hidden:
+            own.check_cases(name, func, backend.hidden_cases(name), "hidden")
+        else:
+            own.check(name, func)
+    return str(info.value)
+
+
+def test_the_one_unnamed_single_mutation_gets_the_structural_message_the_readme_states():
+    """The reference helper gru_cell_gates' pair reversed (README, "Naming the mistake"): no
+    student's gru_step_forward computes it, and its message says h_next is not there."""
+    site = "gru_step_forward:gru_cell_gates:tuple_reversed:reversed"
+    wrong = next(m.impl for m in mutations.singles("gru_step_forward") if m.id == site)
+    message = _any_message("gru_step_forward", wrong)
+    assert "h_next is missing from what you returned" in message
+    assert "Known mistake" not in message and "one of these" not in message
