@@ -173,3 +173,35 @@ def test_the_one_unnamed_single_mutation_gets_the_structural_message_the_readme_
     message = _any_message("gru_step_forward", wrong)
     assert "h_next is missing from what you returned" in message
     assert "Known mistake" not in message and "one of these" not in message
+
+
+
+def test_logits_with_time_and_vocabulary_swapped_are_named_and_not_sent_to_a_step():
+    """Notebook 03's public cases have T = V = 6: the transposed logits have the right shape,
+    and the message used to send the student to the input of a step."""
+    def decoder_forward_free_running(context_vector, decoder_params, seq_len, cell_type="rnn"):
+        return np.transpose(solutions.decoder_forward_free_running(
+            context_vector, decoder_params, seq_len, cell_type))
+    text = _text("decoder_forward_free_running", "axes_swapped:time_vocab")
+    for hidden in (False, True):
+        message = _message("decoder_forward_free_running", decoder_forward_free_running, hidden)
+        assert "Known mistake: " + text in message
+        assert "look at" not in message and "At step 0 check" not in message
+    assert "step 0" in _message("decoder_forward_free_running", decoder_forward_free_running)
+
+
+def test_batched_logits_returned_time_major_or_transposed_are_named_in_notebooks_05_and_06():
+    def time_major(input_ids, params):
+        logits = solutions.transformer_decoder_forward(input_ids, params)
+        return logits.transpose(1, 0, 2) if logits.ndim == 3 else logits
+
+    def transposed(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        logits, cache = solutions.decoder_forward_teacher_forcing_cache(
+            context_vector, target_seq, decoder_params, cell_type)
+        return np.swapaxes(logits, -1, -2), cache
+    for name, func, way in (("transformer_decoder_forward", time_major, "batch_time"),
+                            ("decoder_forward_teacher_forcing_cache", transposed, "time_vocab")):
+        text = _text(name, f"axes_swapped:{way}")
+        assert ("time-major" if way == "batch_time" else "swapped") in text
+        for hidden in (False, True):
+            assert text in _any_message(name, func, hidden), (name, hidden)

@@ -39,8 +39,12 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
 FAMILY_MODULES = ("solutions.transformer", "solutions.transformer_sampling", "solutions.lm",
                   "solutions.backprop", "solutions.seq2seq", "solutions.training")
 NAMED = (named.TRANSFORMER, named.LM, named.BACKPROP, named.LOSS)
-# general operators on a family member: notebook 05's GRU cell is a cell
-MEMBER_OPERATORS = {"gru_cell_gates": operators.CELL_OPERATORS}
+# general operators on a family member: notebook 05's GRU cell is a cell; a forward that
+# returns logits (.., T, V) may return them with its axes in the wrong order
+MEMBER_OPERATORS = {"gru_cell_gates": operators.CELL_OPERATORS,
+                    **{f: (operators.AxesSwapped(batched=True),) for f in (
+                        "decoder_forward_teacher_forcing_cache", "transformer_decoder_forward",
+                        "transformer_scheduled_sampling_two_pass")}}
 FAMILY_GRADED = ("gru_step_forward", "gru_step_backward", "decoder_forward_teacher_forcing_cache",
                  "decoder_backward_teacher_forcing", "masked_cross_entropy",
                  "shift_right", "causal_mask", "causal_self_attention", "positional_encoding",

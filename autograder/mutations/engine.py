@@ -81,7 +81,16 @@ def _sample(logits, rng):
     return np.minimum((cdf <= np.asarray(r)[..., None]).sum(axis=-1), np.shape(logits)[-1] - 1)
 
 
-HELPERS = {"_mut_legacy": _legacy, "_mut_sample": _sample, "_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
+def _axes(value, way):
+    """`value` with two axes swapped: the last two ("time_vocab": (.., T, V) -> (.., V, T)),
+    or batch and time ("batch_time": (B, T, V) -> (T, B, V); unchanged without a batch)."""
+    value = np.asarray(value)
+    if way == "time_vocab":
+        return np.swapaxes(value, -1, -2)
+    return np.swapaxes(value, -3, -2) if value.ndim >= 3 else value
+
+
+HELPERS = {"_mut_axes": _axes, "_mut_legacy": _legacy, "_mut_sample": _sample, "_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
            "_mut_sigmoid": _sigmoid, "_mut_tanh": np.tanh, "_mut_at": _at}
 
 

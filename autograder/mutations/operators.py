@@ -683,7 +683,44 @@ class HiddenStates(OneSite):
                 node.value = _expr("np.array(_mut_hs)")
 
 
-DECODER_OPERATORS += (CurrentTarget(), HiddenStates())
+class AxesSwapped(Operator):
+    """A result of shape (.., T, V) returned with two axes in the wrong order: time and the
+    last axis swapped, or (for a batch) batch and time, the time-major habit. A result-level
+    rewrite: every return of the function (the first of a returned tuple) is changed."""
+    id = "axes_swapped"
+    TEXT = {"time_vocab": "you returned {what} with the time axis and the {last} axis swapped, "
+                          "({L}, T) or (B, {L}, T): {what}[..., t, :] is step t's {row}, so its "
+                          "shape is (T, {L}) for one sequence and (B, T, {L}) for a batch; "
+                          "put the axes back in that order (no transpose).",
+            "batch_time": "you returned {what} time-major, (T, B, {L}) (the layout of PyTorch's "
+                          "nn.RNN by default): this course is batch first, {what}[b, t] is "
+                          "sequence b's step t, shape (B, T, {L}); put the batch axis first."}
+    WORDS = {"logits": ("vocabulary", "V", "V scores")}
+
+    def __init__(self, batched=False, what="logits"):
+        self.ways, self.what = ("time_vocab", "batch_time") if batched else ("time_vocab",), what
+
+    def sites(self, fdef, function):
+        last, L, row = self.WORDS[self.what]
+        for way in self.ways:
+            text = self.TEXT[way].format(what=self.what, last=last, L=L, row=row)
+            yield Site(way, text, 0, self._rewrite(way))
+
+    @staticmethod
+    def _rewrite(way):
+        def rewrite(fdef, root):
+            for node in [n for n in ast.walk(fdef) if isinstance(n, ast.Return)]:
+                tuple_ = isinstance(node.value, ast.Tuple)
+                first = node.value.elts[0] if tuple_ else node.value
+                new = _call("_mut_axes", first, ast.Constant(way))
+                if tuple_:
+                    node.value.elts[0] = new
+                else:
+                    node.value = new
+        return rewrite
+
+
+DECODER_OPERATORS += (CurrentTarget(), HiddenStates(), AxesSwapped())
 
 
 # ----------------------------------------------------------------------------- named rewrites

@@ -461,11 +461,13 @@ def _hints(found, texts=None, known=None):
     return "".join(f"\n  Known mistake: {s}" for s in sentences)
 
 
-def _logits_report(name, got, expected, case, hidden=False):
+def _logits_report(name, got, expected, case, hidden=False, named=False):
     """What differs between the student's logits and the reference's, step by step.
 
     For a hidden case (`hidden`) it says which step first differs and nothing measured against
-    the reference values (no difference, no count): the feedback must not teach the answer."""
+    the reference values (no difference, no count): the feedback must not teach the answer.
+    Where a known mistake is `named`, it says where and not what to look at: the name says
+    what (the logits transposed differ from step 0 without any step's input being wrong)."""
     T, V = expected.shape
     if got.shape != expected.shape:
         extra = ""
@@ -488,6 +490,8 @@ def _logits_report(name, got, expected, case, hidden=False):
         text = (f"step {t} is the first whose logits differ from the reference (max |yours - "
                 f"reference| = {_maxdiff(got[t], expected[t]):.3g}); {where}; {len(rows)} of {T} "
                 f"steps differ.")
+    if named:
+        return text
     if t == 0:
         text += (" At step 0 check: input x_0 = decoder_params['start'], initial state h_0 = "
                  "context_vector (c_0 = zeros for an LSTM), the cell's equations, and "
@@ -533,6 +537,7 @@ def compare(name, case, got, hidden=False, matched=None):
     expected = decode(case["expected"])
     got = _normalise(kind, name, got)
     mistakes = case.get("mistakes", {})
+    found = None
     if kind == "pair":
         h_ok, c_ok = (_close(g, np.asarray(e)) for g, e in zip(got, expected))
         if h_ok and c_ok:
@@ -544,8 +549,9 @@ def compare(name, case, got, hidden=False, matched=None):
         if _close(got, expected):
             return None
         if kind == "logits":
+            found = _matching_mistakes(kind, got, mistakes) if matched is None else matched
             report = _logits_report(name, got, expected, case.get("sizes") or case.get("spec", {}),
-                                    hidden)
+                                    hidden, named=bool(found))
         elif kind == "number" and hidden:
             report = f"your eps_i = {float(got):.10g} is not the schedule's value for these arguments."
         elif kind == "number":
@@ -554,7 +560,8 @@ def compare(name, case, got, hidden=False, matched=None):
             report = _curve_report(got, expected, hidden)
         else:
             report = _state_report(got, expected, "h_next", hidden)
-    found = _matching_mistakes(kind, got, mistakes) if matched is None else matched
+    if found is None:
+        found = _matching_mistakes(kind, got, mistakes) if matched is None else matched
     return report + _hints(found, case.get("diagnoses"))
 
 
