@@ -205,3 +205,65 @@ def test_batched_logits_returned_time_major_or_transposed_are_named_in_notebooks
         assert ("time-major" if way == "batch_time" else "swapped") in text
         for hidden in (False, True):
             assert text in _any_message(name, func, hidden), (name, hidden)
+
+
+def _per_token_losses(logits, labels, ignore_index):
+    logits, labels = np.asarray(logits, dtype=float), np.asarray(labels)
+    if logits.ndim == 2:
+        logits, labels = logits[None], labels[None]
+    scores, targets = logits[:, :-1], labels[:, 1:]
+    counted = targets != ignore_index
+    z = scores - scores.max(-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    return -np.take_along_axis(log_p, np.where(counted, targets, 0)[..., None], -1)[..., 0], counted
+
+
+def test_the_mean_of_per_sequence_means_is_named_however_it_is_written():
+    """Vectorised, a sequence with no counted label is 0 / 0 = nan; a loop skips it: two
+    behaviours, both named as the mean of the sequences' means."""
+    def vectorised(logits, labels, ignore_index=-100):
+        per_token, counted = _per_token_losses(logits, labels, ignore_index)
+        return float(((per_token * counted).sum(1) / counted.sum(1)).mean())
+
+    def loop(logits, labels, ignore_index=-100):
+        per_token, counted = _per_token_losses(logits, labels, ignore_index)
+        means = []
+        for losses, mask in zip(per_token, counted):
+            if mask.any():
+                means.append(losses[mask].mean())
+        return float(np.mean(means))
+    for func in (vectorised, loop):
+        for hidden in (False, True):
+            with np.errstate(invalid="ignore"):
+                message = _any_message("causal_lm_loss", func, hidden)
+            assert "you averaged each sequence's mean loss" in message, (func.__name__, hidden)
+            assert "divide by their number" in message
+
+
+def test_masked_cross_entropy_of_per_sequence_means_is_named_with_either_gradient():
+    def loss_and_softmax(logits, target_ids):
+        z = logits - logits.max(-1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        per_token = -np.take_along_axis(log_p, target_ids[..., None], -1)[..., 0]
+        grad = np.exp(log_p)
+        for b in range(len(target_ids)):
+            for t in range(target_ids.shape[1]):
+                grad[b, t, target_ids[b, t]] -= 1.0
+        return per_token, grad
+
+    def consistent(logits, target_ids, mask):
+        per_token, grad = loss_and_softmax(np.asarray(logits, dtype=float), target_ids)
+        B, lengths = len(mask), mask.sum(axis=1)
+        loss = np.mean([per_token[b][mask[b]].mean() for b in range(B)])
+        return float(loss), grad * mask[..., None] / (B * lengths[:, None, None])
+
+    def loss_only(logits, target_ids, mask):
+        per_token, grad = loss_and_softmax(np.asarray(logits, dtype=float), target_ids)
+        loss = ((per_token * mask).sum(1) / mask.sum(1)).mean()
+        return float(loss), grad * mask[..., None] / mask.sum()
+    for func, said in ((consistent, "dlogits is divided by that same count"),
+                       (loss_only, "while your dlogits divides by all the real tokens")):
+        for hidden in (False, True):
+            with np.errstate(all="ignore"):
+                message = _any_message("masked_cross_entropy", func, hidden)
+            assert "each sequence's mean loss" in message and said in message, (func, hidden)

@@ -153,6 +153,12 @@ LM = Rewrites("lm", {
                                  "np.reshape(-picked[..., 0], (-1, counted.shape[-1])), "
                                  "np.reshape(counted, (-1, counted.shape[-1]))) if c.any()]))",
          _lm("mean_of_means")),
+        ("mean_of_means_nan", _MEAN, "float(np.mean(np.sum(np.where(counted, -picked[..., 0], "
+                                     "0.0), axis=-1) / np.sum(counted, axis=-1)))",
+         "you averaged each sequence's mean loss, and a sequence with no counted pair (every "
+         "label after its first is ignore_index) made it nan, 0 / 0. PyTorch's mean runs over "
+         "all counted tokens of the batch at once: sum every counted pair's loss, divide by "
+         "their number."),
         ("summed", _MEAN, "float(-picked[..., 0][counted].sum())", _lm("summed")),
         ("hardcoded_minus_100", "targets != ignore_index", "targets != -100",
          _lm("hardcoded_minus_100")),
@@ -307,9 +313,25 @@ _NO_MAX = ("you did not subtract each row's largest logit before the exp: with l
            "overflows to inf and the loss becomes inf or nan. Subtract each row's max first: the "
            "softmax is unchanged.")
 
+_LOSS = "-np.sum(np.where(mask, chosen, 0.0)) / n_real"
+_PER_SEQUENCE = "np.maximum(np.count_nonzero(mask, axis=-1), 1)"
+_MEANS = f"np.mean(-np.sum(np.where(mask, chosen, 0.0), axis=-1) / {_PER_SEQUENCE})"
+_OVER_ALL = ("The loss is the mean over all the real tokens of the batch at once: sum "
+             "-log softmax(logits)[target] where mask is True, and divide by how many positions "
+             "the mask marks True")
+
 # notebook 05's exercise 5: the masked cross-entropy and its gradient
 LOSS = Rewrites("loss", {
     "masked_cross_entropy": [
+        ("mean_of_means", ((_LOSS, _MEANS), (_SCALE, f"dlogits * (mask[..., None] / (mask.shape[0]"
+                                                     f" * {_PER_SEQUENCE})[:, None, None])")),
+         "you averaged each sequence's mean loss (the mean over its real tokens, then the mean "
+         "over the B sequences), so a short sequence's tokens weigh more than a long one's. "
+         + _OVER_ALL + " (dlogits is divided by that same count)."),
+        ("mean_of_means_loss_only", _LOSS, _MEANS,
+         "your loss averages each sequence's mean loss (the mean over its real tokens, then the "
+         "mean over the B sequences), while your dlogits divides by all the real tokens of the "
+         "batch. " + _OVER_ALL + ", as your dlogits does."),
         ("no_max_subtracted", _SHIFTED, "logits", _NO_MAX),
         ("no_max_softmax_then_log", (
             (_SHIFTED, "logits"),
