@@ -267,3 +267,37 @@ def test_masked_cross_entropy_of_per_sequence_means_is_named_with_either_gradien
             with np.errstate(all="ignore"):
                 message = _any_message("masked_cross_entropy", func, hidden)
             assert "each sequence's mean loss" in message and said in message, (func, hidden)
+
+
+def _recovery(first, last):
+    """recovery_curve as a student writes it, its entries from position k + first to
+    T - 1 - last."""
+    def recovery_curve(context_vectors, target_ids, decoder_params, k, wrong_ids, cell_type="rnn"):
+        N, T = target_ids.shape
+        embedding = decoder_params["embedding"]
+        errors = np.zeros((2, N, T), dtype=bool)
+        for i in range(N):
+            corrupted = target_ids[i].copy()
+            corrupted[k] = wrong_ids[i]
+            for run, fed in enumerate((target_ids[i], corrupted)):
+                logits = solutions.decoder_forward_teacher_forcing(
+                    context_vectors[i], embedding[fed], decoder_params, cell_type)
+                errors[run, i] = logits.argmax(axis=1) != target_ids[i]
+        curve = []
+        for position in range(k + first, T - last):
+            real = target_ids[:, position] != 0
+            curve.append(errors[1, real, position].mean() - errors[0, real, position].mean()
+                         if real.any() else np.nan)
+        return np.array(curve)
+    return recovery_curve
+
+
+@pytest.mark.parametrize("first, last, site", [(0, 0, "starts_at_k"),
+                                               (0, 1, "one_position_early")])
+def test_a_recovery_curve_starting_at_k_is_named_for_what_it_did(first, last, site):
+    """From k to T-1 (one entry too many) or from k to T-2 (the right length, one position
+    early): two behaviours, each with its own sentence."""
+    text = _text("recovery_curve", f"recovery:{site}")
+    for hidden in (False, True):
+        message = _message("recovery_curve", _recovery(first, last), hidden)
+        assert "Known mistake: " + text in message, hidden

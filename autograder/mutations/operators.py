@@ -769,6 +769,11 @@ RECOVERY_OPERATORS = (Rewrites("recovery", {"recovery_curve": [
     ("starts_at_k", "k + 1", "k",
      "your curve starts at position k, whose step was fed the true token: it starts at "
      "position k+1 (entry d-1 is position k+d, d = 1 .. T-k-1)."),
+    ("one_position_early", (("target_ids[:, k + 1:]", "target_ids[:, k:T - 1]"),
+                            ("errors[:, :, k + 1:]", "errors[:, :, k:T - 1]")),
+     "your curve is one position early: its entry d-1 is position k+d-1, from k (whose step "
+     "was fed the true token) to T-2, and it leaves out position T-1. Entry d-1 is position "
+     "k+d, d = 1 .. T-k-1: from k+1, the first step fed the corrupted token, to T-1."),
     ("starts_at_k_plus_2", "k + 1", "k + 2",
      "your curve starts at position k+2: it starts at position k+1, the first step fed the "
      "corrupted token (entry d-1 is position k+d, d = 1 .. T-k-1)."),
