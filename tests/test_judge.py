@@ -173,6 +173,62 @@ def test_only_a_disagreement_on_the_cases_the_kernel_ran_counts(spec):
     assert verdicts["lstm_step_hidden"].score == 2 and not verdicts["lstm_step_hidden"].kernel_agrees
 
 
+RELU_RNN_STEP = ("import numpy as np\ndef rnn_step(x, h_prev, params):\n    return np.maximum("
+                 "x @ params['W_x'] + h_prev @ params['W_h'] + params['b'], 0.0)\n")
+
+
+def test_a_wrong_answer_is_named_from_all_its_cases_matching_once_per_failing_cell(spec,
+                                                                                   monkeypatch):
+    """A failing cell's status is its first failing case's report, with the mistakes that
+    reproduce the answer on all of the cell's cases (as compare() and matching_mutants() say on
+    their own); mutants are matched once per failing cell, never for a passing one, nor again
+    to decide whether the kernel's visible run agrees."""
+    from tfcourse import checks
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = (RELU_RNN_STEP if grade_id(cell) == "rnn_step"
+                           else f"from solutions import {grade_id(cell)}")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    run = run_harness(nb, {})
+    calls = []
+    matching = checks.matching_mutants
+    monkeypatch.setattr(checks, "matching_mutants",
+                        lambda name, *a: calls.append(name) or matching(name, *a))
+    verdicts = {v.grade_id: v for v in judge.judge(spec, run)}
+    assert calls == ["rnn_step", "rnn_step"]  # its visible cell and its hidden one
+    results = judge._all_results(spec, judge.judged(run, spec)[0], run)
+    index = {key: i for i, (key, *_rest) in enumerate(judge.jobs(spec))}
+    for test in spec.tests[:2]:
+        values = [judge._unpack_value(results[index[judge._job_key(*c)]]["value"])
+                  for c in test.cases]
+        cases = [case for _n, case, _m in test.cases]
+        first = next(k for k, (case, value) in enumerate(zip(cases, values))
+                     if checks.compare("rnn_step", case, value, matched=[]))
+        hidden = first >= test.public
+        report = checks.compare("rnn_step", cases[first], values[first], hidden=hidden,
+                                matched=matching("rnn_step", cases, values))
+        label = cases[first].get("label", f"case {first + 1}")
+        assert verdicts[test.grade_id].status == (
+            f"failed: rnn_step, case {first + 1} of {len(cases)} ({label}): {report}")
+        assert "ReLU" in report or "relu" in report, report  # the mistake is named
+    assert all(v.score == v.max_score for g, v in verdicts.items() if not g.startswith("rnn"))
+
+
+def test_a_cases_job_key_is_its_inputs_encoded_however_often_it_is_asked(spec):
+    """The judge remembers each case's key (encoding 05's large cases took seconds per
+    notebook); the key is still the inputs' encoding, for each function and module asking."""
+    name, case, module = spec.tests[1].cases[0]
+    plain = json.dumps([module, name, judge._inputs(case)], sort_keys=True)
+    assert judge._job_key(name, case, module) == judge._job_key(name, case, module) == plain
+    assert judge._job_key("gru_step", case, module) == json.dumps(
+        [module, "gru_step", judge._inputs(case)], sort_keys=True)
+    other = copy.deepcopy(case)
+    other["spec"]["seed"] = other["spec"].get("seed", 0) + 1
+    assert judge._job_key(name, other, module) != plain
+    assert judge._job_key(name, copy.deepcopy(case), module) == plain
+
+
 def test_a_cell_without_cases_is_judged_by_the_functions_it_names(course, tmp_path):
     source, release = paths(course)
     nb = nbformat.read(source, as_version=4)

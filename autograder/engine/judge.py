@@ -342,8 +342,23 @@ def _inputs(case):
     return {"args": case.get("args", []), "kwargs": case.get("kwargs", {}), **timed}
 
 
+_KEYS = {}  # id(case) -> (case, module, name, its job key); the case is kept so its id is not reused
+_KEYS_HELD = 20000  # cases remembered at most (all of a course's hidden cases fit many times)
+
+
 def _job_key(name, case, module):
-    return json.dumps([module, name, _inputs(case)], sort_keys=True)
+    """The job that answers a case: the function and the inputs the sandbox sees, as text
+    (equal inputs in two cells are one job). Remembered per case: the judge needs a case's key
+    several times per notebook, and encoding a large case (05's run to megabytes) takes
+    milliseconds each time. A case is the instructor's, never changed once loaded."""
+    hit = _KEYS.get(id(case))
+    if hit is not None and hit[0] is case and hit[1] == module and hit[2] == name:
+        return hit[3]
+    key = json.dumps([module, name, _inputs(case)], sort_keys=True)
+    if len(_KEYS) >= _KEYS_HELD:
+        _KEYS.clear()
+    _KEYS[id(case)] = (case, module, name, key)
+    return key
 
 
 def jobs(spec):
@@ -798,10 +813,11 @@ def judge(spec, result, retry=None):
     index = {key: i for i, (key, *_rest) in enumerate(jobs(spec))}
     by_id = {_grade_id(c): (c, result.stopped_at is None or i < result.stopped_at)
              for i, c in enumerate(result.nb.cells) if _grade_id(c)}
-    own = {}  # function -> first problem over all its cases (None: all passed)
+    own, statuses = {}, {}  # function -> first problem over all its cases (None: all passed)
     for test in spec.tests:
         if not test.derived:
             status = _judge_cases(test.cases, results, index, source, started, test.public)
+            statuses[test.grade_id] = status
             for name in test.functions:
                 if own.get(name) is None:
                     own[name] = None if status == "passed" else status
@@ -815,11 +831,11 @@ def judge(spec, result, retry=None):
                 f"found: {bad[0].removeprefix('failed: ')}")
             seen = status
         else:
-            status = _judge_cases(test.cases, results, index, source, started, test.public)
+            status = statuses[test.grade_id]
             # what the kernel ran: the visible cases (hidden ones never enter the sandbox); a
             # hidden cell's release runs no case, only graded_here, which fails on the stub alone
-            seen = (_judge_cases(test.cases[:test.public], results, index, source, started)
-                    if test.public else None)
+            seen = (_judge_cases(test.cases[:test.public], results, index, source, started,
+                                 diagnose=False) if test.public else None)
         agrees = kernel_score is None or (
             (kernel_score == test.points) == (seen == "passed") if seen is not None
             else kernel_score == test.points or status != "passed")
@@ -861,11 +877,13 @@ def _withheld(error):
     return re.split(r"[:(]", text, maxsplit=1)[0].strip()[:200]
 
 
-def _judge_cases(cases, results, index, result, started, public=None):
+def _judge_cases(cases, results, index, result, started, public=None, diagnose=True):
     """"passed", or "failed: <the first failing case and what is wrong with it>".
 
     Cases after the first `public` ones (all of them if None) are hidden: their message names
-    what is wrong but no number derived from their expected output (compare(hidden=True))."""
+    what is wrong but no number derived from their expected output (compare(hidden=True)).
+    `diagnose`: name the mistakes that reproduce a wrong answer (False when only whether the
+    cases pass matters)."""
     if results is None:
         if result.failure:
             where = f" while running {started} on the grader's cases" if started else ""
@@ -884,8 +902,12 @@ def _judge_cases(cases, results, index, result, started, public=None):
             value = _unpack_value(got.get("value"))
             hidden = public is not None and number > public
             checks = importlib.import_module(module)
-            problem = checks.compare(name, case, value, hidden=hidden)
-            if problem and hasattr(checks, "matching_mutants"):  # name it on all the cases
+            # matched=[]: whether it is wrong first; a wrong one's mistakes are named from all
+            # the cases below, not from this one case (the default), which would be work lost
+            everywhere = hasattr(checks, "matching_mutants")
+            problem = checks.compare(name, case, value, hidden=hidden,
+                                     matched=[] if everywhere or not diagnose else None)
+            if problem and everywhere and diagnose:  # name it on all the cases
                 problem = checks.compare(name, case, value, hidden=hidden, matched=_matched(
                     checks, name, module, cases, results, index))
         except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
