@@ -12,7 +12,7 @@ import numpy as np
 
 import solutions
 from autograder import mutations
-from tfcourse.checks_training import RESULTS, encode
+from tfcourse.checks_training import RESULTS, _leaves, encode
 from tfcourse.params import random_decoder_params
 
 GRU_KEYS = ("W_x", "W_h", "b_x", "b_h")
@@ -113,10 +113,26 @@ def mutants(name):
     return catalogue(name)[0]
 
 
-def _stored(name, result):
+def _stored(name, result, expected):
     """What is stored of a mutant's result: a forward's first result without its cache (the
-    cache holds every parameter: megabytes over the mutants; the output names the mistake)."""
-    return result[:1] if RESULTS[name][-1] == "cache" else result
+    cache holds every parameter: megabytes over the mutants), and, where that output is the
+    reference's, the arrays its cache holds otherwise (_cache_changes): there the cache alone
+    names the mistake (tfcourse.checks_training._wanted reads it back)."""
+    if RESULTS[name][-1] != "cache":
+        return result
+    if not mutations._same(result[:1], expected[:1]):
+        return result[:1]
+    return result[:1] + (_cache_changes(result[1], expected[1]),)
+
+
+def _cache_changes(cache, reference):
+    """{path: array} of the arrays of `cache` that differ from the `reference` cache's (paths
+    as the checks read a result), and None for each the reference has and `cache` lacks."""
+    mine, theirs = _leaves(cache, "cache"), _leaves(reference, "cache")
+    changes = {path: mutations.rounded(np.asarray(value, dtype=float))
+               for path, value in mine.items()
+               if path not in theirs or not mutations._same(value, theirs[path])}
+    return dict(changes, **{path: None for path in theirs if path not in mine})
 
 
 def explicit(name, case, texts=False):
@@ -132,7 +148,7 @@ def explicit(name, case, texts=False):
     found = {}
     for mutant, got in zip(kept, by_case[mutations.case_key(case)]):
         if got is None or not mutations._same(got, expected):
-            found[mutant.id] = None if got is None else encode(_stored(name, got))
+            found[mutant.id] = None if got is None else encode(_stored(name, got, expected))
     out["mistakes"] = found
     if texts:
         out["diagnoses"] = {m.id: m.text for m in kept if m.id in found}

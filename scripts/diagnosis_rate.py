@@ -8,7 +8,8 @@
 Wrong answers, per graded function of notebooks 01-07 (autograder/mutations):
 - every single mutation of the reference (cell mutations composed into the decoders), except
   those that compute the right answer on every case (not wrong) or raise on every case (the
-  message is the error);
+  message is the error); a forward of notebook 05 that returns the right output with a wrong
+  cache is wrong (its check fails on the cache);
 - `--doubles` double mutations drawn (seed 0) from the pairs of single ones;
 - the hand-written mistakes of autograder/mistakes.py and mistakes_transformer.py /
   mistakes_lm.py, written apart from the mutation operators (held out).
@@ -106,7 +107,10 @@ class Tally:
                 f"unnamed {self.unnamed}")
 
 
-def measure(functions, n_doubles, seed=0):
+def measure(functions, n_doubles, seed=0, record=None):
+    """{channel: Tally} over `functions`; `record` (a list) gets (channel, answer's id,
+    sentences said) of every wrong answer. A wrong answer is one that a check fails, on its
+    output or on anything else it returns (a forward's cache)."""
     tallies = {k: Tally() for k in ("single, grader", "single, visible check",
                                     "double, grader", "hand-written, grader")}
     for name in functions:
@@ -129,10 +133,13 @@ def measure(functions, n_doubles, seed=0):
             got = got or _results(impl, name, every)
             if all(g is None for g in got) or not _wrong(name, every, got):
                 return
-            tallies[f"{kind}, grader"].add(sentences(name, every, got), right, label)
+            said = {f"{kind}, grader": sentences(name, every, got)}
             if kind == "single" and _wrong(name, public, got[:len(public)]):
-                tallies["single, visible check"].add(
-                    sentences(name, public, got[:len(public)]), right, label)
+                said["single, visible check"] = sentences(name, public, got[:len(public)])
+            for channel, texts in said.items():
+                tallies[channel].add(texts, right, label)
+                if record is not None:
+                    record.append((channel, label, texts))
 
         for mutant in mutations.singles(name):
             k = kept.get(mutant.id)

@@ -6,6 +6,7 @@ import pytest
 import solutions
 from autograder import cases_training
 from tfcourse import checks_training
+from tfcourse.caches import GRUCache
 from tfcourse.checks_training import (CheckFailed, _n_params, check, check_cases, check_gradients,
                                       check_hidden, decode, encode, pack)
 
@@ -145,9 +146,58 @@ def test_notebook_05s_mistakes_are_named_by_the_visible_and_the_hidden_check(nam
     assert "expected" not in str(failed.value) and "yours" not in str(failed.value)
 
 
-def test_a_forward_mutants_outputs_are_stored_without_its_cache():
+def test_a_forward_mutant_is_stored_with_its_cache_only_where_its_output_is_right():
+    """The cache holds every parameter (megabytes over the mutants): what is stored is the
+    output, and, where that is the reference's, the cache's arrays that differ from its."""
     for name in ("gru_step_forward", "decoder_forward_teacher_forcing_cache"):
         for case in cases_training.public_reference(name)["cases"]:
-            assert case["mistakes"] and all(
-                len(checks_training.decode(out)) == 1 for out in case["mistakes"].values()
-                if out is not None)
+            expected = decode(case["expected"])
+            cache_only = 0
+            for out in (decode(o) for o in case["mistakes"].values() if o is not None):
+                right = np.shape(out[0]) == np.shape(expected[0]) and np.allclose(
+                    out[0], expected[0], rtol=1e-6, atol=1e-9)
+                assert len(out) == 1 + right
+                if right:
+                    cache_only += 1
+                    changed = out[1]
+                    assert changed and all(p.startswith("cache.") and "params" not in p
+                                           for p in changed)
+            assert cache_only >= 1
+
+
+# ---------------------------------------------------------------- caching the wrong thing
+# Wrong answers written as a student would: the right output, a wrong cache.
+
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def _gru(x, h_prev, params):
+    """A student's GRU step: every value it computes, by name."""
+    H = h_prev.shape[-1]
+    xw = x @ params["W_x"] + params["b_x"]
+    hw = h_prev @ params["W_h"] + params["b_h"]
+    a_r, a_z = xw[..., :H] + hw[..., :H], xw[..., H:2 * H] + hw[..., H:2 * H]
+    r, z, h_n = _sigmoid(a_r), _sigmoid(a_z), hw[..., 2 * H:]
+    n = np.tanh(xw[..., 2 * H:] + r * h_n)
+    return dict(r=r, z=z, n=n, h_n=h_n, a_r=a_r, h_next=(1 - z) * n + z * h_prev)
+
+
+def _caches_one_minus_z(x, h_prev, params):  # no operator makes this one
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, h_prev, v["r"], 1 - v["z"], v["n"], v["h_n"], params)
+
+
+_STEP = "gru_step_forward"
+
+
+def test_a_cache_mistake_no_operator_makes_is_located_not_misnamed():
+    """Before the cache was stored, any wrong cache under a right h_next matched the one
+    mutant whose cache alone differed (h_n and r swapped) and was told that."""
+    hidden = pack(cases_training.hidden_cases(_STEP))
+    for run in (lambda: check(_STEP, _caches_one_minus_z),
+                lambda: check_hidden(_STEP, _caches_one_minus_z, hidden)):
+        with pytest.raises(CheckFailed, match=r"cache.z differs") as failed:
+            run()
+        assert "Known mistake" not in str(failed.value)
+        assert "one of these" not in str(failed.value)

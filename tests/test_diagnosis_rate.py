@@ -4,12 +4,14 @@ import io
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import diagnosis_rate  # noqa: E402
+from autograder import cases_training, mutations  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +60,23 @@ def test_verbose_lists_the_unnamed_single_mutation_and_what_was_said():
     tally = diagnosis_rate.Tally()
     tally.add(["a sentence"], ["another"], "some:id")
     assert tally.missed == [("some:id", "misnamed", ["a sentence"])]
+
+
+def test_a_mutant_that_only_caches_the_wrong_thing_is_counted_as_wrong_and_named():
+    """A forward whose output is the reference's on every case but whose cache is not (notebook
+    05: h_n and r swapped in the GRU's gates) is a wrong answer: the script counts it, as the
+    grader and as the visible check see it, named by its own sentence alone."""
+    name = "gru_step_forward"
+    cases = cases_training._matched_cases(name)
+    expected = [cases_training.reference_result(name, c) for c in cases]
+    cache_only = {m.id: m.text for m in mutations.singles(name) if all(
+        got is not None and mutations._same(got[:1], want[:1]) and not mutations._same(got, want)
+        for got, want in zip(mutations.outputs(m.impl, name, cases, cases_training.case_args),
+                             expected))}
+    assert f"{name}:gru_cell_gates:names_swapped:h_n<>r@the result#9" in cache_only
+    record = []
+    diagnosis_rate.measure([name], 0, record=record)
+    for channel in ("single, grader", "single, visible check"):
+        said = {what: texts for c, what, texts in record if c == channel}
+        assert {what: said.get(what) for what in cache_only} == {
+            what: [text] for what, text in cache_only.items()}

@@ -141,26 +141,57 @@ def _structure(name, got):
     return None
 
 
+def _arrays(name, result):
+    """A result (or the first parts of one) as {path: float64 array}, as compare() reads it."""
+    return {path: np.asarray(v, dtype=np.float64)
+            for part, value in zip(RESULTS[name], result)
+            for path, v in _leaves(value, part).items()}
+
+
 def _normalised(name, got):
     """The student's result as {path: float64 array}, as compare() reads it."""
     if _structure(name, got):
         raise CheckFailed(_structure(name, got))
     try:
-        return {path: np.asarray(v, dtype=np.float64)
-                for part, value in zip(RESULTS[name], got)
-                for path, v in _leaves(value, part).items()}
+        return _arrays(name, got)
     except (TypeError, ValueError):
         raise CheckFailed(f"{name}: a result is not an array of numbers") from None
 
 
-def _matches(name, got, output):
-    """Whether the normalised answer `got` is a stored output (a nan where it has a nan: a
-    loss that overflowed is the mistake that overflows); a forward's output is stored without
-    its cache."""
-    output = decode(output) if isinstance(output, dict) else output
-    # a forward's stored output leaves its cache out: compare what is stored
-    want = {path: np.asarray(v, dtype=np.float64) for part, value in zip(RESULTS[name], output)
-            for path, v in _leaves(value, part).items()}
+def _wanted(name, output, expected):
+    """A mistake's stored output as {path: float64 array}. A forward's is stored without its
+    cache (the cache holds every parameter), and, where the output is the reference's, with
+    what its cache holds otherwise: {path: array, or None for an array the reference's cache
+    has and the mistake's lacks}; the mistake's cache is the reference's with those changes."""
+    output = decode(output)
+    if RESULTS[name][-1] != "cache":
+        return _arrays(name, output)
+    want = _arrays(name, output[:1])
+    if len(output) > 1:
+        cache = _leaves(decode(expected)[1], "cache")
+        cache.update(output[1])
+        want.update((k, np.asarray(v, dtype=np.float64)) for k, v in cache.items() if v is not None)
+    return want
+
+
+def _resolved(name, case):
+    """The case with its expected result and each mistake's output as {path: array}."""
+    expected = decode(case["expected"])
+    return dict(case, expected=_arrays(name, expected), mistakes={
+        m: None if out is None else _wanted(name, out, expected)
+        for m, out in case.get("mistakes", {}).items()})
+
+
+def _cache_paths(arrays):
+    return {k for k in arrays if k.startswith("cache.")}
+
+
+def _matches(got, want):
+    """Whether the normalised answer `got` is `want` (_resolved; a nan where it has a nan: a
+    loss that overflowed is the mistake that overflows). Where `want` holds a cache, `got`'s
+    holds the same arrays: a cache of one step is not the cache of T steps."""
+    if _cache_paths(want) and _cache_paths(got) != _cache_paths(want):
+        return False
     return want.keys() <= got.keys() and all(
         got[k].shape == want[k].shape and np.allclose(got[k], want[k], rtol=RTOL, atol=ATOL,
                                                       equal_nan=True) for k in want)
@@ -169,10 +200,9 @@ def _matches(name, got, output):
 def matching_mutants(name, cases, results):
     """The mistakes (ids) that reproduce the answer on every case it answered
     (tfcourse.checks.mutants_matching): matched on behaviour, never on one case."""
-    return mutants_matching([c for c in cases if not c.get("timed")],
+    return mutants_matching([_resolved(name, c) for c in cases if not c.get("timed")],
                             [r for c, r in zip(cases, results) if not c.get("timed")],
-                            lambda got: _normalised(name, got),
-                            lambda got, output: _matches(name, got, output))
+                            lambda got: _normalised(name, got), _matches)
 
 
 def case_args(name, case):
@@ -194,8 +224,8 @@ def compare(name, case, got, hidden=False, matched=None):
             mine = _normalised(name, got)
         except CheckFailed:
             return problem
-        matched = [m for m, out in case.get("mistakes", {}).items()
-                   if out is not None and _matches(name, mine, out)]
+        matched = [m for m, want in _resolved(name, case)["mistakes"].items()
+                   if want is not None and _matches(mine, want)]
     return problem + _hints(matched, case.get("diagnoses"), MISTAKES)
 
 
