@@ -207,6 +207,21 @@ def test_batched_logits_returned_time_major_or_transposed_are_named_in_notebooks
             assert text in _any_message(name, func, hidden), (name, hidden)
 
 
+def test_a_positional_encoding_built_column_major_is_named():
+    """PE built as (D, T), one row per dimension, and returned that way."""
+    def positional_encoding(T, D):
+        pe = np.zeros((D, T))
+        for j in range(D):
+            rate = 10000.0 ** ((j - j % 2) / D)
+            pe[j] = (np.sin if j % 2 == 0 else np.cos)(np.arange(T) / rate)
+        return pe
+    text = _text("positional_encoding", "axes_swapped:time_vocab")
+    assert "(D, T)" in text
+    for hidden in (False, True):
+        assert "Known mistake: " + text in _any_message("positional_encoding", positional_encoding,
+                                                        hidden)
+
+
 def _per_token_losses(logits, labels, ignore_index):
     logits, labels = np.asarray(logits, dtype=float), np.asarray(labels)
     if logits.ndim == 2:

@@ -44,7 +44,8 @@ NAMED = (named.TRANSFORMER, named.LM, named.BACKPROP, named.LOSS)
 MEMBER_OPERATORS = {"gru_cell_gates": operators.CELL_OPERATORS,
                     **{f: (operators.AxesSwapped(batched=True),) for f in (
                         "decoder_forward_teacher_forcing_cache", "transformer_decoder_forward",
-                        "transformer_scheduled_sampling_two_pass")}}
+                        "transformer_scheduled_sampling_two_pass")},
+                    "positional_encoding": (operators.AxesSwapped(what="pe"),)}
 FAMILY_GRADED = ("gru_step_forward", "gru_step_backward", "decoder_forward_teacher_forcing_cache",
                  "decoder_backward_teacher_forcing", "masked_cross_entropy",
                  "shift_right", "causal_mask", "causal_self_attention", "positional_encoding",

@@ -684,26 +684,32 @@ class HiddenStates(OneSite):
 
 
 class AxesSwapped(Operator):
-    """A result of shape (.., T, V) returned with two axes in the wrong order: time and the
+    """A result of shape (.., T, L) returned with two axes in the wrong order: time and the
     last axis swapped, or (for a batch) batch and time, the time-major habit. A result-level
     rewrite: every return of the function (the first of a returned tuple) is changed."""
     id = "axes_swapped"
     TEXT = {"time_vocab": "you returned {what} with the time axis and the {last} axis swapped, "
-                          "({L}, T) or (B, {L}, T): {what}[..., t, :] is step t's {row}, so its "
-                          "shape is (T, {L}) for one sequence and (B, T, {L}) for a batch; "
-                          "put the axes back in that order (no transpose).",
+                          "{wrong}: {what}{at} is {row}, so its shape is {right}; put the "
+                          "axes back in that order (no transpose).",
             "batch_time": "you returned {what} time-major, (T, B, {L}) (the layout of PyTorch's "
                           "nn.RNN by default): this course is batch first, {what}[b, t] is "
                           "sequence b's step t, shape (B, T, {L}); put the batch axis first."}
-    WORDS = {"logits": ("vocabulary", "V", "V scores")}
+    # what the result is: (name of its last axis, its letter, what row t holds)
+    WORDS = {"logits": ("vocabulary", "V", "step t's V scores"),
+             "pe": ("D", "D", "position t's D values")}
 
     def __init__(self, batched=False, what="logits"):
         self.ways, self.what = ("time_vocab", "batch_time") if batched else ("time_vocab",), what
+        self.batched = batched
 
     def sites(self, fdef, function):
         last, L, row = self.WORDS[self.what]
+        wrong, right = (f"({L}, T) or (B, {L}, T)", f"(T, {L}) for one sequence and (B, T, {L}) "
+                                                    f"for a batch") if self.batched else \
+            (f"({L}, T)", f"(T, {L})")
         for way in self.ways:
-            text = self.TEXT[way].format(what=self.what, last=last, L=L, row=row)
+            text = self.TEXT[way].format(what=self.what, last=last, L=L, row=row, wrong=wrong,
+                                         right=right, at="[..., t, :]" if self.batched else "[t]")
             yield Site(way, text, 0, self._rewrite(way))
 
     @staticmethod
