@@ -184,6 +184,72 @@ def test_in_a_kernel_the_failing_cell_starts_with_the_verdict_and_names_the_stud
     assert "tfcourse" not in text and "Traceback" not in text and "File " not in text
 
 
+_GRU_CELL = """import numpy as np
+from tfcourse.caches import GRUCache
+
+def gru_step_forward(x, h_prev, params):
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))
+    x_r, x_z, x_n = np.split(x @ params["W_x"] + params["b_x"], 3, axis=-1)
+    h_r, h_z, h_n = np.split(h_prev @ params["W_h"] + params["b_h"], 3, axis=-1)
+    r = sig(x_r + h_r)
+    z = sig(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    h_next = (1 - z) * n + z * h_prev
+    return h_next, GRUCache(x=x, h_prev=h_prev, r=r, z=z, n=n, h_n=h_n, params=params)
+"""
+# written for one sequence: with a batch (B, T, D) it loops over B and feeds whole sequences
+_DECODER_CELL = """from tfcourse.caches import DecoderCache
+
+def decoder_forward_teacher_forcing_cache(context_vector, target_seq, decoder_params,
+                                          cell_type='rnn'):
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in decoder_params.items()}
+    h = np.asarray(context_vector, dtype=np.float64)
+    xs, steps, hidden = [], [], []
+    for t in range(len(target_seq)):
+        x = params["start"] if t == 0 else target_seq[t - 1]
+        h, c = gru_step_forward(x, h, params)
+        xs.append(x)
+        steps.append(c)
+        hidden.append(h)
+    hidden = np.array(hidden)
+    logits = hidden @ params["W_y"] + params["b_y"]
+    return logits, DecoderCache(np.array(xs), steps, hidden, params, cell_type)
+"""
+
+
+def _run_cells(*cells):
+    """Run `cells` as IPython runs notebook cells (each its own file under ipykernel_<pid>/,
+    whose lines a traceback can read); return the namespace."""
+    import linecache
+    namespace = {}
+    for k, source in enumerate(cells):
+        filename = f"/tmp/ipykernel_4242/{k}.py"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def test_an_error_inside_a_right_helper_also_cites_the_graded_functions_call():
+    """The decoder feeds whole sequences to the student's (right) GRU step, which raises:
+    the message names the helper's line, and the decoder's line that made the call."""
+    from tfcourse.checks_training import check as check_05
+    cells = _run_cells(_GRU_CELL, _DECODER_CELL)
+    with pytest.raises(CheckFailed) as info:
+        check_05("decoder_forward_teacher_forcing_cache",
+                 cells["decoder_forward_teacher_forcing_cache"])
+    text = str(info.value)
+    assert "at line 8 of the cell that defines gru_step_forward: r = sig(x_r + h_r)" in text, text
+    assert ("called from line 10 of the cell that defines decoder_forward_teacher_forcing_cache:"
+            " h, c = gru_step_forward(x, h, params) (check what it passes, not only "
+            "gru_step_forward)") in text, text
+    # an error in the graded function itself cites one line, its own
+    with pytest.raises(CheckFailed) as info:
+        check_05("gru_step_forward", _run_cells(_GRU_CELL.replace('["b_x"]', '["b_y"]'))[
+            "gru_step_forward"])
+    assert "at line 6 of the cell that defines gru_step_forward" in str(info.value)
+    assert "called from" not in str(info.value)
+
+
 def test_a_hidden_cell_in_the_release_fails_on_the_stub_and_runs_nothing_of_an_answer(capfd):
     namespace = {}
     exec("def rnn_step(x, h_prev, params):\n    \"\"\"doc\"\"\"\n    # YOUR CODE HERE\n"

@@ -281,7 +281,8 @@ def call(name, func, args, kwargs):
     except NotImplementedError:
         raise CheckFailed(_not_implemented(name)) from None
     except Exception as error:
-        raise CheckFailed(f"{name} raised {type(error).__name__}: {error}{_where_in_cell(error)}"
+        raise CheckFailed(f"{name} raised {type(error).__name__}: {error}"
+                          f"{_where_in_cell(error, name)}"
                           f"\n  called as {name}({_describe_args(args, kwargs)})") from None
     if result is None:
         raise CheckFailed(f"{name} returned None: did you forget `return`?")
@@ -319,16 +320,28 @@ def graded_here(name, func, hidden_cases):
           f"(the test cell above ran the public ones).")
 
 
-def _where_in_cell(error):
-    """Where in the student's notebook `error` was raised, as a line of the message, or "".
+def _where_in_cell(error, name=None):
+    """Where in the student's notebook `error` was raised, as lines of the message, or "".
 
     The innermost frame of code a notebook cell defined (IPython files cells under
-    .../ipykernel_<pid>/ or <ipython-input-...>), since the traceback itself is not shown."""
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if "ipykernel_" in frame.filename or frame.filename.startswith("<ipython-input"):
-            code = f": {frame.line.strip()}" if frame.line else ""
-            return f"\n  at line {frame.lineno} of the cell that defines {frame.name}{code}"
-    return ""
+    .../ipykernel_<pid>/ or <ipython-input-...>), since the traceback itself is not shown.
+    When that frame is in another function than the graded one, `name` (a helper of the
+    student's, often right, which the graded function called with wrong arguments), the line
+    of `name` that made the call is cited too: the bug is as likely there."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if "ipykernel_" in f.filename or f.filename.startswith("<ipython-input")]
+    if not frames:
+        return ""
+
+    def line(frame):
+        code = f": {frame.line.strip()}" if frame.line else ""
+        return f"line {frame.lineno} of the cell that defines {frame.name}{code}"
+    out = f"\n  at {line(frames[-1])}"
+    caller = next((f for f in reversed(frames) if f.name == name), None)
+    if name and frames[-1].name != name and caller is not None:
+        out += (f"\n  called from {line(caller)} (check what it passes, not only "
+                f"{frames[-1].name})")
+    return out
 
 
 def _changed_input(before, after, path="argument"):
