@@ -355,13 +355,36 @@ def _gru_case(seed, B, D=3, H=4, T=5, V=6):
     return rng, params, lead, D, H, T, V
 
 
+def _named_on_public(name, backward):
+    """The names of the mistakes that reproduce `backward` on the public reference cases,
+    as the visible check gives them, when it fails one of them (else ""): a gradient check
+    says that a backward is wrong, these say what."""
+    try:
+        cases = load_reference(name)["cases"]
+    except FileNotFoundError:
+        return ""
+    results, failing = [], False
+    for case in cases:
+        try:
+            got = _call_case(name, backward, case)[2]
+        except CheckFailed:
+            results.append(None)
+            continue
+        results.append(got)
+        failing = failing or _compare(name, case, got, False) is not None
+    if not failing:
+        return ""
+    return _hints(matching_mutants(name, cases, results), cases[0].get("diagnoses"), MISTAKES)
+
+
 def check_gradients(name, forward, backward, seeds=(0, 1), tol=GRAD_TOL):
     """Compare `backward` with centred differences of `forward` (float64, tiny sizes).
 
     name: 'gru_step_backward' (forward = gru_step_forward) or 'decoder_backward_teacher_forcing'
     (forward = decoder_forward_teacher_forcing_cache, GRU). The loss is sum(output * g) for a
     random g, so its gradient with respect to the output is g. Prints each relative error;
-    raises CheckFailed naming the first argument whose error exceeds tol.
+    raises CheckFailed naming the first argument whose error exceeds tol, and, where `backward`
+    fails a public reference case too, the mistakes that reproduce it there (as `check` does).
     """
     __tracebackhide__ = True
     for seed, B in zip(seeds, (None, 2)):
@@ -396,11 +419,11 @@ def check_gradients(name, forward, backward, seeds=(0, 1), tol=GRAD_TOL):
             if mine is None or np.shape(mine) != numeric.shape:
                 raise CheckFailed(f"{name} ({label}): the gradient for {key} has shape "
                                   f"{np.shape(mine) if mine is not None else None}; expected "
-                                  f"{numeric.shape}.")
+                                  f"{numeric.shape}." + _named_on_public(name, backward))
             err = relative_error(mine, numeric)
             errors.append(f"{key} {err:.1e}")
             if not err <= tol:
                 raise CheckFailed(f"{name} ({label}): relative error {err:.2e} for {key} (allowed "
                                   f"{tol:.0e}): your backward disagrees with finite differences of "
-                                  f"your forward.")
+                                  f"your forward." + _named_on_public(name, backward))
         print(f"\u2714 {name}, {label}: " + ", ".join(errors))
