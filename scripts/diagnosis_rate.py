@@ -3,6 +3,7 @@
 
     python scripts/diagnosis_rate.py              # the figures the README states
     python scripts/diagnosis_rate.py --doubles 60 # more double mutations per function
+    python scripts/diagnosis_rate.py --held-out   # also list each held-out answer's message
     python scripts/diagnosis_rate.py --function gru_step_forward --verbose  # which ones missed
 
 Wrong answers, per graded function of notebooks 01-07 (autograder/mutations):
@@ -12,7 +13,10 @@ Wrong answers, per graded function of notebooks 01-07 (autograder/mutations):
   cache is wrong (its check fails on the cache);
 - `--doubles` double mutations drawn (seed 0) from the pairs of single ones;
 - the hand-written mistakes of autograder/mistakes.py and mistakes_transformer.py /
-  mistakes_lm.py, written apart from the mutation operators (held out).
+  mistakes_lm.py, written apart from the mutation operators;
+- the reviewer's wrong answers of autograder/heldout/ (written by someone who had seen neither
+  the operators nor their sentences), named when the message holds a sentence that
+  autograder/heldout/names.tsv judges right for it.
 Each answer is matched as the grader matches it (tfcourse.checks.matching_mutants over the
 public and hidden cases, with the outputs and sentences the course ships and packs) and as
 the visible check does (public cases only, for answers that fail one). It is *named* when the
@@ -20,6 +24,9 @@ message's sentences include the one of a mutation that made it (for a double: of
 two), *misnamed* when the message names a mistake and none of those, *unnamed* when the
 message only says where the answer differs. `one of these` counts answers named among
 several sentences. For a hand-written mistake the sentence it always had is the right one.
+Only the mutants' sentences count as names: what a check says from a test of its own (a result
+of the wrong dtype, an argument changed in place, a softmax that overflows) is not counted,
+and an answer that raises is left out (its message is the error).
 """
 import argparse
 import sys
@@ -32,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import importlib  # noqa: E402
 
-from autograder import cases, mistakes, mistakes_lm, mistakes_transformer, mutations  # noqa: E402
+from autograder import cases, heldout, mistakes, mistakes_lm, mistakes_transformer, mutations  # noqa: E402
 from autograder.build import hidden_backend  # noqa: E402
 from tfcourse import checks  # noqa: E402
 
@@ -79,6 +86,14 @@ def _decoded(name, case_list):
     return case_list
 
 
+def _how(name, case_list, results):
+    """'' for a wrong answer the tallies count, else why they leave it out."""
+    raised = sum(r is None for r in results)
+    if raised:  # the message is the error (the rows of the cases it answered are not judged)
+        return f"raises on {raised} of {len(results)} cases"
+    return "" if _wrong(name, case_list, results) else "passes every case"
+
+
 class Tally:
     def __init__(self):
         self.named = self.several = self.misnamed = self.unnamed = 0
@@ -107,12 +122,16 @@ class Tally:
                 f"unnamed {self.unnamed}")
 
 
-def measure(functions, n_doubles, seed=0, record=None):
+def measure(functions, n_doubles, seed=0, record=None, listing=None):
     """{channel: Tally} over `functions`; `record` (a list) gets (channel, answer's id,
-    sentences said) of every wrong answer. A wrong answer is one that a check fails, on its
-    output or on anything else it returns (a forward's cache)."""
+    sentences said) of every wrong answer; `listing` (a list) gets (held-out answer, the ids
+    matched, whether a check fails it). A wrong answer is one that a check fails, on its output
+    or on anything else it returns (a forward's cache)."""
     tallies = {k: Tally() for k in ("single, grader", "single, visible check",
-                                    "double, grader", "hand-written, grader")}
+                                    "double, grader", "hand-written, grader",
+                                    "held-out (reviewer), grader",
+                                    "held-out (reviewer), visible check")}
+    reviewed = [h for h in heldout.held_out() if h.function in functions]
     for name in functions:
         backend = hidden_backend(name)[0]
         public = _decoded(name, checks.load_reference(name)["cases"])
@@ -134,8 +153,9 @@ def measure(functions, n_doubles, seed=0, record=None):
             if all(g is None for g in got) or not _wrong(name, every, got):
                 return
             said = {f"{kind}, grader": sentences(name, every, got)}
-            if kind == "single" and _wrong(name, public, got[:len(public)]):
-                said["single, visible check"] = sentences(name, public, got[:len(public)])
+            if kind != "double" and kind != "hand-written" and _wrong(name, public,
+                                                                      got[:len(public)]):
+                said[f"{kind}, visible check"] = sentences(name, public, got[:len(public)])
             for channel, texts in said.items():
                 tallies[channel].add(texts, right, label)
                 if record is not None:
@@ -150,6 +170,17 @@ def measure(functions, n_doubles, seed=0, record=None):
         known = _checks(name).MISTAKES
         for mistake, impl in HAND_WRITTEN.get(name, {}).items():
             judge(impl, [known[mistake]], "hand-written", f"{name}:{mistake}")
+        for answer in (h for h in reviewed if h.function == name):
+            # names.tsv holds mutant ids or their prefixes (an operator's every site), or keys
+            # of the checks' MISTAKES
+            right = [text for i, text in text_of.items()
+                     if any(i.startswith(n) for n in answer.names)]
+            right += [known[n] for n in answer.names if n in known]
+            judge(answer.impl, right, "held-out (reviewer)", f"{name}__{answer.slug}")
+            if listing is not None:
+                got = _results(answer.impl, name, every)
+                listing.append((answer, _checks(name).matching_mutants(name, every, got),
+                                _how(name, every, got)))
     return tallies
 
 
@@ -160,9 +191,17 @@ def main(argv=None):
     parser.add_argument("--verbose", action="store_true",
                         help="list the single and hand-written answers left unnamed or misnamed, "
                              "the misnamed doubles, and what their messages said")
+    parser.add_argument("--held-out", action="store_true",
+                        help="list every held-out answer: its mistake, the ids its message "
+                             "matched, the ids judged right, the reviewer's class at be71606")
     args = parser.parse_args(argv)
+    listing = [] if args.held_out else None
     with np.errstate(all="ignore"):
-        tallies = measure(args.function or mutations.FUNCTIONS, args.doubles)
+        tallies = measure(args.function or mutations.FUNCTIONS, args.doubles, listing=listing)
+    for answer, found, how in listing or ():
+        print(f"{answer.function}__{answer.slug} (reviewer: {answer.reviewed.get('grader', '?')}"
+              f") {how}\n    mistake: {answer.says}\n"
+              f"    matched: {' ; '.join(found) or '-'}\n    right: {' ; '.join(answer.names) or '-'}")
     print(f"Diagnosis rate over the graded functions of notebooks 01-07 "
           f"({args.doubles} doubles per function, seed 0):")
     for what, tally in tallies.items():

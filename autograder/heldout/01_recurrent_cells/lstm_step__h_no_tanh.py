@@ -1,0 +1,10 @@
+# Mistake: forgets the tanh on the cell state in the output: h_next = o * c_next.
+import numpy as np
+
+def lstm_step(x, h_prev, c_prev, params):
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))
+    a = x @ params["W_x"] + h_prev @ params["W_h"] + params["b"]
+    i, f, g, o = np.split(a, 4, axis=-1)
+    c_next = sig(f) * c_prev + sig(i) * np.tanh(g)
+    h_next = sig(o) * c_next
+    return h_next, c_next

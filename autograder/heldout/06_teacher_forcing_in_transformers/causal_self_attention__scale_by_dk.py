@@ -1,0 +1,17 @@
+# Mistake: divides by d_k instead of sqrt(d_k).
+import numpy as np
+from tfcourse.caches import KVCache
+
+
+def causal_self_attention(x, W_q, W_k, W_v, W_o=None):
+    q, k, v = x @ W_q, x @ W_k, x @ W_v
+    T = x.shape[-2]
+    s = q @ np.swapaxes(k, -1, -2) / W_q.shape[-1]
+    s = np.where(causal_mask(T), s, -np.inf)
+    s = s - s.max(axis=-1, keepdims=True)
+    w = np.exp(s)
+    w = w / w.sum(axis=-1, keepdims=True)
+    out = w @ v
+    if W_o is not None:
+        out = out @ W_o
+    return out, w

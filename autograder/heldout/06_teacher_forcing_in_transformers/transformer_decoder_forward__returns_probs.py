@@ -1,0 +1,14 @@
+# Mistake: returns the softmax of the logits (probabilities) instead of logits.
+import numpy as np
+from tfcourse.caches import KVCache
+
+def transformer_decoder_forward(input_ids, params):
+    input_ids = np.asarray(input_ids)
+    T = input_ids.shape[-1]
+    D = params["embedding"].shape[1]
+    x = params["embedding"][input_ids] + positional_encoding(T, D)
+    out, _ = causal_self_attention(x, params["W_q"], params["W_k"], params["W_v"], params["W_o"])
+    h = x + out
+    z = h @ params["W_y"] + params["b_y"]
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)

@@ -1,0 +1,84 @@
+"""Wrong answers written by a reviewer who had seen neither the mutation operators nor their
+sentences: a held-out set for measuring how often a message names the mistake.
+
+On 2026-11-30 a reviewer played a student with only the release of notebooks 01, 02, 04, 05 and
+06 and wrote 108 wrong answers of their own, one file each: `<assignment>/<function>__<slug>.py`,
+the first line saying in words what the mistake is. They read the messages the visible checks and
+the grader gave at main be71606 and classed each one (`reviewed.tsv`: NAMED, LOCATED, MISNAMED,
+UNHELPFUL, NOT-DETECTED). That classification is the held-out figure; operators written since
+were shaped after these answers, so a later measurement on them is no longer held out.
+
+`names.tsv` says, for each answer, which sentences name its mistake (mutant ids or their
+prefixes, or keys of the checks' MISTAKES, separated by ';'), judged by reading the answer
+against the sentence; an answer without a row has no sentence that names it, and any name it
+gets counts as misnamed.
+
+Instructor side only, like autograder/mistakes.py: the files are wrong answers, not solutions,
+but they are not for students to read as hints either.
+"""
+import csv
+import sys
+import types
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import solutions
+
+HERE = Path(__file__).resolve().parent
+
+
+class HeldOut(NamedTuple):
+    """One wrong answer: its graded function, slug, the function itself, what the mistake is
+    (the file's first line), the sentence ids that name it and the reviewer's classes."""
+    function: str
+    slug: str
+    impl: Callable
+    says: str
+    names: tuple
+    reviewed: dict
+
+
+def _table(name):
+    path = HERE / name
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def _given():
+    """The `given` module a release ships, as the reference's building blocks."""
+    module = types.ModuleType("given")
+    module.__dict__.update({n: getattr(solutions, n) for n in solutions.__all__})
+    return module
+
+
+def _load(path, function):
+    """The function `function` a held-out file defines; the names a notebook's earlier cells
+    define (the reference's building blocks) are in reach, as they are in the notebook."""
+    namespace = {n: getattr(solutions, n) for n in solutions.__all__}
+    saved = sys.modules.get("given")
+    sys.modules["given"] = _given()
+    try:
+        exec(compile(path.read_text(), str(path), "exec"), namespace)
+    finally:
+        if saved is None:
+            del sys.modules["given"]
+        else:
+            sys.modules["given"] = saved
+    return namespace[function]
+
+
+def held_out():
+    """Every held-out wrong answer, by assignment and file name."""
+    names = {(r["function"], r["slug"]): tuple(n.strip() for n in r["names"].split(";") if n.strip())
+             for r in _table("names.tsv")}
+    reviewed = {(r["function"], r["slug"]): {"visible": r["visible"], "grader": r["grader"]}
+                for r in _table("reviewed.tsv")}
+    answers = []
+    for path in sorted(HERE.glob("*/*__*.py")):
+        function, slug = path.stem.split("__", 1)
+        says = path.read_text().splitlines()[0].lstrip("# ").strip()
+        answers.append(HeldOut(function, slug, _load(path, function), says,
+                               names.get((function, slug), ()), reviewed.get((function, slug), {})))
+    return answers
