@@ -93,19 +93,28 @@ def time_nbgrader(course, submitted):
     return seconds
 
 
-def time_bare(submitted, sample):
-    """{notebook path: seconds} of a bare kernel start plus execution (nbclient, no sandbox),
-    one at a time, for `sample` notebooks spread evenly over the class."""
+def bare_run(course, path):
+    """(the executed notebook, seconds) of a bare kernel start plus execution of the notebook at
+    `path` (nbclient, no sandbox), in a folder holding its assignment's release files
+    (given.py, ...), as the grader's kernel has them: beside the submission alone, `from given
+    import ...` fails and every later cell with it, in milliseconds, no baseline at all."""
     from nbclient import NotebookClient
-    paths = sorted(submitted.rglob("*.ipynb"))
-    times = {}
-    for path in paths[::max(1, len(paths) // sample)][:sample]:
-        nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as folder:
+        shutil.copytree(course / "release" / path.parent.name, folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.ipynb"))
         start = time.perf_counter()
         NotebookClient(nb, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        times[str(path)] = time.perf_counter() - start
-    return times
+                       resources={"metadata": {"path": folder}}).execute()
+        return nb, time.perf_counter() - start
+
+
+def time_bare(course, submitted, sample):
+    """{notebook path: seconds} of bare_run, one at a time, for `sample` notebooks spread evenly
+    over the class."""
+    paths = sorted(submitted.rglob("*.ipynb"))
+    return {str(path): bare_run(course, path)[1]
+            for path in paths[::max(1, len(paths) // sample)][:sample]}
 
 
 def bench_cluster(course, submitted, n, scheduler, work):
@@ -197,7 +206,7 @@ def main(argv=None):
           flush=True)
 
     load = os.getloadavg()[0]
-    bare = time_bare(submitted, args.bare)
+    bare = time_bare(course, submitted, args.bare)
     ours = {r["unit"]["path"]: r["seconds"] for r in results}
     same = [ours[p] for p in bare if p in ours] or list(ours.values())
     print(f"bare kernel start + execution: {statistics.mean(bare.values()):.2f} s/notebook "
