@@ -8,6 +8,7 @@ from autograder.build import hidden_backend
 from autograder.mutations.engine import source_tree
 from tfcourse import checks
 from tfcourse.checks import CheckFailed, check, check_cases
+from tfcourse.params import random_decoder_params
 
 
 def _message(name, func, hidden=False):
@@ -316,3 +317,19 @@ def test_a_recovery_curve_starting_at_k_is_named_for_what_it_did(first, last, si
     for hidden in (False, True):
         message = _message("recovery_curve", _recovery(first, last), hidden)
         assert "Known mistake: " + text in message, hidden
+
+def test_two_changes_of_one_helper_are_made_where_the_single_mutations_found_them():
+    """A double of a family member (notebooks 05-07): the second change is made at the node its
+    single mutation found, not at whatever node sits at that position once the first change
+    has reshaped the tree (which made a tree that does not compile)."""
+    name = "gru_step_forward"
+    pool = {m.id: m for m in mutations.singles(name)}
+    dropped = pool[f"{name}:gru_cell_gates:term_dropped:h_prev @ W_h"]
+    transposed = pool[f"{name}:gru_cell_gates:transposed:W_h"]
+    assert mutations._pair(name, dropped, transposed) is None  # its site went with the term
+    both = mutations._pair(name, transposed, dropped)
+    rng = np.random.default_rng(0)
+    params = {k: v for k, v in random_decoder_params("gru", 3, 3, 2, rng).items()
+              if k in ("W_x", "W_h", "b_x", "b_h")}
+    x, h = rng.normal(size=3), rng.normal(size=3)
+    assert np.allclose(both(x, h, params)[0], dropped.impl(x, h, params)[0])

@@ -219,11 +219,13 @@ def family_sites(graded, family, operators):
 def family_mutant(family, changes):
     """The first function of `family` with each (member, Site) of `changes` made, or None when
     a later change's site is gone once an earlier one has changed the tree."""
-    trees = {}
+    trees, where = {}, {}
+    for member in dict.fromkeys(member for member, _ in changes):
+        trees[member] = source_tree(family[member])
+        where[member] = nodes(trees[member])  # as the sites found them, before any change
     try:
         for member, site in changes:
-            fdef = trees.setdefault(member, source_tree(family[member]))
-            site.rewrite(fdef, nodes(fdef)[site.index])
+            site.rewrite(trees[member], where[member][site.index])
     except (ValueError, IndexError, AttributeError, StopIteration):
         return None
     return compile_family(family, trees)
