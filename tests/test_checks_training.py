@@ -6,7 +6,7 @@ import pytest
 import solutions
 from autograder import cases_training
 from tfcourse import checks_training
-from tfcourse.caches import GRUCache
+from tfcourse.caches import DecoderCache, GRUCache
 from tfcourse.checks_training import (CheckFailed, _n_params, check, check_cases, check_gradients,
                                       check_hidden, decode, encode, pack)
 
@@ -227,7 +227,7 @@ def test_a_forward_mutant_is_stored_with_its_cache_only_where_its_output_is_righ
                     changed = out[1]
                     assert changed and all(p.startswith("cache.") and "params" not in p
                                            for p in changed)
-            assert cache_only >= 1
+            assert cache_only >= 10
 
 
 # ---------------------------------------------------------------- caching the wrong thing
@@ -248,12 +248,117 @@ def _gru(x, h_prev, params):
     return dict(r=r, z=z, n=n, h_n=h_n, a_r=a_r, h_next=(1 - z) * n + z * h_prev)
 
 
+def _caches_r_before_its_sigmoid(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, h_prev, v["a_r"], v["z"], v["n"], v["h_n"], params)
+
+
+def _caches_h_n_times_r(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, h_prev, v["r"], v["z"], v["n"], v["r"] * v["h_n"], params)
+
+
+def _caches_h_next_as_h_prev(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, v["h_next"], v["r"], v["z"], v["n"], v["h_n"], params)
+
+
+def _caches_z_r_in_that_order(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, h_prev, v["z"], v["r"], v["n"], v["h_n"], params)
+
+
 def _caches_one_minus_z(x, h_prev, params):  # no operator makes this one
     v = _gru(x, h_prev, params)
     return v["h_next"], GRUCache(x, h_prev, v["r"], 1 - v["z"], v["n"], v["h_n"], params)
 
 
-_STEP = "gru_step_forward"
+def _right_step(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    return v["h_next"], GRUCache(x, h_prev, v["r"], v["z"], v["n"], v["h_n"], params)
+
+
+def _decoder(context_vector, target_seq, params, step=_right_step):
+    """A student's teacher-forced decoder: (logits, inputs, steps, hidden)."""
+    start = np.broadcast_to(params["start"], target_seq.shape[:-2] + (1, target_seq.shape[-1]))
+    inputs = np.concatenate([start, target_seq[..., :-1, :]], axis=-2)
+    h, steps, hidden = context_vector, [], []
+    for t in range(inputs.shape[-2]):
+        h, cache = step(inputs[..., t, :], h, params)
+        steps.append(cache)
+        hidden.append(h)
+    hidden = np.stack(hidden, axis=-2)
+    return hidden @ params["W_y"] + params["b_y"], inputs, steps, hidden
+
+
+def _decoder_with_r_before_its_sigmoid(context_vector, target_seq, decoder_params, cell_type="rnn"):
+    logits, inputs, steps, hidden = _decoder(context_vector, target_seq, decoder_params,
+                                             _caches_r_before_its_sigmoid)
+    return logits, DecoderCache(inputs, steps, hidden, decoder_params, cell_type)
+
+
+def _decoder_caching_target_seq_as_inputs(context_vector, target_seq, decoder_params,
+                                          cell_type="rnn"):
+    logits, inputs, steps, hidden = _decoder(context_vector, target_seq, decoder_params)
+    return logits, DecoderCache(target_seq, steps, hidden, decoder_params, cell_type)
+
+
+def _decoder_appending_after_the_loop(context_vector, target_seq, decoder_params, cell_type="rnn"):
+    start = np.broadcast_to(decoder_params["start"], target_seq.shape[:-2] + target_seq.shape[-1:])
+    h, hidden = context_vector, []
+    for t in range(target_seq.shape[-2]):
+        x = start if t == 0 else target_seq[..., t - 1, :]
+        h, cache = _right_step(x, h, decoder_params)
+        hidden.append(h)
+    steps = [cache]
+    inputs = np.concatenate([start[..., None, :], target_seq[..., :-1, :]], axis=-2)
+    hidden = np.stack(hidden, axis=-2)
+    return hidden @ decoder_params["W_y"] + decoder_params["b_y"], DecoderCache(
+        inputs, steps, hidden, decoder_params, cell_type)
+
+
+def _decoder_keeping_the_state_before_each_step(context_vector, target_seq, decoder_params,
+                                                cell_type="rnn"):
+    logits, inputs, steps, hidden = _decoder(context_vector, target_seq, decoder_params)
+    before = np.stack([s.h_prev for s in steps], axis=-2)
+    return logits, DecoderCache(inputs, steps, before, decoder_params, cell_type)
+
+
+def _decoder_caching_target_seq_t_as_step_t_input(context_vector, target_seq, decoder_params,
+                                                  cell_type="rnn"):
+    # the input side hoisted out of the loop, each step's cache given the wrong row
+    logits, inputs, steps, hidden = _decoder(context_vector, target_seq, decoder_params)
+    steps = [s._replace(x=target_seq[..., t, :]) for t, s in enumerate(steps)]
+    return logits, DecoderCache(inputs, steps, hidden, decoder_params, cell_type)
+
+
+_STEP, _DECODER = "gru_step_forward", "decoder_forward_teacher_forcing_cache"
+
+
+@pytest.mark.parametrize("name, answer, sentence", [
+    (_STEP, _caches_r_before_its_sigmoid, r"your cache's r holds the reset gate's pre-activation"),
+    (_STEP, _caches_h_n_times_r, r"your cache's h_n holds r \* h_n"),
+    (_STEP, _caches_h_next_as_h_prev, r"the h_prev of your GRUCache holds the step's new state"),
+    (_STEP, _caches_z_r_in_that_order, r"your cache holds z as r and r as z"),
+    (_DECODER, _decoder_with_r_before_its_sigmoid, r"your cache's r holds the reset gate's pre"),
+    (_DECODER, _decoder_caching_target_seq_as_inputs, r"your cache's inputs holds target_seq"),
+    (_DECODER, _decoder_appending_after_the_loop, r"your cache's steps holds only the last step's"),
+    (_DECODER, _decoder_keeping_the_state_before_each_step, r"your cache's hidden holds the states "
+                                                             r"the steps started from"),
+    (_DECODER, _decoder_caching_target_seq_t_as_step_t_input, r"the x of step t's GRUCache holds "
+                                                               r"target_seq\[t\]"),
+])
+def test_a_forward_that_caches_the_wrong_thing_is_told_which_field_and_why(name, answer,
+                                                                          sentence):
+    """The output is right: only the cache names the mistake, by the visible and the hidden
+    check, and the sentence says what the backward pass needs the field for."""
+    with pytest.raises(CheckFailed, match=f"(?s)cache.*differs.*Known mistake: {sentence}.*"
+                                          f"backward pass") as failed:
+        check(name, answer)
+    assert "one of these" not in str(failed.value)
+    with pytest.raises(CheckFailed, match=f"(?s)Known mistake: {sentence}") as failed:
+        check_hidden(name, answer, pack(cases_training.hidden_cases(name)))
+    assert "expected" not in str(failed.value) and "yours" not in str(failed.value)
 
 
 def test_a_cache_mistake_no_operator_makes_is_located_not_misnamed():

@@ -64,8 +64,9 @@ def test_verbose_lists_the_unnamed_single_mutation_and_what_was_said():
 
 def test_a_mutant_that_only_caches_the_wrong_thing_is_counted_as_wrong_and_named():
     """A forward whose output is the reference's on every case but whose cache is not (notebook
-    05: h_n and r swapped in the GRU's gates) is a wrong answer: the script counts it, as the
-    grader and as the visible check see it, named by its own sentence alone."""
+    05: h_n and r swapped in the GRU's gates, the operators of named.CACHE) is a wrong answer:
+    the script counts it, as the grader and as the visible check see it, named by its own
+    sentence alone."""
     name = "gru_step_forward"
     cases = cases_training._matched_cases(name)
     expected = [cases_training.reference_result(name, c) for c in cases]
@@ -73,7 +74,9 @@ def test_a_mutant_that_only_caches_the_wrong_thing_is_counted_as_wrong_and_named
         got is not None and mutations._same(got[:1], want[:1]) and not mutations._same(got, want)
         for got, want in zip(mutations.outputs(m.impl, name, cases, cases_training.case_args),
                              expected))}
-    assert f"{name}:gru_cell_gates:names_swapped:h_n<>r@the result#9" in cache_only
+    assert {f"{name}:gru_cell_gates:names_swapped:h_n<>r@the result#9",
+            f"{name}:gru_cell_gates:cache:r_preactivation"} <= cache_only.keys()
+    assert len(cache_only) >= 11
     record = []
     diagnosis_rate.measure([name], 0, record=record)
     for channel in ("single, grader", "single, visible check"):

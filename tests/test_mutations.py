@@ -318,6 +318,23 @@ def test_a_recovery_curve_starting_at_k_is_named_for_what_it_did(first, last, si
         message = _message("recovery_curve", _recovery(first, last), hidden)
         assert "Known mistake: " + text in message, hidden
 
+@pytest.mark.parametrize("name", ["gru_step_forward", "decoder_forward_teacher_forcing_cache"])
+def test_notebook_05s_cache_operators_change_the_cache_alone_and_say_what_the_backward_needs(name):
+    """Each named.CACHE mutant of a forward computes the reference's output on every case and
+    another cache on some: the cache alone names it (autograder.cases_training stores it)."""
+    from autograder import cases_training
+    matched = cases_training._matched_cases(name)
+    expected = [cases_training.reference_result(name, c) for c in matched]
+    ours = [m for m in mutations.singles(name) if ":cache:" in m.id]
+    assert len(ours) == (10 if name == "gru_step_forward" else 14)
+    for mutant in ours:
+        got = mutations.outputs(mutant.impl, name, matched, cases_training.case_args)
+        assert all(mutations._same(g[:1], e[:1]) for g, e in zip(got, expected)), mutant.id
+        assert not all(mutations._same(g, e) for g, e in zip(got, expected)), mutant.id
+        assert "cache" in mutant.text.lower() and "backward pass" in mutant.text, mutant.id
+    assert len({m.text for m in ours}) == len(ours)
+
+
 def test_two_changes_of_one_helper_are_made_where_the_single_mutations_found_them():
     """A double of a family member (notebooks 05-07): the second change is made at the node its
     single mutation found, not at whatever node sits at that position once the first change

@@ -38,7 +38,7 @@ OPERATORS = {**{cell: operators.CELL_OPERATORS for cell in CELLS.values()},
 # named rewrites of any member (named.py) are mutants of the graded function.
 FAMILY_MODULES = ("solutions.transformer", "solutions.transformer_sampling", "solutions.lm",
                   "solutions.backprop", "solutions.seq2seq", "solutions.training")
-NAMED = (named.TRANSFORMER, named.LM, named.BACKPROP, named.LOSS)
+NAMED = (named.TRANSFORMER, named.LM, named.BACKPROP, named.LOSS, named.CACHE)
 # general operators on a family member: notebook 05's GRU cell is a cell; a forward that
 # returns logits (.., T, V) may return them with its axes in the wrong order
 MEMBER_OPERATORS = {"gru_cell_gates": operators.CELL_OPERATORS,

@@ -306,6 +306,84 @@ BACKPROP = Rewrites("backprop", {
     ],
 })
 
+_GATES = "GRUGates(r, z, n, h_n)"
+_STEP_CACHE = "GRUCache(x, state, *gates, params)"
+_DECODER_CACHE = "DecoderCache(inputs, steps, hidden, params, cell_type)"
+_RUN = "_run(h0, inputs, input_projection(inputs, params, cell_type), params, cell_type)"
+_BY_NAME = ("GRUCache's fields are x, h_prev, r, z, n, h_n, params, in that order: pass them by "
+            "name (r=r, z=z, ...), since the backward pass reads each field by its name.")
+
+# notebook 05: a forward that computes the right output but caches the wrong thing. Its backward
+# pass (the student's own, or the grader's cases) then works from wrong values: each sentence
+# says which field, what it must hold and what the backward pass needs it for.
+CACHE = Rewrites("cache", {
+    "gru_cell_gates": [
+        ("r_preactivation", _GATES, "GRUGates(x_r + h_r, z, n, h_n)",
+         "your cache's r holds the reset gate's pre-activation xw_r + hw_r: it must hold the gate "
+         "itself, r = sigmoid(xw_r + hw_r), because the backward pass scales h_n's gradient by "
+         "r and takes the sigmoid's derivative as r (1 - r)."),
+        ("z_preactivation", _GATES, "GRUGates(r, x_z + h_z, n, h_n)",
+         "your cache's z holds the update gate's pre-activation xw_z + hw_z: it must hold the "
+         "gate itself, z = sigmoid(xw_z + hw_z), because the backward pass weighs dh_next by "
+         "(1 - z) and z and takes the sigmoid's derivative as z (1 - z)."),
+        ("n_preactivation", _GATES, "GRUGates(r, z, x_n + r * h_n, h_n)",
+         "your cache's n holds the candidate's pre-activation xw_n + r * h_n: it must hold "
+         "n = tanh(xw_n + r * h_n) itself, because the backward pass takes tanh's derivative as "
+         "1 - n**2 and computes dz from h_prev - n."),
+        ("h_n_scaled_by_r", _GATES, "GRUGates(r, z, n, r * h_n)",
+         "your cache's h_n holds r * h_n: it must hold h_n = h_prev @ W_hn + b_hn, before r "
+         "scales it, because the backward pass computes r's gradient from it (dr = dn_pre * h_n)."),
+        ("h_n_without_bias", _GATES,
+         "GRUGates(r, z, n, np.split(h_prev @ params['W_h'], 3, axis=-1)[2])",
+         "your cache's h_n leaves out b_hn: it must hold h_n = h_prev @ W_hn + b_hn, the whole "
+         "term r scales, because the backward pass computes r's gradient from it "
+         "(dr = dn_pre * h_n)."),
+        ("h_n_all_blocks", _GATES, "GRUGates(r, z, n, hw)",
+         "your cache's h_n holds all three blocks of h_prev @ W_h + b_h (3H columns): it must "
+         "hold only the n block, h_n = h_prev @ W_hn + b_hn (H columns), the term r scales, "
+         "because the backward pass computes r's gradient from it (dr = dn_pre * h_n)."),
+        ("r_z_swapped", _GATES, "GRUGates(z, r, n, h_n)",
+         "your cache holds z as r and r as z. " + _BY_NAME),
+        ("n_h_n_swapped", _GATES, "GRUGates(r, z, h_n, n)",
+         "your cache holds h_n as n and n as h_n: n is the candidate tanh(xw_n + r * h_n), h_n "
+         "the term h_prev @ W_hn + b_hn that r scales. " + _BY_NAME),
+    ],
+    "cell_forward": [
+        ("h_next_as_h_prev", _STEP_CACHE, "GRUCache(x, h_next, *gates, params)",
+         "the h_prev of your GRUCache holds the step's new state h_next: it must hold the state "
+         "the step started from, h_prev, because the backward pass computes "
+         "dW_h = h_prev^T @ dhw and dz = dh_next * (h_prev - n) * z (1 - z) from it."),
+        ("xw_as_x", _STEP_CACHE, "GRUCache(xw, state, *gates, params)",
+         "the x of your GRUCache holds the projection x @ W_x + b_x (3H columns): it must hold "
+         "the step's input x itself (D columns), because the backward pass computes "
+         "dW_x = x^T @ dxw from it."),
+    ],
+    "decoder_forward_teacher_forcing_cache": [
+        ("inputs_are_target_seq", _DECODER_CACHE,
+         "DecoderCache(target_seq, steps, hidden, params, cell_type)",
+         "your cache's inputs holds target_seq: it must hold the inputs x_t that were fed, start "
+         "first, then target_seq[0] .. target_seq[T-2], because the backward pass computes "
+         "dW_x = sum over t of x_t^T @ dxw_t from them."),
+        ("hidden_before_the_step", _DECODER_CACHE,
+         "DecoderCache(inputs, steps, np.concatenate([h0[..., None, :], hidden[..., :-1, :]], "
+         "axis=-2), params, cell_type)",
+         "your cache's hidden holds the states the steps started from, h_0 .. h_{T-1}: it must "
+         "hold the new states h_1 .. h_T (row t from step t), the ones the logits were computed "
+         "from, because the backward pass computes dW_y = sum over t of h_{t+1}^T @ dlogits_t "
+         "from them."),
+        ("last_step_only", _DECODER_CACHE,
+         "DecoderCache(inputs, [steps[-1]], hidden, params, cell_type)",
+         "your cache's steps holds only the last step's GRUCache: it must hold all T of them, one "
+         "appended inside the loop at every step, because the backward pass walks back through "
+         "every step with that step's own cache."),
+        ("step_x_is_next_input", _RUN,
+         "_run(h0, target_seq, input_projection(inputs, params, cell_type), params, cell_type)",
+         "the x of step t's GRUCache holds target_seq[t]: it must hold the input step t was fed, "
+         "x_t (start at step 0, then target_seq[t-1]), because that step's backward pass "
+         "computes dW_x and dx from it."),
+    ],
+})
+
 _SHIFTED = "logits - np.max(logits, axis=-1, keepdims=True)"
 _SCALE = "dlogits * (mask[..., None] / n_real)"
 _N_REAL = "max(int(np.count_nonzero(mask)), 1)"
