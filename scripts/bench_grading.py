@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.build import build, run_nbgrader  # noqa: E402
 from autograder.engine.grade import Course, grade_class, self_check  # noqa: E402
-from autograder.engine.sandbox import Limits, sandbox_status  # noqa: E402
+from autograder.engine.sandbox import Limits, _environment, sandbox_status  # noqa: E402
 
 # nbgrader's own exporter, in place of the course's RefuseAutograde (autograder/build.py).
 UNSAFE_AUTOGRADE = "--Autograde.exporter_class=nbconvert.exporters.NotebookExporter"
@@ -97,15 +97,20 @@ def bare_run(course, path):
     """(the executed notebook, seconds) of a bare kernel start plus execution of the notebook at
     `path` (nbclient, no sandbox), in a folder holding its assignment's release files
     (given.py, ...), as the grader's kernel has them: beside the submission alone, `from given
-    import ...` fails and every later cell with it, in milliseconds, no baseline at all."""
+    import ...` fails and every later cell with it, in milliseconds, no baseline at all. Its
+    BLAS runs on one thread, as in the grader's sandbox (measured on a busy 2-core machine,
+    load 8: 07's reference notebook took 11-16 s with OpenBLAS's default threads, 7.4-7.9 s
+    on one)."""
     from nbclient import NotebookClient
+    threads = {k: v for k, v in _environment("", "", "").items() if k.endswith("_NUM_THREADS")}
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="bench-bare-") as folder:
         shutil.copytree(course / "release" / path.parent.name, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("*.ipynb"))
         start = time.perf_counter()
         NotebookClient(nb, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": folder}}).execute()
+                       resources={"metadata": {"path": folder}}).execute(
+                           env={**os.environ, **threads})
         return nb, time.perf_counter() - start
 
 
