@@ -253,6 +253,14 @@ def _caches_r_before_its_sigmoid(x, h_prev, params):
     return v["h_next"], GRUCache(x, h_prev, v["a_r"], v["z"], v["n"], v["h_n"], params)
 
 
+def _caches_every_gate_before_its_nonlinearity(x, h_prev, params):
+    v = _gru(x, h_prev, params)
+    H = h_prev.shape[-1]
+    xw, hw = x @ params["W_x"] + params["b_x"], h_prev @ params["W_h"] + params["b_h"]
+    a_z, a_n = xw[..., H:2 * H] + hw[..., H:2 * H], xw[..., 2 * H:] + v["r"] * v["h_n"]
+    return v["h_next"], GRUCache(x, h_prev, v["a_r"], a_z, a_n, v["h_n"], params)
+
+
 def _caches_h_n_times_r(x, h_prev, params):
     v = _gru(x, h_prev, params)
     return v["h_next"], GRUCache(x, h_prev, v["r"], v["z"], v["n"], v["r"] * v["h_n"], params)
@@ -338,6 +346,7 @@ _STEP, _DECODER = "gru_step_forward", "decoder_forward_teacher_forcing_cache"
 @pytest.mark.parametrize("name, answer, sentence", [
     (_STEP, _caches_r_before_its_sigmoid, r"your cache's r holds the reset gate's pre-activation"),
     (_STEP, _caches_h_n_times_r, r"your cache's h_n holds r \* h_n"),
+    (_STEP, _caches_every_gate_before_its_nonlinearity, r"your cache's r, z and n hold the gates'"),
     (_STEP, _caches_h_next_as_h_prev, r"the h_prev of your GRUCache holds the step's new state"),
     (_STEP, _caches_z_r_in_that_order, r"your cache holds z as r and r as z"),
     (_DECODER, _decoder_with_r_before_its_sigmoid, r"your cache's r holds the reset gate's pre"),

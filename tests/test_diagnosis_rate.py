@@ -54,7 +54,8 @@ def test_verbose_lists_the_unnamed_single_mutation_and_what_was_said():
     with contextlib.redirect_stdout(out):
         assert diagnosis_rate.main(["--function", "gru_step_forward", "--doubles", "0",
                                     "--verbose"]) == 0
-    listed = [line for line in out.getvalue().splitlines() if ", unnamed: " in line]
+    listed = [line for line in out.getvalue().splitlines()
+              if line.startswith("single, ") and ", unnamed: " in line]
     assert listed == [f"single, {how}, unnamed: gru_step_forward:gru_cell_gates:tuple_reversed:"
                       f"reversed" for how in ("grader", "visible check")]
     tally = diagnosis_rate.Tally()

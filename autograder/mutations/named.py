@@ -330,6 +330,11 @@ CACHE = Rewrites("cache", {
          "your cache's n holds the candidate's pre-activation xw_n + r * h_n: it must hold "
          "n = tanh(xw_n + r * h_n) itself, because the backward pass takes tanh's derivative as "
          "1 - n**2 and computes dz from h_prev - n."),
+        ("gates_preactivations", _GATES, "GRUGates(x_r + h_r, x_z + h_z, x_n + r * h_n, h_n)",
+         "your cache's r, z and n hold the gates' pre-activations, before their sigmoid or tanh: "
+         "they must hold the gates themselves, r = sigmoid(xw_r + hw_r), z = sigmoid(xw_z + "
+         "hw_z), n = tanh(xw_n + r * h_n), because the backward pass takes each derivative from "
+         "the gate's value: r (1 - r), z (1 - z), 1 - n**2."),
         ("h_n_scaled_by_r", _GATES, "GRUGates(r, z, n, r * h_n)",
          "your cache's h_n holds r * h_n: it must hold h_n = h_prev @ W_hn + b_hn, before r "
          "scales it, because the backward pass computes r's gradient from it (dr = dn_pre * h_n)."),
