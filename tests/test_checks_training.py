@@ -380,3 +380,36 @@ def test_a_cache_mistake_no_operator_makes_is_located_not_misnamed():
             run()
         assert "Known mistake" not in str(failed.value)
         assert "one of these" not in str(failed.value)
+
+
+def _sent_by_the_kernel(value):
+    """`value` as the grader's harness sends it out of the sandbox (judge.HARNESS's own pack)."""
+    import ast
+    import base64
+    import io
+
+    from autograder.engine import judge
+    harness = ast.parse(judge.HARNESS)
+    pack_def = next(n for n in ast.walk(harness)
+                    if isinstance(n, ast.FunctionDef) and n.name == "pack")
+    namespace = {"np": np, "io": io, "base64": base64}
+    exec(compile(ast.Module([pack_def], []), "<harness pack>", "exec"), namespace)
+    return {"value": namespace["pack"](value)}
+
+
+@pytest.mark.parametrize("name, answer, sentence", [
+    (_STEP, _caches_h_next_as_h_prev, "the h_prev of your GRUCache holds the step's new state"),
+    (_DECODER, _decoder_appending_after_the_loop, "your cache's steps holds only the last step's"),
+])
+def test_the_grader_names_a_cache_mistake_from_what_the_kernel_sends(name, answer, sentence):
+    """Outside the sandbox the judge rebuilds the caches as records with their fields and
+    matches them on every hidden case of the cell (the timed ones have no stored outputs)."""
+    from autograder.engine import judge
+    module = "tfcourse.checks_training"
+    cell = [(name, case, module) for case in cases_training.hidden_cases(name)]
+    index = {judge._job_key(*c): k for k, c in enumerate(cell)}
+    results = [_sent_by_the_kernel(answer(*checks_training.case_args(name, case)[0]))
+               for _, case, _ in cell]
+    status = judge._judge_cases(cell, results, index, None, None, public=0)
+    assert status.startswith(f"failed: {name}, case ") and "cache" in status
+    assert f"Known mistake: {sentence}" in status and "one of these" not in status
