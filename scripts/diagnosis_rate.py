@@ -193,13 +193,16 @@ def main(argv=None):
                              "the misnamed doubles, and what their messages said")
     parser.add_argument("--held-out", action="store_true",
                         help="list every held-out answer: its mistake, the ids its message "
-                             "matched, the ids judged right, the reviewer's class at be71606")
+                             "matched, the ids judged right, and how its reviewer classed the "
+                             "grader's message")
     args = parser.parse_args(argv)
     listing = [] if args.held_out else None
     with np.errstate(all="ignore"):
         tallies = measure(args.function or mutations.FUNCTIONS, args.doubles, listing=listing)
     for answer, found, how in listing or ():
-        print(f"{answer.function}__{answer.slug} (reviewer: {answer.reviewed.get('grader', '?')}"
+        seen = answer.reviewed
+        print(f"{answer.function}__{answer.slug} (reviewer {seen.get('reviewer')} at "
+              f"{seen.get('at')}: {seen.get('grader', '?')}"
               f") {how}\n    mistake: {answer.says}\n"
               f"    matched: {' ; '.join(found) or '-'}\n    right: {' ; '.join(answer.names) or '-'}")
     print(f"Diagnosis rate over the graded functions of notebooks 01-07 "

@@ -10,7 +10,7 @@ from autograder.build import hidden_backend
 
 def test_every_held_out_file_defines_the_function_it_is_named_after_and_says_its_mistake():
     answers = heldout.held_out()
-    assert len(answers) == 108
+    assert len(answers) == 108 + 31
     for answer in answers:
         assert callable(answer.impl) and answer.impl.__name__ == answer.function
         assert answer.says.startswith("Mistake"), answer.slug
@@ -18,7 +18,7 @@ def test_every_held_out_file_defines_the_function_it_is_named_after_and_says_its
 
 def test_the_reviewer_classed_every_answer_in_the_notebook_and_on_the_grader():
     for answer in heldout.held_out():
-        assert set(answer.reviewed) == {"visible", "grader"}, answer.slug
+        assert set(answer.reviewed) == {"visible", "grader", "reviewer", "at"}, answer.slug
 
 
 def test_every_sentence_judged_right_for_an_answer_is_one_the_course_can_say():

@@ -1,12 +1,13 @@
 """Wrong answers written by a reviewer who had seen neither the mutation operators nor their
 sentences: a held-out set for measuring how often a message names the mistake.
 
-On 2026-11-30 a reviewer played a student with only the release of notebooks 01, 02, 04, 05 and
-06 and wrote 108 wrong answers of their own, one file each: `<assignment>/<function>__<slug>.py`,
-the first line saying in words what the mistake is. They read the messages the visible checks and
-the grader gave at main be71606 and classed each one (`reviewed.tsv`: NAMED, LOCATED, MISNAMED,
-UNHELPFUL, NOT-DETECTED). That classification is the held-out figure; operators written since
-were shaped after these answers, so a later measurement on them is no longer held out.
+On 2026-11-30 two reviewers played students with only the release and wrote wrong answers of
+their own, one file each: `<assignment>/<function>__<slug>.py`, the first line saying in words
+what the mistake is. Reviewer 1 wrote 108 for notebooks 01, 02, 04, 05 and 06 and read the
+messages of main at be71606; reviewer 2 wrote 31 for notebooks 03 and 07 at a67c4af. Each classed
+what the visible check and the grader said (`reviewed.tsv`: NAMED, LOCATED, MISNAMED, UNHELPFUL,
+NOT-DETECTED). Those classifications are the held-out figures; operators written since were
+shaped after these answers, so a later measurement on them is no longer held out.
 
 `names.tsv` says, for each answer, which sentences name its mistake (mutant ids or their
 prefixes, or keys of the checks' MISTAKES, separated by ';'), judged by reading the answer
@@ -17,6 +18,7 @@ Instructor side only, like autograder/mistakes.py: the files are wrong answers, 
 but they are not for students to read as hints either.
 """
 import csv
+import importlib
 import sys
 import types
 from pathlib import Path
@@ -47,25 +49,28 @@ def _table(name):
 
 
 def _given():
-    """The `given` module a release ships, as the reference's building blocks."""
-    module = types.ModuleType("given")
-    module.__dict__.update({n: getattr(solutions, n) for n in solutions.__all__})
-    return module
+    """The modules a release ships beside the notebook: `given` (the reference's building
+    blocks) and 07's `tiny_gpt`."""
+    given = types.ModuleType("given")
+    given.__dict__.update({n: getattr(solutions, n) for n in solutions.__all__})
+    return {"given": given, "tiny_gpt": importlib.import_module("solutions.tiny_gpt")}
 
 
 def _load(path, function):
     """The function `function` a held-out file defines; the names a notebook's earlier cells
     define (the reference's building blocks) are in reach, as they are in the notebook."""
     namespace = {n: getattr(solutions, n) for n in solutions.__all__}
-    saved = sys.modules.get("given")
-    sys.modules["given"] = _given()
+    shipped = _given()
+    saved = {name: sys.modules.get(name) for name in shipped}
+    sys.modules.update(shipped)
     try:
         exec(compile(path.read_text(), str(path), "exec"), namespace)
     finally:
-        if saved is None:
-            del sys.modules["given"]
-        else:
-            sys.modules["given"] = saved
+        for name, module in saved.items():
+            if module is None:
+                del sys.modules[name]
+            else:
+                sys.modules[name] = module
     return namespace[function]
 
 
@@ -73,8 +78,8 @@ def held_out():
     """Every held-out wrong answer, by assignment and file name."""
     names = {(r["function"], r["slug"]): tuple(n.strip() for n in r["names"].split(";") if n.strip())
              for r in _table("names.tsv")}
-    reviewed = {(r["function"], r["slug"]): {"visible": r["visible"], "grader": r["grader"]}
-                for r in _table("reviewed.tsv")}
+    keys = ("visible", "grader", "reviewer", "at")
+    reviewed = {(r["function"], r["slug"]): {k: r[k] for k in keys} for r in _table("reviewed.tsv")}
     answers = []
     for path in sorted(HERE.glob("*/*__*.py")):
         function, slug = path.stem.split("__", 1)

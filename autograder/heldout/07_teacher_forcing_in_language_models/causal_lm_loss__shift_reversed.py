@@ -1,0 +1,11 @@
+# Mistake: shifts the wrong way: pairs logits[..., 1:, :] with labels[..., :-1] (row t+1 scores label t).
+import numpy as np
+
+def causal_lm_loss(logits, labels, ignore_index=-100):
+    z = np.asarray(logits, dtype=float)[..., 1:, :]
+    y = np.asarray(labels)[..., :-1]
+    m = z.max(axis=-1, keepdims=True)
+    logp = z - m - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    mask = y != ignore_index
+    nll = -np.take_along_axis(logp, np.where(mask, y, 0)[..., None], axis=-1)[..., 0]
+    return float(nll[mask].sum() / mask.sum())
