@@ -361,7 +361,7 @@ def test_a_forward_that_caches_the_wrong_thing_is_told_which_field_and_why(name,
                                                                           sentence):
     """The output is right: only the cache names the mistake, by the visible and the hidden
     check, and the sentence says what the backward pass needs the field for."""
-    with pytest.raises(CheckFailed, match=f"(?s)cache.*differs.*Known mistake: {sentence}.*"
+    with pytest.raises(CheckFailed, match=f"(?s)cache.*Known mistake: {sentence}.*"
                                           f"backward pass") as failed:
         check(name, answer)
     assert "one of these" not in str(failed.value)
@@ -413,3 +413,17 @@ def test_the_grader_names_a_cache_mistake_from_what_the_kernel_sends(name, answe
     status = judge._judge_cases(cell, results, index, None, None, public=0)
     assert status.startswith(f"failed: {name}, case ") and "cache" in status
     assert f"Known mistake: {sentence}" in status and "one of these" not in status
+
+
+def test_a_cache_with_a_step_cache_too_few_says_how_many_it_holds_before_any_value():
+    def one_short(context_vector, target_seq, decoder_params, cell_type="rnn"):
+        logits, cache = solutions.decoder_forward_teacher_forcing_cache(
+            context_vector, target_seq, decoder_params, cell_type)
+        return logits, cache._replace(steps=cache.steps[:-1])
+    with pytest.raises(CheckFailed, match=r"cache.steps holds 3 step caches for 4 steps: it must "
+                                          r"hold one per step") as failed:
+        check(_DECODER, one_short)
+    assert "Known mistake" not in str(failed.value)
+    with pytest.raises(CheckFailed, match=r"(?s)cache.steps holds 1 step cache for 4 steps.*"
+                                          r"Known mistake: your cache's steps holds only the last"):
+        check(_DECODER, _decoder_appending_after_the_loop)

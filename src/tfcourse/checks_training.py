@@ -240,6 +240,8 @@ def _compare(name, case, got, hidden):
                     f"{type(want).__name__} of tfcourse.caches, filled in.")
         if part == "dparams" and not isinstance(have, dict):
             return f"dparams is a {type(have).__name__}; return a dict with one gradient per key."
+        if part == "cache" and _steps_problem(want, have):
+            return _steps_problem(want, have)
     for part, want, have in zip(parts, expected, got):
         want_leaves, have_leaves = _leaves(want, part), _leaves(have, part)
         for path, w in want_leaves.items():
@@ -264,6 +266,22 @@ def _compare(name, case, got, hidden):
                             + f" (yours {h[worst]:.6g}, expected {w[worst]:.6g}).")
             hint = HINTS.get((name, path))
             return message + (f"\n  hint: {hint}" if hint else "")
+    return None
+
+
+def _steps_problem(want, have):
+    """Why the list of step caches in `have` is not one per step, as in `want` (None if it is):
+    said before the values, since every step after the first missing one would differ."""
+    steps = getattr(want, "steps", None)
+    if not isinstance(steps, list) or "steps" not in getattr(have, "_fields", ()):
+        return None
+    mine = have.steps
+    if not isinstance(mine, (list, tuple)):
+        return f"cache.steps is a {type(mine).__name__}; make it a list of the step caches."
+    if len(mine) != len(steps):
+        return (f"cache.steps holds {len(mine)} step cache{'s' * (len(mine) != 1)} for "
+                f"{len(steps)} step{'s' * (len(steps) != 1)}: it must hold one per step (append "
+                f"each step's cache inside the loop).")
     return None
 
 
