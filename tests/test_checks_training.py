@@ -427,3 +427,89 @@ def test_a_cache_with_a_step_cache_too_few_says_how_many_it_holds_before_any_val
     with pytest.raises(CheckFailed, match=r"(?s)cache.steps holds 1 step cache for 4 steps.*"
                                           r"Known mistake: your cache's steps holds only the last"):
         check(_DECODER, _decoder_appending_after_the_loop)
+
+
+# ---------------------------------------------------------------- two slips, one in each result
+# masked_cross_entropy written as a student would, with the loss divided by B*T (mean_over_all
+# changes the loss, and dlogits too, since the reference divides both by one count) and a
+# second slip in dlogits, or none.
+
+def _ce(logits, target_ids, mask, count, masked_gradient, gradient_count=None):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    nll = -np.take_along_axis(log_p, target_ids[..., None], axis=-1)[..., 0]
+    loss = float((nll * mask).sum() / count)
+    dlogits = np.exp(log_p)
+    np.put_along_axis(dlogits, target_ids[..., None],
+                      np.take_along_axis(dlogits, target_ids[..., None], axis=-1) - 1.0, axis=-1)
+    if masked_gradient:
+        dlogits = dlogits * mask[..., None]
+    return loss, dlogits / (count if gradient_count is None else gradient_count)
+
+
+def _ce_over_all_unmasked(logits, target_ids, mask):
+    """Loss / (B*T), dlogits unmasked and divided by the real tokens: the issue's example."""
+    return _ce(logits, target_ids, mask, mask.size, False, mask.sum())
+
+
+def _ce_over_all_everywhere(logits, target_ids, mask):
+    """Loss / (B*T), dlogits unmasked and / (B*T) (the held-out reviewer's combo)."""
+    return _ce(logits, target_ids, mask, mask.size, False)
+
+
+def _ce_over_all_loss_only(logits, target_ids, mask):
+    """Loss / (B*T), dlogits right."""
+    return _ce(logits, target_ids, mask, mask.size, True, mask.sum())
+
+
+def _ce_over_all_doubled_gradient(logits, target_ids, mask):
+    """Loss / (B*T), dlogits twice the right one: no known mistake computes that."""
+    return _ce(logits, target_ids, mask, mask.size, True, mask.sum() / 2)
+
+
+def _messages(name, answer):
+    """The visible check's message and the hidden check's."""
+    out = []
+    for run in (lambda: check(name, answer),
+                lambda: check_hidden(name, answer, pack(cases_training.hidden_cases(name)))):
+        with pytest.raises(CheckFailed) as failed:
+            run()
+        out.append(str(failed.value))
+    return out
+
+
+_BY_PARTS = "No one known mistake computes your whole answer"
+
+
+@pytest.mark.parametrize("answer, loss_said, dlogits_said", [
+    (_ce_over_all_unmasked, "you divided by B*T", "your dlogits is not zero at the padded"),
+    (_ce_over_all_everywhere, "you divided by B*T", "you counted the padded positions"),
+])
+def test_two_slips_in_the_loss_and_the_gradient_are_each_named_for_the_part_they_made(
+        answer, loss_said, dlogits_said):
+    """No mistake computes the pair, but the loss is exactly one's and dlogits another's, on
+    every case: both are named, each for its part, as partial ("your loss is ..."), by the
+    visible check and by the hidden one (which shows no reference value)."""
+    for message in _messages("masked_cross_entropy", answer):
+        assert _BY_PARTS in message, message
+        assert f"your loss is what this mistake computes: {loss_said}" in message, message
+        assert f"your dlogits is what this mistake computes: {dlogits_said}" in message, message
+        assert "Known mistake" not in message
+    assert "expected" not in message and "yours" not in message
+
+
+def test_a_mistake_that_changes_a_part_the_answer_has_right_is_not_named_from_another_part():
+    """Dividing by B*T changes the reference's dlogits too: an answer whose dlogits is right
+    did not make that mistake, though its loss is the mistake's loss."""
+    for message in _messages("masked_cross_entropy", _ce_over_all_loss_only):
+        assert "loss differs from the reference" in message
+        assert "B*T:" not in message and _BY_PARTS not in message, message
+        assert "Known mistake" not in message and "one of these" not in message
+
+
+def test_a_wrong_part_that_no_mistake_computes_leaves_every_part_unnamed():
+    """The loss is a known mistake's, dlogits no mistake's: two slips in one part could pass
+    for a third mistake, so nothing is named and the message only locates."""
+    for message in _messages("masked_cross_entropy", _ce_over_all_doubled_gradient):
+        assert "differs from the reference" in message
+        assert _BY_PARTS not in message and "Known mistake" not in message, message

@@ -432,16 +432,38 @@ def matching_mutants(name, cases, results):
     stores the output of each mistake that computes something else than the reference there
     (None where the mistake raised); a mistake absent from a case computes the reference's
     answer on it. Matching is on behaviour: any code that computes what a mistake computes on
-    all cases gets that mistake's name, however it is written."""
+    all cases gets that mistake's name, however it is written. An LSTM step's (h_next, c_next)
+    with one slip in each is named part by part (mutants_matching's `parts`)."""
     kind = KINDS[name]
     return mutants_matching(cases, results, lambda got: _normalise(kind, name, got),
-                            lambda got, output: _matches(kind, got, output))
+                            lambda got, output: _matches(kind, got, output),
+                            _pair_parts if kind == "pair" else None)
 
 
-def mutants_matching(cases, results, normalise, matches):
+def _pair_parts(value):
+    """An LSTM step's answer or stored output as {part: array}."""
+    return {part: np.asarray(v, dtype=np.float64)
+            for part, v in zip(("h_next", "c_next"), decode(value))}
+
+
+class Matched(list):
+    """The mistakes (ids) an answer matches. `parts[id]`, where set, are the parts of the answer
+    that mistake reproduces when no mistake reproduces all of it (mutants_matching)."""
+
+    def __init__(self, ids=(), parts=None):
+        super().__init__(ids)
+        self.parts = dict(parts or {})
+
+
+def mutants_matching(cases, results, normalise, matches, parts=None):
     """matching_mutants for any family of checks: `normalise(result)` makes a result
     comparable (raising CheckFailed when it cannot be: then nothing matches), `matches(got,
-    output)` says whether it equals a stored output (None: the mistake raised there)."""
+    output)` says whether it equals a stored output (None: the mistake raised there).
+
+    `parts(value)`, for a function that returns several parts, splits a normalised answer, a
+    stored output or an expected result into {part name: array} (a part a stored output lacks
+    is one it does not record). When no mistake reproduces the whole answer, an answer with a
+    slip in each of several parts is named part by part (_named_by_parts)."""
     answered = []
     for case, got in zip(cases, results):
         if got is not None:
@@ -460,14 +482,82 @@ def mutants_matching(cases, results, normalise, matches):
         else:
             if answered:
                 found.append(mistake)
-    return found
+    if found or parts is None or not answered:
+        return found
+    return _named_by_parts([(case, parts(got), parts(case["expected"])) for case, got in answered],
+                           ids, parts)
+
+
+def _same_part(a, b):
+    if a.size == 0 or b.size == 0:  # JSON keeps no shape for an empty array
+        return a.size == b.size
+    return _close(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+
+
+def _named_by_parts(rows, ids, parts):
+    """When no mistake reproduces the whole answer: the mistakes that each reproduce one or
+    more of its wrong parts exactly on every case, if together they account for every wrong
+    part; else none. A Matched whose `parts` say which parts each reproduces. `rows`: (case,
+    the answer's parts, the expected parts) of every case answered.
+
+    A mistake that changes a part the answer has right is not named (one that changes the loss
+    and the gradient is never named from the loss when the gradient is right: the answer did
+    not make that mistake). Where a wrong part is no mistake's, nothing is named: two slips in
+    one part can pass for a third mistake. Where one mistake reproduces a strict subset of the
+    parts another reproduces, only the larger explanation is kept."""
+    order = list(rows[0][2])
+
+    def right(part, own=None):
+        return all(part in a and _same_part(a[part], (e if own is None else o)[part])
+                   for (_, a, e), o in zip(rows, own or rows))
+    wrong = [p for p in order if not right(p)]
+    if len(order) < 2 or not wrong:
+        return Matched()
+    matched = {}
+    for mistake in ids:
+        outputs = [case.get("mistakes", {}).get(mistake, _ABSENT) for case, _, _ in rows]
+        if any(out is None for out in outputs):
+            continue
+        own = [e if out is _ABSENT else parts(out) for out, (_, _, e) in zip(outputs, rows)]
+        changed = [p for p in order if any(p in o and not _same_part(o[p], e[p])
+                                           for o, (_, _, e) in zip(own, rows))]
+        if all(all(p in o for o in own) for p in changed) and not any(
+                p not in wrong for p in changed):
+            reproduced = {p for p in changed if right(p, own)}
+            if reproduced:
+                matched[mistake] = reproduced
+    if not set(wrong) <= set().union(*matched.values()):
+        return Matched()
+    kept = [m for m, c in matched.items() if not any(c < other for other in matched.values())]
+    return Matched(kept, {m: tuple(p for p in order if p in matched[m]) for m in kept})
 
 
 def _hints(found, texts=None, known=None):
     """What to tell the student about the mistakes `found`: each sentence once (`texts`, the
-    case's sentences by mistake id, else `known`'s, else this module's MISTAKES)."""
+    case's sentences by mistake id, else `known`'s, else this module's MISTAKES). Mistakes
+    matched on parts of the answer (Matched.parts) are told part by part."""
     texts, known = texts or {}, MISTAKES if known is None else known
-    sentences = list(dict.fromkeys(texts.get(m) or known.get(m, m) for m in found))
+
+    def sentence(m):
+        return texts.get(m) or known.get(m, m)
+    by_parts = getattr(found, "parts", {})
+    if by_parts:
+        groups = {}
+        for m in found:
+            groups.setdefault(by_parts[m], []).append(sentence(m))
+        out = ("\n  No one known mistake computes your whole answer, but each wrong part of it is "
+               "exactly what one computes: you made more than one.")
+        for where, said in groups.items():
+            said = list(dict.fromkeys(said))
+            names = " and ".join(where)
+            verb = "is" if len(where) == 1 else "are"
+            if len(said) == 1:
+                out += f"\n  - your {names} {verb} what this mistake computes: {said[0]}"
+            else:
+                out += (f"\n  - your {names} {verb} what one of these mistakes computes:" +
+                        "".join(f"\n    - {s}" for s in said))
+        return out
+    sentences = list(dict.fromkeys(sentence(m) for m in found))
     if len(sentences) > 1:
         return ("\n  Your answer is what one of these mistakes computes:" +
                 "".join(f"\n  - {s}" for s in sentences))

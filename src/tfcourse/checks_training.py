@@ -199,10 +199,11 @@ def _matches(got, want):
 
 def matching_mutants(name, cases, results):
     """The mistakes (ids) that reproduce the answer on every case it answered
-    (tfcourse.checks.mutants_matching): matched on behaviour, never on one case."""
+    (tfcourse.checks.mutants_matching): matched on behaviour, never on one case. An answer
+    with a slip in each of several results or gradients is named array by array."""
     return mutants_matching([_resolved(name, c) for c in cases if not c.get("timed")],
                             [r for c, r in zip(cases, results) if not c.get("timed")],
-                            lambda got: _normalised(name, got), _matches)
+                            lambda got: _normalised(name, got), _matches, lambda arrays: arrays)
 
 
 def case_args(name, case):

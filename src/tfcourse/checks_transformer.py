@@ -309,7 +309,22 @@ def matching_mutants(name, cases, results):
     (tfcourse.checks.matching_mutants): matched on behaviour, never on one case."""
     kind = KINDS[name]
     return mutants_matching(cases, results, lambda got: _normalised(name, got),
-                            lambda got, output: _matches(kind, got, output))
+                            lambda got, output: _matches(kind, got, output), _PARTS.get(kind))
+
+
+def _parts(names):
+    """{part: array} of an answer as _normalised gives it, or of a stored output (nested as
+    the function returns it: (logits, (keys, values)))."""
+    def split(value):
+        value = decode(value)
+        flat = (value[0], *value[1]) if len(value) == 2 and len(names) == 3 else value
+        return {n: np.asarray(v, dtype=np.float64) for n, v in zip(names, flat)}
+    return split
+
+
+# Functions that return several arrays are named part by part (mutants_matching's `parts`).
+_PARTS = {"attention": _parts(("out", "weights")),
+          "step": _parts(("logits", "cache.keys", "cache.values"))}
 
 
 def _first_difference(got, want, hidden=False):
