@@ -32,76 +32,47 @@ def _without_direct_path(dh_next, cache):
     return dx, dh_prev - dh_next * cache.z, dparams
 
 
-def test_a_forgotten_direct_path_is_named_with_a_hint():
-    with pytest.raises(CheckFailed, match=r"(?s)dh_prev differs .*hint: .*dh_next \* z"):
+def test_a_forgotten_direct_path_is_named_and_the_field_hint_gives_way_to_the_name():
+    with pytest.raises(CheckFailed, match=r"(?s)dh_prev differs .*Known mistake: your dh_prev "
+                                          r"misses the direct path") as failed:
         check("gru_step_backward", _without_direct_path)
+    assert "hint:" not in str(failed.value)
     with pytest.raises(CheckFailed, match=r"relative error .* for h_prev .* finite differences"):
         check_gradients("gru_step_backward", solutions.gru_step_forward, _without_direct_path)
 
 
-def _student_gru_backward(dh_next, cache, direct=True):
-    """A student's GRU step backward, written out (the direct path optional)."""
-    x, h_prev, r, z, n, h_n, params = cache
-    dn_pre = dh_next * (1 - z) * (1 - n ** 2)
-    dz_pre = dh_next * (h_prev - n) * z * (1 - z)
-    dr_pre = dn_pre * h_n * r * (1 - r)
-    dxw = np.concatenate([dr_pre, dz_pre, dn_pre], axis=-1)
-    dhw = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=-1)
-    dh_prev = dhw @ params["W_h"].T + (dh_next * z if direct else 0.0)
-    D, H = x.shape[-1], h_prev.shape[-1]
-    x2, h2 = x.reshape(-1, D), h_prev.reshape(-1, H)
-    dxw2, dhw2 = dxw.reshape(-1, 3 * H), dhw.reshape(-1, 3 * H)
-    return dxw @ params["W_x"].T, dh_prev, {"W_x": x2.T @ dxw2, "W_h": h2.T @ dhw2,
-                                             "b_x": dxw2.sum(0), "b_h": dhw2.sum(0)}
+def _held_out(function, slug):
+    """A wrong answer the reviewer wrote as a student (autograder/heldout)."""
+    from autograder import heldout
+    return next(a.impl for a in heldout.held_out() if (a.function, a.slug) == (function, slug))
 
 
-def _student_bptt(dlogits, cache, order=reversed):
-    """A student's decoder backward over their own GRU step backward (steps in `order`)."""
-    inputs, steps, hidden, params, cell_type = cache
-    H, V = hidden.shape[-1], dlogits.shape[-1]
-    dparams = {k: np.zeros_like(v) for k, v in params.items()}
-    dparams["W_y"] = hidden.reshape(-1, H).T @ dlogits.reshape(-1, V)
-    dparams["b_y"] = dlogits.reshape(-1, V).sum(0)
-    dh_hidden = dlogits @ params["W_y"].T
-    dinputs = np.zeros_like(inputs)
-    dh_carry = np.zeros_like(hidden[..., 0, :])
-    for t in order(range(len(steps))):
-        dx, dh_carry, dp = _student_gru_backward(dh_hidden[..., t, :] + dh_carry, steps[t])
-        for k in dp:
-            dparams[k] += dp[k]
-        dinputs[..., t, :] = dx
-    dtarget = np.zeros_like(inputs)
-    dtarget[..., :-1, :] = dinputs[..., 1:, :]
-    dparams["start"] = dinputs[..., 0, :].reshape(-1, inputs.shape[-1]).sum(0)
-    return dh_carry, dtarget, dparams
-
-
-def test_the_students_backwards_written_out_here_are_right(capsys):
-    check_gradients("gru_step_backward", solutions.gru_step_forward, _student_gru_backward)
-    check_gradients("decoder_backward_teacher_forcing",
-                    solutions.decoder_forward_teacher_forcing_cache, _student_bptt)
-    check("gru_step_backward", _student_gru_backward)
-    check("decoder_backward_teacher_forcing", _student_bptt)
-    assert capsys.readouterr().out.count("\u2714") == 6
-
-
-@pytest.mark.parametrize("name, forward, backward, sentence", [
-    ("gru_step_backward", solutions.gru_step_forward,
-     lambda dh, cache: _student_gru_backward(dh, cache, direct=False),
+@pytest.mark.parametrize("name, forward, slug, sentence", [
+    ("gru_step_backward", solutions.gru_step_forward, "no_direct_path",
      "your dh_prev misses the direct path"),
     ("decoder_backward_teacher_forcing", solutions.decoder_forward_teacher_forcing_cache,
-     lambda dlogits, cache: _student_bptt(dlogits, cache, order=iter),
-     "you ran the backward loop forward in time"),
+     "forward_walk", "you ran the backward loop forward in time"),
 ])
-def test_the_gradient_check_of_a_wrong_backward_also_names_its_mistake(name, forward, backward,
+def test_the_gradient_check_of_a_wrong_backward_also_names_its_mistake(name, forward, slug,
                                                                       sentence):
     """The notebook's visible cell runs check_gradients first: where the public cases fail
     too, its verdict names the mistake as the grader does, beside the finite differences."""
     with pytest.raises(CheckFailed) as failed:
-        check_gradients(name, forward, backward)
+        check_gradients(name, forward, _held_out(name, slug))
     text = str(failed.value)
     assert "your backward disagrees with finite differences of your forward." in text
     assert f"Known mistake: {sentence}" in text, text
+
+
+def test_a_gradient_of_the_wrong_shape_is_named_by_the_gradient_check_too():
+    """dstart left (B, D): the gradient check stops at the shape, and names the mistake."""
+    with pytest.raises(CheckFailed) as failed:
+        check_gradients("decoder_backward_teacher_forcing",
+                        solutions.decoder_forward_teacher_forcing_cache,
+                        _held_out("decoder_backward_teacher_forcing", "start_not_summed"))
+    text = str(failed.value)
+    assert "the gradient for dparams['start'] has shape (2, 3); expected (3,)." in text, text
+    assert "Known mistake: your dstart has one row per sequence, shape (B, D)" in text, text
 
 
 def test_a_bptt_that_forgets_the_carried_gradient_is_caught():

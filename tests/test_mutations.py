@@ -350,3 +350,129 @@ def test_two_changes_of_one_helper_are_made_where_the_single_mutations_found_the
               if k in ("W_x", "W_h", "b_x", "b_h")}
     x, h = rng.normal(size=3), rng.normal(size=3)
     assert np.allclose(both(x, h, params)[0], dropped.impl(x, h, params)[0])
+
+
+# ---------------------------------------------------------------- notebook 05, as students write it
+
+def _gru_backward(dh_next, cache, bias_sum=True, dr_from="h_n", gates_as_tanh=False):
+    """A student's GRU step backward; the keywords make one slip each."""
+    x, h_prev, r, z, n, h_n, params = cache
+    dn_pre = dh_next * (1 - z) * (1 - n ** 2)
+    dz = dh_next * (h_prev - n)
+    dr = dn_pre * (h_n if dr_from == "h_n" else h_prev)
+    dz_pre = dz * (1 - z ** 2) if gates_as_tanh else dz * z * (1 - z)
+    dr_pre = dr * (1 - r ** 2) if gates_as_tanh else dr * r * (1 - r)
+    dxw = np.concatenate([dr_pre, dz_pre, dn_pre], axis=-1)
+    dhw = np.concatenate([dr_pre, dz_pre, dn_pre * r], axis=-1)
+    D, H = x.shape[-1], h_prev.shape[-1]
+    dxw2, dhw2 = dxw.reshape(-1, 3 * H), dhw.reshape(-1, 3 * H)
+    reduce = np.sum if bias_sum else np.mean
+    return (dxw @ params["W_x"].T, dhw @ params["W_h"].T + dh_next * z,
+            {"W_x": x.reshape(-1, D).T @ dxw2, "W_h": h_prev.reshape(-1, H).T @ dhw2,
+             "b_x": reduce(dxw2, axis=0), "b_h": reduce(dhw2, axis=0)})
+
+
+def _bptt(dlogits, cache, dW_y_from="hidden", accumulate=True, sum_start=True,
+          shift_dtarget=True):
+    """A student's decoder backward over a right GRU step backward; one slip per keyword."""
+    inputs, steps, hidden, params, cell_type = cache
+    H, V = hidden.shape[-1], dlogits.shape[-1]
+    states = hidden if dW_y_from == "hidden" else np.stack([s.h_prev for s in steps], axis=-2)
+    dparams = {k: np.zeros_like(v) for k, v in params.items()}
+    dparams["W_y"] = states.reshape(-1, H).T @ dlogits.reshape(-1, V)
+    dparams["b_y"] = dlogits.reshape(-1, V).sum(0)
+    dh_out = dlogits @ params["W_y"].T
+    dinputs = np.zeros_like(inputs)
+    dh = np.zeros_like(hidden[..., 0, :])
+    for t in reversed(range(len(steps))):
+        dx, dh, dp = _gru_backward(dh_out[..., t, :] + dh, steps[t])
+        for k in dp:
+            dparams[k] = dparams[k] + dp[k] if accumulate else dp[k]
+        dinputs[..., t, :] = dx
+    dtarget = np.zeros_like(inputs)
+    if shift_dtarget:
+        dtarget[..., :-1, :] = dinputs[..., 1:, :]
+    else:
+        dtarget = dinputs.copy()
+    dstart = dinputs[..., 0, :]
+    dparams["start"] = dstart.reshape(-1, dstart.shape[-1]).sum(0) if sum_start else dstart
+    return dh, dtarget, dparams
+
+
+def _cache_decoder(context_vector, target_seq, decoder_params, cell_type="rnn", feed="shifted",
+                   logits_from="after"):
+    """A student's teacher-forced decoder with a cache, over a right GRU step."""
+    from tfcourse.caches import DecoderCache
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in decoder_params.items()}
+    h, target_seq = np.asarray(context_vector, dtype=float), np.asarray(target_seq, dtype=float)
+    start = np.broadcast_to(params["start"], target_seq.shape[:-2] + params["start"].shape)
+    inputs = {"shifted": lambda: np.concatenate([start[..., None, :], target_seq[..., :-1, :]], -2),
+              "unshifted": lambda: target_seq,
+              "start_last": lambda: np.concatenate([target_seq[..., 1:, :], start[..., None, :]],
+                                                   -2)}[feed]()
+    steps, hidden = [], []
+    for t in range(target_seq.shape[-2]):
+        if logits_from == "before":
+            hidden.append(h)
+        h, step = solutions.gru_step_forward(inputs[..., t, :], h, params)
+        steps.append(step)
+        if logits_from == "after":
+            hidden.append(h)
+    hidden = np.stack(hidden, axis=-2)
+    return (hidden @ params["W_y"] + params["b_y"],
+            DecoderCache(inputs, steps, hidden, params, cell_type))
+
+
+def _loss_sign_flipped(logits, target_ids, mask):
+    z = logits - logits.max(-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    n = mask.sum()
+    picked = np.take_along_axis(log_p, target_ids[..., None], -1)[..., 0]
+    onehot = np.zeros_like(log_p)
+    np.put_along_axis(onehot, target_ids[..., None], 1.0, -1)
+    return float(-(picked * mask).sum() / n), (onehot - np.exp(log_p)) * mask[..., None] / n
+
+
+def _with(func, **slip):
+    return lambda *args: func(*args, **slip)
+
+
+@pytest.mark.parametrize("name, answer, said", [
+    ("gru_step_backward", _with(_gru_backward, bias_sum=False),
+     "you averaged the bias gradients over the batch"),
+    ("gru_step_backward", _with(_gru_backward, dr_from="h_prev"),
+     "your dr uses h_prev where r multiplies h_n"),
+    ("gru_step_backward", _with(_gru_backward, gates_as_tanh=True),
+     "you used tanh's derivative 1 - g**2 for the gates r and z"),
+    ("decoder_backward_teacher_forcing", _with(_bptt, dW_y_from="h_prev"),
+     "your dW_y pairs step t's dlogits with the state the step started from"),
+    ("decoder_backward_teacher_forcing", _with(_bptt, accumulate=False),
+     "your W_x, W_h, b_x and b_h gradients are step 0's alone"),
+    ("decoder_backward_teacher_forcing", _with(_bptt, sum_start=False),
+     "your dstart has one row per sequence, shape (B, D)"),
+    ("decoder_backward_teacher_forcing", _with(_bptt, shift_dtarget=False),
+     "your dtarget_seq[t] is the gradient of step t's input"),
+    ("decoder_forward_teacher_forcing_cache", _with(_cache_decoder, feed="unshifted"),
+     checks.MISTAKES["fed_current_target"]),
+    ("decoder_forward_teacher_forcing_cache", _with(_cache_decoder, feed="start_last"),
+     "you shifted the inputs the wrong way: step t was fed target_seq[t+1]"),
+    ("decoder_forward_teacher_forcing_cache", _with(_cache_decoder, logits_from="before"),
+     checks.MISTAKES["logits_before_step"]),
+    ("masked_cross_entropy", _loss_sign_flipped, "your dlogits has the wrong sign"),
+])
+def test_notebook_05s_mistakes_written_by_a_student_are_named(name, answer, said):
+    """Each named by the visible check and the grader alone (no other mistake's sentence, no
+    field hint that points at another mistake)."""
+    for hidden in (False, True):
+        message = _any_message(name, answer, hidden)
+        assert f"Known mistake: {said}" in message, (hidden, message)
+        assert "one of these" not in message and "hint:" not in message, message
+
+
+def test_the_students_notebook_05_answers_above_are_right_without_their_slip(capsys):
+    from tfcourse import checks_training
+    for name, answer in (("gru_step_backward", _gru_backward), ("decoder_backward_teacher_forcing",
+                                                                _bptt),
+                         ("decoder_forward_teacher_forcing_cache", _cache_decoder)):
+        checks_training.check(name, answer)
+    assert capsys.readouterr().out.count("\u2714") == 3

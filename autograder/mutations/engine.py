@@ -90,7 +90,14 @@ def _axes(value, way):
     return np.swapaxes(value, -3, -2) if value.ndim >= 3 else value
 
 
-HELPERS = {"_mut_axes": _axes, "_mut_legacy": _legacy, "_mut_sample": _sample, "_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
+def _bias_mean(dparams, lead):
+    """dparams with the cell's bias gradients averaged over the batch (leading axes `lead`)
+    where they are summed: a step's backward that takes .mean(axis=0) of the rows."""
+    n = int(np.prod(lead)) if len(lead) else 1
+    return {k: v / n if k in ("b", "b_x", "b_h") else v for k, v in dparams.items()}
+
+
+HELPERS = {"_mut_bias_mean": _bias_mean, "_mut_axes": _axes, "_mut_legacy": _legacy, "_mut_sample": _sample, "_mut_floor": math.floor, "_mut_relu": _relu, "_mut_identity": _identity, "_mut_softmax": _softmax,
            "_mut_sigmoid": _sigmoid, "_mut_tanh": np.tanh, "_mut_at": _at}
 
 

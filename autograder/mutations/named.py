@@ -6,11 +6,16 @@ a mistake the notebooks' checks already name keeps its sentence (tfcourse.checks
 for the function whose code they change: a graded function or a helper it calls, whose
 mutants are mutants of every graded function that reaches it (mutations.FAMILIES).
 """
-from autograder.mutations.operators import Rewrites
+from autograder.mutations.operators import _FIX_START, Rewrites
 
 
 def _t(key):
     from tfcourse.checks_transformer import MISTAKES
+    return MISTAKES[key]
+
+
+def _c(key):
+    from tfcourse.checks import MISTAKES
     return MISTAKES[key]
 
 
@@ -203,9 +208,19 @@ LM = Rewrites("lm", {
 _DN = "dh_next * (1.0 - cache.z) * (1.0 - cache.n ** 2)"
 _DR = "dn * cache.h_n * cache.r * (1.0 - cache.r)"
 _DZ = "dh_next * (cache.h_prev - cache.n) * cache.z * (1.0 - cache.z)"
+# whole expressions: a row's pattern must be a node, and r * (1 - r) is not one of dr's
+_R_TANH = "dn * cache.h_n * (1.0 - cache.r ** 2)"
+_Z_TANH = "dh_next * (cache.h_prev - cache.n) * (1.0 - cache.z ** 2)"
 _SUM_X = "dxw.reshape(-1, dxw.shape[-1]).sum(axis=0)"
 _SUM_H = "dhw.reshape(-1, dhw.shape[-1]).sum(axis=0)"
 _H_NEXT = "h_next = (1 - z) * n + z * h_prev"
+
+_BIAS_MEAN = ("you averaged the bias gradients over the batch (a mean over the rows); the loss "
+              "adds every example's term, so each bias gradient is the sum over the batch: "
+              "db_x = da_x.sum(axis=0), db_h = da_h.sum(axis=0), as dW sums its outer products.")
+_INPUTS = "np.concatenate([start, target_seq[..., :-1, :]], axis=-2)"
+_RUN = "_run(h0, inputs, input_projection(inputs, params, cell_type), params, cell_type)"
+_LOGITS = "logits = hidden @ params['W_y'] + params['b_y']"
 
 # notebook 05: the GRU step's backward and backpropagation through time
 BACKPROP = Rewrites("backprop", {
@@ -217,10 +232,10 @@ BACKPROP = Rewrites("backprop", {
          "your dn skips the tanh: n = tanh(a_n), so da_n = dn_out * (1 - n**2)."),
         ("z_weight_of_n", _DN, "dh_next * cache.z * (1.0 - cache.n ** 2)",
          f"n's weight in {_H_NEXT} is (1 - z), not z."),
-        ("tanh_derivative_for_r", "cache.r * (1.0 - cache.r)", "(1.0 - cache.r ** 2)",
+        ("tanh_derivative_for_r", _DR, _R_TANH,
          "you used tanh's derivative for the reset gate; r is a sigmoid: its derivative is "
          "r (1 - r)."),
-        ("tanh_derivative_for_z", "cache.z * (1.0 - cache.z)", "(1.0 - cache.z ** 2)",
+        ("tanh_derivative_for_z", _DZ, _Z_TANH,
          "you used tanh's derivative for the update gate; z is a sigmoid: its derivative is "
          "z (1 - z)."),
         ("dz_sign", "cache.h_prev - cache.n", "cache.n - cache.h_prev",
@@ -237,8 +252,15 @@ BACKPROP = Rewrites("backprop", {
          "1.0 - np.tanh(cache.n) ** 2",
          "you took tanh's derivative at n as if n were the pre-activation: n is already "
          "tanh(a_n), so the derivative is 1 - n**2, not 1 - tanh(n)**2."),
-        ("sigmoid_derivative_of_r_as_preactivation", "cache.r * (1.0 - cache.r)",
-         "logistic(cache.r) * (1.0 - logistic(cache.r))",
+        ("dr_with_h_prev", _DR, "dn * cache.h_prev * cache.r * (1.0 - cache.r)",
+         "your dr uses h_prev where r multiplies h_n: n = tanh(x_n + r * h_n), h_n = h_prev @ "
+         "W_hn + b_hn, so the gradient reaching r is da_n * h_n (then times r (1 - r)); use "
+         "the h_n your cache holds, not h_prev."),
+        ("tanh_derivative_for_gates", ((_DR, _R_TANH), (_DZ, _Z_TANH)),
+         "you used tanh's derivative 1 - g**2 for the gates r and z; they are sigmoids: their "
+         "derivatives are r (1 - r) and z (1 - z) (only n, a tanh, takes 1 - n**2)."),
+        ("sigmoid_derivative_of_r_as_preactivation", _DR,
+         "dn * cache.h_n * logistic(cache.r) * (1.0 - logistic(cache.r))",
          "you took the sigmoid's derivative at r as if r were the pre-activation: r is already "
          "sigmoid(a_r), so the derivative is r (1 - r)."),
     ],
@@ -248,6 +270,8 @@ BACKPROP = Rewrites("backprop", {
          "itself, so dh_prev gets dh_next * z besides what flows through W_h."),
     ],
     "gru_step_backward": [
+        ("bias_mean", "return (dx, dh_prev, dparams)",
+         "return (dx, dh_prev, _mut_bias_mean(dparams, dh_next.shape[:-1]))", _BIAS_MEAN),
         ("gradients_in_wrong_order", "return (dx, dh_prev, dparams)", "return (dh_prev, dx, dparams)",
          "you returned the gradients in the wrong order: a backward pass returns them in the "
          "order of the forward's arguments, (dx, dh_prev, dparams)."),
@@ -281,6 +305,16 @@ BACKPROP = Rewrites("backprop", {
          "keeping the V classes: db_y has shape (V,)."),
         ("dW_y_transposed", "outer_sum(cache.hidden, dlogits)", "outer_sum(dlogits, cache.hidden)",
          "your dW_y is transposed: dW_y = sum over steps of h_t^T @ dlogits_t, shaped like W_y."),
+        ("dW_y_from_h_prev", "outer_sum(cache.hidden, dlogits)", "outer_sum(h_prev, dlogits)",
+         "your dW_y pairs step t's dlogits with the state the step started from, h_{t-1} (the "
+         "step cache's h_prev); logits_t = h_t @ W_y + b_y uses the state after the update, "
+         "so dW_y = sum over t of h_t^T @ dlogits_t, with h_t = cache.hidden[t]."),
+        ("param_grads_overwritten", "param_grads(cache.inputs, h_prev, dxw, dhw, cell_type)",
+         "param_grads(cache.inputs[..., :1, :], h_prev[..., :1, :], dxw[..., :1, :], "
+         "dhw[..., :1, :], cell_type)",
+         "your W_x, W_h, b_x and b_h gradients are step 0's alone: each step assigned its "
+         "gradient (dparams[k] = dp[k]), overwriting the later steps'. Every step uses the "
+         "same parameters, so their gradients add up: dparams[k] += dp[k] at each step."),
         ("b_y_not_summed", "dlogits.reshape(-1, dlogits.shape[-1]).sum(axis=0)", "dlogits[..., -1, :]",
          "your db_y is the last step's: sum dlogits over every step (and sequence)."),
     ],
@@ -288,19 +322,45 @@ BACKPROP = Rewrites("backprop", {
         ("dtarget_not_shifted", "dinputs[..., 1:, :]", "dinputs[..., :-1, :]",
          "your dtarget_seq is not shifted: target_seq[t] is fed at step t+1, so its gradient is "
          "dinputs of step t+1, and the last token (never fed) gets zero."),
+        ("dtarget_is_dinputs", "dtarget_seq[..., :-1, :] = dinputs[..., 1:, :]",
+         "dtarget_seq[...] = dinputs",
+         "your dtarget_seq[t] is the gradient of step t's input; step t was fed target_seq[t-1] "
+         "(step 0 the start input), so dtarget_seq[t-1] is dx of step t, and the last token "
+         "(never fed) gets zero."),
         ("gradients_in_wrong_order", "return (dh0, dtarget_seq, dparams)",
          "return (dtarget_seq, dh0, dparams)",
          "you returned the gradients in the wrong order: a backward pass returns them in the "
          "order of the forward's arguments, (dcontext_vector, dtarget_seq, dparams)."),
+        ("bias_mean", "return (dh0, dtarget_seq, dparams)",
+         "return (dh0, dtarget_seq, _mut_bias_mean(dparams, dlogits.shape[:-2]))", _BIAS_MEAN),
+        ("start_per_sequence", "dinputs[..., 0, :].reshape(-1, dinputs.shape[-1]).sum(axis=0)",
+         "dinputs[..., 0, :]",
+         "your dstart has one row per sequence, shape (B, D): start is one vector (D,), fed to "
+         "every sequence at step 0, so its gradient is the sum of step 0's input gradients over "
+         "the batch, dx_0.sum(axis=0)."),
         ("start_not_summed", "dinputs[..., 0, :].reshape(-1, dinputs.shape[-1]).sum(axis=0)",
          "dinputs[..., 0, :].reshape(-1, dinputs.shape[-1])[0]",
          "your dstart is the first sequence's: start is fed to every sequence at step 0, so "
          "its gradient sums step 0's input gradient over every sequence of the batch."),
     ],
     "decoder_forward_teacher_forcing_cache": [
+        # notebooks 02-04's decoder mistakes, in their words (tfcourse.checks.MISTAKES)
         ("fed_current_target", "target_seq[..., :-1, :]", "target_seq[..., 1:, :]",
-         "you fed target_seq[t+1] at step t+1; teacher forcing feeds the previous true token: "
-         "x_0 = start, x_t = target_seq[t-1]."),
+         _c("fed_current_target")),
+        ("no_start", _INPUTS, "target_seq", _c("fed_current_target")),
+        ("start_last", _INPUTS, "np.concatenate([target_seq[..., 1:, :], start], axis=-2)",
+         "you shifted the inputs the wrong way: step t was fed target_seq[t+1] and the start "
+         "input came last. Teacher forcing feeds the previous true token: " + _FIX_START + "."),
+        ("logits_before_step", _LOGITS,
+         "logits = (hidden := np.concatenate([h0[..., None, :], hidden[..., :-1, :]], "
+         "axis=-2)) @ params['W_y'] + params['b_y']", _c("logits_before_step")),
+        ("zero_start", "params['start']", "np.zeros_like(params['start'])", _c("zero_start")),
+        ("zero_context", _RUN, _RUN.replace("_run(h0,", "_run(np.zeros_like(h0),"),
+         _c("zero_context")),
+        ("probabilities", "hidden @ params['W_y'] + params['b_y']",
+         "_mut_softmax(hidden @ params['W_y'] + params['b_y'])", _c("probabilities")),
+        ("hidden_states", "hidden @ params['W_y'] + params['b_y']", "hidden",
+         _c("hidden_states")),
         ("no_b_y", "hidden @ params['W_y'] + params['b_y']", "hidden @ params['W_y']",
          "you left out the output bias b_y: logits = h_t @ W_y + b_y."),
     ],
@@ -309,7 +369,6 @@ BACKPROP = Rewrites("backprop", {
 _GATES = "GRUGates(r, z, n, h_n)"
 _STEP_CACHE = "GRUCache(x, state, *gates, params)"
 _DECODER_CACHE = "DecoderCache(inputs, steps, hidden, params, cell_type)"
-_RUN = "_run(h0, inputs, input_projection(inputs, params, cell_type), params, cell_type)"
 _BY_NAME = ("GRUCache's fields are x, h_prev, r, z, n, h_n, params, in that order: pass them by "
             "name (r=r, z=z, ...), since the backward pass reads each field by its name.")
 
@@ -431,6 +490,10 @@ LOSS = Rewrites("loss", {
         ("gradient_not_divided", _SCALE, "dlogits * mask[..., None]",
          "your dlogits is not divided by the number of real tokens: the loss is their mean, so "
          "its gradient is (softmax - one-hot) / count at each real position."),
+        ("gradient_sign", _SCALE, "-dlogits * (mask[..., None] / n_real)",
+         "your dlogits has the wrong sign: the loss is -log softmax(logits)[target], whose "
+         "gradient is softmax minus the one-hot target (one-hot minus softmax is the gradient "
+         "of +log p)."),
         ("minus_one_everywhere", "dlogits[rows, steps, target_ids] -= 1.0", "dlogits -= 1.0",
          "you subtracted 1 from every class: the gradient is softmax minus the one-hot target, "
          "so subtract 1 only at the target's class, dlogits[b, t, target_ids[b, t]]."),

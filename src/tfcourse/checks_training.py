@@ -227,10 +227,12 @@ def compare(name, case, got, hidden=False, matched=None):
             return problem
         matched = [m for m, want in _resolved(name, case)["mistakes"].items()
                    if want is not None and _matches(mine, want)]
+    if matched:  # the name says what is wrong; a field's usual slip may be another mistake
+        problem = _compare(name, case, got, hidden, hint=False)
     return problem + _hints(matched, case.get("diagnoses"), MISTAKES)
 
 
-def _compare(name, case, got, hidden):
+def _compare(name, case, got, hidden, hint=True):
     expected = decode(case["expected"])
     parts = RESULTS[name]
     if _structure(name, got):
@@ -265,8 +267,8 @@ def _compare(name, case, got, hidden):
                 message += (f": max |difference| {float(np.max(np.abs(h - w))):.3g}"
                             + (f", at index {tuple(int(i) for i in worst)}" if w.ndim else "")
                             + f" (yours {h[worst]:.6g}, expected {w[worst]:.6g}).")
-            hint = HINTS.get((name, path))
-            return message + (f"\n  hint: {hint}" if hint else "")
+            usual = HINTS.get((name, path)) if hint else None
+            return message + (f"\n  hint: {usual}" if usual else "")
     return None
 
 
