@@ -226,3 +226,47 @@ def test_a_grader_failure_on_one_notebook_costs_that_notebook_only(context, tmp_
     assert all("the grader failed on this notebook (KeyError" in v["status"]
                for v in results["a"]["verdicts"])
     assert results["b"]["flags"] == ["missing"]
+
+
+def test_a_spec_is_read_once_per_process_until_its_notebook_changes(course):
+    """Workers keep each notebook's spec (05's takes seconds to read); a rebuilt notebook is
+    read again, never judged by the spec of the one it replaced."""
+    import os
+    graded_course, name = grade.Course(course), "01_recurrent_cells"
+    first = grade._spec(graded_course, name, name)
+    assert grade._spec(graded_course, name, name) is first
+    path = course / "source" / name / f"{name}.ipynb"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    again = grade._spec(graded_course, name, name)
+    assert again is not first and again.functions == first.functions
+
+
+def test_grade_class_reads_every_spec_and_its_job_keys_before_the_workers_start(course,
+                                                                                tmp_path):
+    """The pool's workers are forked after grade_class has read the specs and encoded their
+    cases' job keys, so no worker reads or encodes them again."""
+    from autograder.engine import judge
+    name = "05_training_with_teacher_forcing"
+    folder = tmp_path / "submitted" / "student" / name
+    folder.mkdir(parents=True)
+    shutil.copy(course / "release" / name / f"{name}.ipynb", folder)
+    graded_course, seen = grade.Course(course), []
+
+    class Run:
+        where = "a stand-in for the pool"
+
+        def __call__(self, units, *_args):
+            for unit in units:
+                stamp, spec = grade._SPECS[(str(graded_course.path), unit.assignment,
+                                            unit.notebook)]
+                assert stamp == grade._stamp(graded_course, unit.assignment, unit.notebook)
+                cases = [case for test in spec.tests for _n, case, _m in test.cases]
+                seen.append(all(judge._KEYS.get(id(case), (None,))[0] is case
+                                for case in cases) and len(cases) > 10)
+            yield from ()
+
+    grade._SPECS.clear()
+    grade.grade_class(tmp_path / "submitted", tmp_path / "out", course, run=Run(),
+                      gradebook=False, quiet=True)
+    assert seen == [True, True]  # the self-check's unit, then the student's
