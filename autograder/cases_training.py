@@ -54,8 +54,14 @@ def _spec(label, **spec):
     return {"label": label, "spec": spec}
 
 
-def _sizes(**spec):
-    return ", ".join(f"{k}={v}" for k, v in spec.items() if k != "seed" and v is not None)
+# A GRU step takes no V or T (the hidden cases share their specs with the decoders'): a label
+# lists only the sizes of the arrays its function takes.
+_NOT_TAKEN = {"gru_step_forward": ("V", "T"), "gru_step_backward": ("V", "T")}
+
+
+def _sizes(name=None, **spec):
+    return ", ".join(f"{k}={v}" for k, v in spec.items() if k != "seed" and v is not None
+                     and k not in _NOT_TAKEN.get(name, ()))
 
 
 VISIBLE = {
@@ -72,7 +78,7 @@ VISIBLE = {
 
 _HIDDEN_SIZES = [dict(D=1, H=1, V=2, T=1), dict(D=2, H=5, V=3, T=2, B=3), dict(D=4, H=2, V=6, T=6),
                  dict(D=3, H=3, V=4, T=5, B=1), dict(D=5, H=4, V=7, T=3, B=4)]
-HIDDEN = {name: [_spec(f"hidden case {n} ({_sizes(**s)})", **s, seed=500 + 10 * n + k)
+HIDDEN = {name: [_spec(f"hidden case {n} ({_sizes(name, **s)})", **s, seed=500 + 10 * n + k)
                  for n, s in enumerate(_HIDDEN_SIZES, 1)]
           for k, name in enumerate(RESULTS) if name != "masked_cross_entropy"}
 HIDDEN["masked_cross_entropy"] = [

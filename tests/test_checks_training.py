@@ -484,3 +484,33 @@ def test_a_wrong_part_that_no_mistake_computes_leaves_every_part_unnamed():
     for message in _messages("masked_cross_entropy", _ce_over_all_doubled_gradient):
         assert "differs from the reference" in message
         assert _BY_PARTS not in message and "Known mistake" not in message, message
+
+
+def test_a_gru_steps_hidden_cases_are_labelled_with_the_sizes_it_takes():
+    """A step takes no V or T: its hidden cases' labels (in the grader's messages) say D, H, B."""
+    def wrong(dh_next, cache):
+        dx, dh_prev, dparams = solutions.gru_step_backward(dh_next, cache)
+        return 2 * dx, dh_prev, dparams
+    for name in ("gru_step_forward", "gru_step_backward"):
+        labels = [c["label"] for c in cases_training.HIDDEN[name]]
+        assert not any("V=" in label or "T=" in label for label in labels), labels
+    assert cases_training.HIDDEN["decoder_backward_teacher_forcing"][0]["label"] == (
+        "hidden case 1 (D=1, H=1, V=2, T=1)")
+    with pytest.raises(CheckFailed, match=r"hidden case 1 \(D=1, H=1\)\):"):
+        check_hidden("gru_step_backward", wrong, pack(cases_training.hidden_cases(
+            "gru_step_backward")))
+
+
+def test_the_loss_hint_speaks_of_nan_and_inf_only_when_the_loss_is_not_finite():
+    def doubled(logits, target_ids, mask):   # a finite wrong loss no mistake computes
+        loss, dlogits = solutions.masked_cross_entropy(logits, target_ids, mask)
+        return 2 * loss, dlogits
+
+    def nan(logits, target_ids, mask):
+        return float("nan"), solutions.masked_cross_entropy(logits, target_ids, mask)[1]
+    with pytest.raises(CheckFailed, match="hint: the mean is over the real tokens") as failed:
+        check("masked_cross_entropy", doubled)
+    assert "nan" not in str(failed.value)
+    with pytest.raises(CheckFailed, match="(?s)hint: the mean is over .* A nan or inf: subtract "
+                                          "each row's largest logit"):
+        check("masked_cross_entropy", nan)

@@ -476,3 +476,24 @@ def test_the_students_notebook_05_answers_above_are_right_without_their_slip(cap
                          ("decoder_forward_teacher_forcing_cache", _cache_decoder)):
         checks_training.check(name, answer)
     assert capsys.readouterr().out.count("\u2714") == 3
+
+
+def test_the_flipped_z_mix_has_one_sentence_in_notebooks_01_and_05():
+    """The same mistake in 01's gru_step and 05's gru_step_forward: the same words."""
+    def mix(x, h_prev, params):
+        H = h_prev.shape[-1]
+        xw, hw = x @ params["W_x"] + params["b_x"], h_prev @ params["W_h"] + params["b_h"]
+        r = 1 / (1 + np.exp(-(xw[..., :H] + hw[..., :H])))
+        z = 1 / (1 + np.exp(-(xw[..., H:2 * H] + hw[..., H:2 * H])))
+        n = np.tanh(xw[..., 2 * H:] + r * hw[..., 2 * H:])
+        return z * n + (1 - z) * h_prev, (r, z, n, hw[..., 2 * H:])
+
+    def gru_step_forward(x, h_prev, params):
+        from tfcourse.caches import GRUCache
+        h_next, gates = mix(x, h_prev, params)
+        return h_next, GRUCache(x, h_prev, *gates, params)
+    sentence = checks.MISTAKES["update_swapped"]
+    assert f"Known mistake: {sentence}" in _message("gru_step", lambda *a: mix(*a)[0])
+    for hidden in (False, True):
+        message = _any_message("gru_step_forward", gru_step_forward, hidden)
+        assert f"Known mistake: {sentence}" in message, message

@@ -80,20 +80,24 @@ KNOWN = {("rnn_step", "term_dropped", "b"): "no_bias",
          ("lstm_step", "tuple_reversed", "reversed"): "returned_c_h",
          ("gru_step", "names_swapped", "h_prev<>n@h_next#"): "update_swapped",
          ("gru_step", "term_dropped", "b_h"): "no_hidden_bias",
+         # notebook 05's GRU cell (gru_cell_gates returns h_next first, "the result")
+         ("gru_cell_gates", "names_swapped", "h_prev<>n@the result#"): "update_swapped",
+         ("gru_cell_gates", "term_dropped", "b_h"): "no_hidden_bias",
          # notebook 06's decoder says so in its own words (tfcourse.checks_transformer.MISTAKES)
          "transformer_decoder_forward:attend:transformer:unscaled": "decoder_unscaled",
          "transformer_decoder_forward:_causal_self_attention:transformer:no_mask":
              "decoder_no_mask"}
 
 
-def _known_text(mutant):
+def _known_text(function, operator, site, text):
+    """The catalogue's sentence for `operator` at `site` of `function` (KNOWN), else `text`:
+    one sentence for one mistake, whichever notebook's cell makes it."""
     from tfcourse.checks import MISTAKES
-    _, operator, site = mutant.id.split(":", 2)
-    for (function, op, key), hint in ((k, v) for k, v in KNOWN.items() if isinstance(k, tuple)):
-        if function == mutant.function and op == operator and site.startswith(key) and (
+    for (known, op, key), hint in ((k, v) for k, v in KNOWN.items() if isinstance(k, tuple)):
+        if known == function and op == operator and site.startswith(key) and (
                 site == key or key.endswith("#")):
             return MISTAKES[hint]
-    return mutant.text
+    return text
 
 
 @functools.lru_cache(maxsize=None)
@@ -102,13 +106,14 @@ def singles(name):
     if name in FAMILY_GRADED:
         from tfcourse.checks_transformer import MISTAKES
         return tuple(Mutant(id_, name, id_.split(":")[-2],
-                            MISTAKES[KNOWN[id_]] if id_ in KNOWN else site.text,
+                            MISTAKES[KNOWN[id_]] if id_ in KNOWN else _known_text(
+                                member, id_.split(":")[-2], site.key, site.text),
                             family_mutant(family(name), [(member, site)]))
                      for id_, (member, site) in _family_sites(name).items())
     func = getattr(solutions, name)
     out = mutants_of(func, OPERATORS[name], name)
     for m in out:
-        m.text = _known_text(m)
+        m.text = _known_text(m.function, *m.id.split(":", 2)[1:], m.text)
     if name in DECODERS:
         out += [composed(name, cell, m) for cell in CELLS.values() for m in singles(cell)]
     return tuple(out)

@@ -45,8 +45,7 @@ RESULTS = {
 HINTS = {
     ("masked_cross_entropy", "loss"): "the mean is over the real tokens only: sum the negative "
                                       "log-probabilities of the targets where the mask is True and "
-                                      "divide by how many are True, not by B*T. A nan or inf: "
-                                      "subtract each row's largest logit before the exp.",
+                                      "divide by how many are True, not by B*T.",
     ("masked_cross_entropy", "dlogits"): "the gradient is the softmax minus the one-hot target, "
                                          "divided by the number of real tokens, and zero at every "
                                          "padded position (all of its V entries).",
@@ -75,6 +74,11 @@ HINTS = {
         "dh at step t is dlogits[t] @ W_y.T plus the dh_prev carried back from step t+1; "
         "and every step's dW_h adds up.",
 }
+
+
+# What to add to a result's hint when it is nan or inf (and only then).
+NOT_FINITE = {("masked_cross_entropy", "loss"): "A nan or inf: subtract each row's largest "
+                                                "logit before the exp."}
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -268,6 +272,8 @@ def _compare(name, case, got, hidden, hint=True):
                             + (f", at index {tuple(int(i) for i in worst)}" if w.ndim else "")
                             + f" (yours {h[worst]:.6g}, expected {w[worst]:.6g}).")
             usual = HINTS.get((name, path)) if hint else None
+            if usual and (name, path) in NOT_FINITE and not np.all(np.isfinite(h)):
+                usual += " " + NOT_FINITE[(name, path)]
             return message + (f"\n  hint: {usual}" if usual else "")
     return None
 
