@@ -270,3 +270,54 @@ def test_grade_class_reads_every_spec_and_its_job_keys_before_the_workers_start(
     grade.grade_class(tmp_path / "submitted", tmp_path / "out", course, run=Run(),
                       gradebook=False, quiet=True)
     assert seen == [True, True]  # the self-check's unit, then the student's
+
+
+def _course_with_release(tmp_path):
+    """A course of two assignments (07 with given.py and tiny_gpt.py) and one student's folder."""
+    from types import SimpleNamespace
+    for part in ("source", "release"):
+        for name, text in (("given.py", "A = 7\n"), ("tiny_gpt.py", "def gpt(): pass\n")):
+            (tmp_path / part / "07").mkdir(parents=True, exist_ok=True)
+            (tmp_path / part / "07" / name).write_text(text)
+        (tmp_path / part / "02").mkdir(parents=True, exist_ok=True)
+        (tmp_path / part / "02" / "given.py").write_text("A = 2\n")
+    folder = tmp_path / "submitted" / "s" / "07"
+    folder.mkdir(parents=True)
+    (folder / "07.ipynb").write_text("{}")
+    return SimpleNamespace(release_dir=tmp_path / "release" / "07"), grade.Unit(
+        "s", "07", "07", str(folder / "07.ipynb")), folder
+
+
+def test_the_release_folder_sent_back_by_nbgrader_submit_is_replaced_silently(tmp_path):
+    # the reviewer's submission: `nbgrader submit` sent given.py and tiny_gpt.py unchanged; the
+    # page told every student to rename the course's own files
+    spec, unit, folder = _course_with_release(tmp_path)
+    for name in ("given.py", "tiny_gpt.py"):
+        shutil.copyfile(spec.release_dir / name, folder / name)
+    (folder / "notes.py").write_text("X = 1\n")
+    files, skipped = grade.student_files(unit, spec)
+    assert skipped == [] and [rel for rel, _ in files] == ["notes.py"]
+
+
+def test_a_course_file_of_another_assignment_unchanged_is_left_out_silently(tmp_path):
+    spec, unit, folder = _course_with_release(tmp_path)
+    shutil.copyfile(tmp_path / "release" / "02" / "given.py", folder / "given.py")
+    assert grade.student_files(unit, spec) == ([], [])
+
+
+def test_only_a_file_that_really_shadows_one_is_named_and_a_course_file_is_never_to_rename(
+        tmp_path):
+    spec, unit, folder = _course_with_release(tmp_path)
+    (folder / "tiny_gpt.py").write_text("def gpt(): return 'mine'\n")   # changed course file
+    (folder / "given").mkdir()
+    (folder / "given" / "__init__.py").write_text("A = 0\n")            # a package of its name
+    (folder / "numpy.py").write_text("raise ImportError\n")              # an installed module
+    files, skipped = grade.student_files(unit, spec)
+    assert files == []
+    notes = {note.split(" (")[0]: note for note in skipped}
+    assert set(notes) == {"tiny_gpt.py", "given/__init__.py", "numpy.py"}, skipped
+    assert "changed copy of the course's file; the release's own tiny_gpt.py was used" in notes[
+        "tiny_gpt.py"]
+    assert "course's module 'given'" in notes["given/__init__.py"]
+    assert "rename" not in notes["tiny_gpt.py"] + notes["given/__init__.py"]
+    assert "rename it" in notes["numpy.py"]

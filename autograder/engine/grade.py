@@ -272,9 +272,21 @@ def _shadows(parts, release_names):
         return "compiled Python, which Python could load instead of a release file"
     module = parts[0].split(".")[0]
     importable = len(parts) > 1 or parts[0].endswith(tuple(importlib.machinery.all_suffixes()))
-    if importable and (module in release_names or module in _importable()):
+    if importable and module in release_names:   # never "rename it": the name is the course's
+        return f"it has the name of the course's module {module!r}, which the notebooks import"
+    if importable and module in _importable():
         return f"it would hide the module {module!r} that the notebook imports; rename it"
     return None
+
+
+def _course_copy(root, relative, course_files):
+    """True if the student's file root/relative holds the same bytes as one of `course_files`."""
+    try:
+        data = read_below(root, relative, MAX_FILE)
+    except (Refused, OSError):
+        return False
+    return any(src.stat().st_size == len(data) and src.read_bytes() == data
+               for src in course_files)
 
 
 def student_files(unit, spec):
@@ -285,9 +297,12 @@ def student_files(unit, spec):
     the notebook can stand in for a release file or a module the notebook imports."""
     # Every assignment's files are the course's: a later release's given.py is not the student's.
     course = spec.release_dir.parents[1]
-    release_names = {src.relative_to(course / part).parts[1].split(".")[0]
-                     for part in ("source", "release") for src in (course / part).rglob("*")
-                     if src.is_file() and src.suffix != ".ipynb"}
+    copies = {}  # a course file's path inside its assignment -> the course's files at that path
+    for part in ("source", "release"):
+        for src in (course / part).rglob("*"):
+            if src.is_file() and src.suffix != ".ipynb":
+                copies.setdefault(Path(*src.relative_to(course / part).parts[1:]), []).append(src)
+    release_names = {rel.parts[0].split(".")[0] for rel in copies}
     files, skipped = [], []
     if unit.path:
         count, total = 0, 0
@@ -299,6 +314,15 @@ def student_files(unit, spec):
             if rel.endswith(".ipynb") or ".ipynb_checkpoints" in parts:
                 continue
             why = refusal and f"{refusal}, not a plain file"
+            if why is None and Path(rel) in copies:
+                # `nbgrader submit` sends the whole release folder: the course's own files come
+                # back unchanged, and the release's copy is used whatever the student sent
+                same = _course_copy(root, base / rel, copies[Path(rel)])
+                if same or (spec.release_dir / rel).is_file():
+                    if not same:
+                        skipped.append(f"{shown(rel)} (your changed copy of the course's file; "
+                                       f"the release's own {shown(rel)} was used)")
+                    continue
             why = why or _shadows(parts, release_names)
             count += why is None
             if why is None and count > MAX_FILES[0]:
