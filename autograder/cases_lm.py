@@ -32,7 +32,11 @@ def _gen(V, prompt_len, max_new_tokens, temperature, seed, rng_seed, B=None, **m
 VISIBLE = {
     "causal_lm_loss": [_loss(5, 4, 1), _loss(6, 5, 2, B=3, lengths=[6, 4, 2]),
                        _loss(2, 3, 3), _loss(4, 6, 4, B=2, lengths=[4, 3], ignore_index=-1),
-                       _loss(3, 4, 5, B=2, lengths=[3, 1])],
+                       _loss(3, 4, 5, B=2, lengths=[3, 1]),
+                       # large logits: the log-softmax must not overflow (a shift of 1e4 breaks
+                       # np.exp of raw logits only), nor take the log of an underflowed softmax
+                       _loss(4, 5, 6, B=2, lengths=[4, 3], shift=1e4),
+                       _loss(3, 6, 7, B=2, lengths=[3, 2], scale=1e4)],
     "generate": [_gen(7, 3, 6, 0.0, 11, 0), _gen(7, 1, 1, 0.0, 12, 0),
                  _gen(7, 4, 5, 1.0, 13, 1), _gen(7, 2, 4, 0.5, 14, 2, B=3),
                  _gen(7, 3, 4, 2.0, 15, 3, B=2, n_layer=2)],
@@ -43,7 +47,9 @@ HIDDEN = {
                        _loss(7, 5, 103, scale=40.0), _loss(5, 3, 104, B=2, lengths=[5, 2],
                                                           ignore_index=0),
                        _loss(12, 30, 105, B=1), _loss(6, 4, 106, B=3, lengths=[2, 6, 4],
-                                                      ignore_index=-7)],
+                                                      ignore_index=-7),
+                       _loss(5, 6, 107, B=3, lengths=[5, 4, 2], shift=3e4),
+                       _loss(6, 5, 108, B=2, lengths=[6, 3], scale=1e5)],
     "generate": [_gen(5, 1, 3, 0.0, 111, 0), _gen(9, 5, 8, 0.0, 112, 0, B=2, n_layer=2),
                  _gen(6, 2, 6, 1.0, 113, 4), _gen(6, 3, 5, 0.7, 114, 5, B=4),
                  _gen(8, 6, 10, 1.5, 115, 6, n_layer=2, D=12, n_head=3),

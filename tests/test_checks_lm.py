@@ -24,6 +24,29 @@ PROPERTY_MESSAGES = {"no_shift": "only the LAST position's logits changed"}
                                                                    PROPERTY_MESSAGES)
 
 
+def test_a_log_softmax_without_the_max_is_told_its_exp_overflowed_not_that_a_log_was_of_0():
+    # review16b's causal_lm_loss__no_max_subtraction: z - log(sum(exp(z))) gives +inf, as the
+    # log of an underflowed probability does; the message used to blame the latter
+    def no_max(logits, labels, ignore_index=-100):
+        z, y = logits[..., :-1, :], labels[..., 1:]
+        logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+        keep = y != ignore_index
+        nll = -np.take_along_axis(logp, np.where(keep, y, 0)[..., None], axis=-1)[..., 0]
+        return float(nll[keep].sum() / keep.sum())
+    with pytest.raises(CheckFailed) as failure:
+        checks.check("causal_lm_loss", no_max)
+    text = str(failure.value)
+    assert "your loss is inf on logits of size 1e4 and inf on the same logits plus 1e4" in text
+    assert "np.exp of a large logit overflowed to inf" in text and "underflow" not in text
+    for cell in ("public", "hidden"):   # and the cases the grader judges fail it too, saying so
+        cases = (cases_lm.public_reference("causal_lm_loss")["cases"] if cell == "public"
+                 else cases_lm.hidden_cases("causal_lm_loss"))
+        problems = [checks.run_case("causal_lm_loss", no_max, case, cell == "hidden")
+                    for case in cases]
+        first = next(p for p in problems if p)
+        assert "np.exp of a raw logit overflowed to inf" in first, first
+
+
 def test_a_softmax_without_the_max_is_told_it_overflowed_and_to_use_log_softmax():
     def no_max(logits, labels, ignore_index=-100):
         e = np.exp(logits[..., :-1, :])
@@ -31,7 +54,7 @@ def test_a_softmax_without_the_max_is_told_it_overflowed_and_to_use_log_softmax(
         t = labels[..., 1:]
         keep = t != ignore_index
         return float(-np.log(np.take_along_axis(p, np.where(keep, t, 0)[..., None], -1)[..., 0])[keep].mean())
-    with pytest.raises(CheckFailed, match="np.exp overflowed to inf") as failure:
+    with pytest.raises(CheckFailed, match="np.exp of a large logit overflowed to inf") as failure:
         checks.check("causal_lm_loss", no_max)
     assert "z - max - log(sum(exp(z - max)))" in str(failure.value)
 
@@ -46,7 +69,10 @@ def test_the_log_of_a_softmax_that_underflowed_is_told_to_compute_log_softmax_di
     with pytest.raises(CheckFailed, match="a probability underflowed to 0 and its log is -inf") as failure:
         checks.check("causal_lm_loss", log_of_softmax)
     text = str(failure.value)
-    assert "z - max - log(sum(exp(z - max)))" in text and "overflowed" not in text
+    assert "z - max - log(sum(exp(z - max)))" in text and "did not overflow" in text
+    problems = [checks.run_case("causal_lm_loss", log_of_softmax, case)
+                for case in cases_lm.public_reference("causal_lm_loss")["cases"]]
+    assert "a probability underflows to 0" in next(p for p in problems if p)
 
 
 def test_generate_returning_the_prompt_too_is_told_to_return_only_new_tokens():
@@ -70,8 +96,28 @@ def test_generate_drawing_an_extra_number_is_told_how_many_it_drew():
         rng = np.random.default_rng(rng)
         rng.random()
         return solutions.generate(params, prompt_ids, max_new_tokens, temperature, rng)
-    with pytest.raises(CheckFailed, match="drew 6 numbers from rng; the reference draws 5: one rng"):
+    # its greedy case's tokens are right: the draw alone fails it, before any sampled case
+    with pytest.raises(CheckFailed, match="Your tokens are right, but your function drew 1 "
+                                          "number from rng; the reference draws 0: greedy"):
         checks.check("generate", extra_draw)
+    sampled = [c for c in checks.load_reference("generate")["cases"] if c["spec"]["temperature"]]
+    with pytest.raises(CheckFailed, match="Your function drew 6 numbers from rng; the reference "
+                                          "draws 5: one rng"):
+        checks.check_cases("generate", extra_draw, sampled)
+
+
+def test_a_greedy_generate_that_draws_from_rng_is_failed_though_its_tokens_are_right():
+    # review16b's generate__greedy_still_draws: rng.random() at every step, temperature 0 too
+    def greedy_draws(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+        rng = np.random.default_rng(rng)
+        if temperature == 0:
+            for _ in range(max_new_tokens):
+                rng.random(np.shape(prompt_ids)[:-1])
+        return solutions.generate(params, prompt_ids, max_new_tokens, temperature, rng)
+    with pytest.raises(CheckFailed, match="Your tokens are right, but your function drew 6 "
+                                          "numbers from rng; the reference draws 0: greedy "
+                                          "decoding"):
+        checks.check("generate", greedy_draws)
 
 
 def test_the_relations_pass_for_the_reference_and_name_the_mistake_that_breaks_them(capsys):

@@ -456,3 +456,98 @@ def test_the_judge_loads_every_test_cells_cases_through_its_checks_module(course
     spec = judge.load_spec(course / "source" / assignment / f"{assignment}.ipynb",
                            course / "release" / assignment / f"{assignment}.ipynb")
     assert any(test.cases for test in spec.tests), assignment
+
+
+LM = "07_teacher_forcing_in_language_models"
+
+# The reviewer's wrong answers (review16b), as plain functions: right tokens or a right loss on
+# moderate numbers, each failed by the notebook's own check.
+PICK = '''import numpy as np
+from solutions.tiny_gpt import gpt_forward_cached
+
+def _pick(last, temperature, r):
+    if temperature == 0:
+        return np.argmax(last, axis=-1)
+    z = last / temperature
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    c = np.cumsum(p / p.sum(axis=-1, keepdims=True), axis=-1)
+    return np.minimum((c <= np.asarray(r)[..., None]).sum(-1), p.shape[-1] - 1)
+'''
+NO_CACHE = PICK + '''
+def generate(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+    rng = np.random.default_rng(rng)
+    seq = np.asarray(prompt_ids)
+    out = []
+    for _ in range(max_new_tokens):
+        logits, _ = gpt_forward_cached(seq, params)       # the whole prefix again, no cache
+        nxt = _pick(logits[..., -1, :], temperature,
+                    rng.random(seq.shape[:-1]) if temperature else None)
+        out.append(nxt)
+        seq = np.concatenate([seq, np.asarray(nxt)[..., None]], axis=-1)
+    return np.stack(out, axis=-1).astype(np.int64)
+'''
+GREEDY_DRAWS = PICK + '''
+def generate(params, prompt_ids, max_new_tokens, temperature=0.0, rng=None):
+    rng = np.random.default_rng(rng)
+    prompt_ids = np.asarray(prompt_ids)
+    logits, cache = gpt_forward_cached(prompt_ids, params)
+    out = []
+    for _ in range(max_new_tokens):
+        r = rng.random(prompt_ids.shape[:-1])             # drawn at temperature 0 too
+        nxt = _pick(logits[..., -1, :], temperature, r)
+        out.append(nxt)
+        logits, cache = gpt_forward_cached(np.asarray(nxt)[..., None], params, cache)
+    return np.stack(out, axis=-1).astype(np.int64)
+'''
+NO_MAX = '''import numpy as np
+
+def causal_lm_loss(logits, labels, ignore_index=-100):
+    z = np.asarray(logits, dtype=float)[..., :-1, :]
+    y = np.asarray(labels)[..., 1:]
+    logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))   # exp(1e4) overflows
+    mask = y != ignore_index
+    nll = -np.take_along_axis(logp, np.where(mask, y, 0)[..., None], axis=-1)[..., 0]
+    return float(nll[mask].sum() / mask.sum())
+'''
+
+
+def _lm_verdicts(course, **sources):
+    spec = judge.load_spec(course / "source" / LM / f"{LM}.ipynb",
+                           course / "release" / LM / f"{LM}.ipynb")
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = sources.get(grade_id(cell), f"from solutions import {grade_id(cell)}")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    return {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+
+
+def test_the_grader_fails_a_generate_without_the_kv_cache_as_the_notebooks_profiler_does(course):
+    verdicts = _lm_verdicts(course, generate=NO_CACHE)
+    for gid in ("generate_visible", "generate_hidden"):
+        assert verdicts[gid].score == 0, verdicts[gid]
+    status = verdicts["generate_visible"].status
+    assert status.startswith("failed: generate, case 1 of"), status
+    assert "fed 33 positions to the model, in calls of [3, 4, 5, 6, 7, 8]" in status
+    assert "call gpt_forward_cached(new[..., n:n + 1], params, cache)" in status
+    assert verdicts["causal_lm_loss_visible"].score == verdicts["causal_lm_loss_visible"].max_score
+
+
+def test_the_grader_fails_a_greedy_generate_that_draws_from_rng(course):
+    verdicts = _lm_verdicts(course, generate=GREEDY_DRAWS)
+    for gid in ("generate_visible", "generate_hidden"):
+        assert verdicts[gid].score == 0, verdicts[gid]
+        assert ("Your tokens are right, but your function drew 6 numbers from rng; the "
+                "reference draws 0: greedy decoding (temperature 0) draws nothing"
+                if gid == "generate_visible" else "greedy decoding (temperature 0) draws nothing"
+                ) in verdicts[gid].status, verdicts[gid].status
+
+
+def test_the_grader_fails_a_log_softmax_whose_exp_overflows_naming_the_overflow(course):
+    verdicts = _lm_verdicts(course, causal_lm_loss=NO_MAX)
+    for gid in ("causal_lm_loss_visible", "causal_lm_loss_hidden"):
+        status = verdicts[gid].status
+        assert verdicts[gid].score == 0 and "shift=" in status, status
+        assert "np.exp of a raw logit overflowed to inf. Subtract each row's maximum" in status
+        assert "underflow" not in status
+    assert verdicts["generate_visible"].score == verdicts["generate_visible"].max_score

@@ -468,10 +468,14 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
         if name in endless:
             return {"error": name + " was not called again: an earlier case did not "
                     "return within " + str(CALL_SECONDS) + " s"}
+        # what the notebook's check sees of a call besides its result (the model's calls under
+        # its profiler, the draws from rng) goes with the result, for the judge to check too
+        observe = getattr(importlib.import_module(module), "observed_call", None)
         try:
             signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
             try:
-                value = call(name, func, args, kwargs)
+                value, seen = (observe(name, func, args, kwargs) if observe else
+                               (call(name, func, args, kwargs), None))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except CheckFailed as failed:
@@ -483,7 +487,7 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
         except BaseException as error:
             return {"error": name + " failed: " + type(error).__name__ + ": " + str(error)[:300]}
         try:
-            return {"value": pack(value)}
+            return {"value": pack(value), **({} if seen is None else {"seen": pack(seen)})}
         except BaseException as error:
             return {"error": name + " returned something that is not made of arrays "
                     "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
@@ -910,6 +914,9 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
             if problem and everywhere and diagnose:  # name it on all the cases
                 problem = checks.compare(name, case, value, hidden=hidden, matched=_matched(
                     checks, name, module, cases, results, index))
+            if not problem and hasattr(checks, "observed_problem"):  # as the notebook's check
+                problem = checks.observed_problem(name, case, _unpack_value(got["seen"])
+                                                  if "seen" in got else None)
         except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
             problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted

@@ -16,6 +16,7 @@ returns max_new_tokens integer ids and is seeded by the rng it is given. The rel
 notebook (one pass equals the per-step losses; the encoder-decoder and decoder-only forms give
 the same loss) are checked on the student's own function. Student-safe: no solution here.
 """
+import copy
 import os
 import sys
 from contextlib import contextmanager
@@ -79,7 +80,9 @@ def make_args(name, spec):
     batch = () if spec.get("B") is None else (spec["B"],)
     if name == "causal_lm_loss":
         T, V, ignore = spec["T"], spec["V"], spec.get("ignore_index", -100)
-        logits = rng.normal(size=batch + (T, V)) * spec.get("scale", 2.0)
+        # `shift` moves every logit up alike (no softmax changes): only np.exp of a raw logit
+        # can overflow on it, while a large `scale` makes probabilities underflow too
+        logits = rng.normal(size=batch + (T, V)) * spec.get("scale", 2.0) + spec.get("shift", 0.0)
         labels = rng.integers(0, V, size=batch + (T,))
         for row, keep in zip(labels.reshape(-1, T), spec.get("lengths", [T] * (batch[0] if batch else 1))):
             row[keep:] = ignore   # padding at the end of each sequence
@@ -135,12 +138,26 @@ def _loss_properties(func):
                           f"predicts the first token. {_sentence(_shift_mistake(func))}")
     huge = _loss(func, logits * 1e4, labels)
     if not np.isfinite(huge):
-        cause = ("np.exp overflowed to inf and inf / inf is nan" if np.isnan(huge) else
-                 "a probability underflowed to 0 and its log is -inf")
-        raise CheckFailed(f"your loss is {huge} on logits of size 1e4: {cause}. Subtracting each "
-                          f"row's maximum is not enough if you then take the log of a softmax: "
-                          f"compute the log-softmax directly, z - max - log(sum(exp(z - max))) "
-                          f"(log-sum-exp), and never np.log of a probability.")
+        shifted = _loss(func, logits + 1e4, labels)
+        raise CheckFailed(f"your loss is {huge} on logits of size 1e4"
+                          + (f" and {shifted} on the same logits plus 1e4" if not
+                             np.isfinite(shifted) else "") + f": {_overflow(np.isfinite(shifted))}")
+
+
+OVERFLOWED = ("np.exp of a large logit overflowed to inf: adding 1e4 to every logit changes no "
+              "softmax, yet it broke your loss, so you took np.exp of the logits as they are. "
+              "Subtract each row's maximum first: the log-softmax is z - max - "
+              "log(sum(exp(z - max))) (log-sum-exp).")
+UNDERFLOWED = ("a probability underflowed to 0 and its log is -inf (your np.exp did not "
+               "overflow: adding 1e4 to every logit leaves your loss finite). Subtracting each "
+               "row's maximum is not enough if you then take the log of a softmax: compute the "
+               "log-softmax directly, z - max - log(sum(exp(z - max))) (log-sum-exp), and never "
+               "np.log of a probability.")
+
+
+def _overflow(shift_finite):
+    """Why a loss is not finite on large logits, from whether a constant shift of 1e4 broke it."""
+    return UNDERFLOWED if shift_finite else OVERFLOWED
 
 
 def _sentence(message):
@@ -199,31 +216,36 @@ def _generate_properties(func):
 
 
 def _check_cache_used(fed, prompt_len, max_new_tokens):
-    """CheckFailed unless the calls in `fed` (positions fed per model call) use the KV cache.
+    """CheckFailed unless the calls in `fed` (positions fed per model call) use the KV cache."""
+    problem = _cache_problem(fed, prompt_len, max_new_tokens)
+    if problem:
+        raise CheckFailed(problem)
+
+
+def _cache_problem(fed, prompt_len, max_new_tokens):
+    """What is wrong with the calls in `fed` (positions fed per model call), None if they use
+    the KV cache.
 
     With the cache the prompt is fed once, then one position per call: the tokens chosen, all
     but the last (prompt_len + max_new_tokens - 1 positions) or the last too (one more, one
     wasted call, still linear cost). A call after the first that feeds more than one position
     is the growing sequence fed again, the quadratic cost the cache removes."""
     least = prompt_len + max_new_tokens - 1
+    said = (f"with a prompt of {prompt_len} tokens and max_new_tokens={max_new_tokens} your "
+            f"generate fed {sum(fed)} positions to the model, in calls of {fed}")
     if any(n > 1 for n in fed[1:]):
-        raise CheckFailed(f"with a prompt of {prompt_len} tokens and max_new_tokens="
-                          f"{max_new_tokens} your generate fed {sum(fed)} positions to the model, "
-                          f"in calls of {fed}: a call after the first fed more than one position. "
-                          f"With the KV cache it feeds the prompt once ({prompt_len}) and then only "
-                          f"the token just chosen, one per call: {least} in all, or {least + 1} if "
-                          f"it also feeds the last token chosen. You ran the whole growing "
-                          f"sequence again at each step, which is correct text at quadratic cost: "
-                          f"call gpt_forward_cached(new[..., n:n + 1], params, cache) with the "
-                          f"cache the previous call returned.")
+        return (f"{said}: a call after the first fed more than one position. With the KV cache "
+                f"it feeds the prompt once ({prompt_len}) and then only the token just chosen, "
+                f"one per call: {least} in all, or {least + 1} if it also feeds the last token "
+                f"chosen. You ran the whole growing sequence again at each step, which is "
+                f"correct text at quadratic cost: call gpt_forward_cached(new[..., n:n + 1], "
+                f"params, cache) with the cache the previous call returned.")
     if sum(fed) > least + 1:
-        raise CheckFailed(f"with a prompt of {prompt_len} tokens and max_new_tokens="
-                          f"{max_new_tokens} your generate fed {sum(fed)} positions to the model, "
-                          f"in calls of {fed}. With the KV cache it feeds the prompt once "
-                          f"({prompt_len}) and then only the token just chosen, one per step: "
-                          f"{least} in all, or {least + 1} if it also feeds the last token "
-                          f"chosen. Call the model once per new token, with the cache the "
-                          f"previous call returned.")
+        return (f"{said}. With the KV cache it feeds the prompt once ({prompt_len}) and then "
+                f"only the token just chosen, one per step: {least} in all, or {least + 1} if "
+                f"it also feeds the last token chosen. Call the model once per new token, with "
+                f"the cache the previous call returned.")
+    return None
 
 
 MODEL = ("gpt_forward_cached", "tiny_gpt.py")   # the model's one way in: (function, file)
@@ -321,11 +343,27 @@ def compare(name, case, got, hidden=False, matched=None):
             report = f"your loss {float(got.reshape(())):.10g} differs from the reference."
         else:
             report = f"expected {float(expected):.10g}, got {float(got.reshape(())):.10g}."
+        if got.size == 1 and not np.isfinite(got.astype(np.float64)).all():
+            report += " " + _not_finite(case.get("spec", {}))
         got = got.reshape(()) if got.size == 1 else got
     if matched is None:
         matched = [m for m, out in case.get("mistakes", {}).items()
                    if out is not None and _matches(kind, got, out)]
     return report + _hints(matched, case.get("diagnoses"), MISTAKES)
+
+
+def _not_finite(spec):
+    """Why a loss is not finite on a case, from how its logits were made (make_args)."""
+    if spec.get("shift"):
+        return (f"This case's logits are moderate numbers plus {spec['shift']:g}, which changes "
+                f"no softmax: np.exp of a raw logit overflowed to inf. Subtract each row's "
+                f"maximum before np.exp: the log-softmax is z - max - log(sum(exp(z - max))) "
+                f"(log-sum-exp).")
+    if spec.get("scale", 0) >= 1e3:
+        return (f"On logits of size {spec['scale']:g} a probability underflows to 0 and its log "
+                f"is -inf: compute the log-softmax directly, z - max - log(sum(exp(z - max))) "
+                f"(log-sum-exp), never np.log of a probability.")
+    return "A cross-entropy is a finite number: look for a log of 0 or an exp that overflowed."
 
 
 def _first_difference_means(n):
@@ -340,32 +378,74 @@ def _first_difference_means(n):
             f"call returned.")
 
 
+def observed_call(name, func, args, kwargs):
+    """(result, what the checks see of the call besides it) of call(name, func, args, kwargs).
+
+    For generate: {"fed": the positions each model call fed (_positions_fed, the notebook's
+    own profiler), "draws": how many numbers it drew from rng (None: not a count of
+    rng.random() calls)}; for the loss, None. The grader's harness calls this in the kernel and
+    judges what it reports with observed_problem, as check() does in the notebook."""
+    if name != "generate":
+        return call(name, func, args, kwargs), None
+    rng = kwargs.get("rng")
+    start = copy.deepcopy(rng) if isinstance(rng, np.random.Generator) else None
+    with _positions_fed() as fed:
+        value = call(name, func, args, kwargs)
+    want = int(np.prod(np.shape(args[1])[:-1], dtype=int)) * int(args[2])
+    draws = None if start is None else _draws(start, rng, 4 * want + 8)
+    return value, {"fed": list(fed), "draws": draws}
+
+
+def observed_problem(name, case, seen):
+    """What is wrong with how the answer ran on `case` (observed_call's report), None if
+    nothing: generate must use the KV cache and draw from rng what the contract says."""
+    if name != "generate":
+        return None
+    if not isinstance(seen, dict) or not isinstance(seen.get("fed"), (list, tuple)):
+        return ("the grader could not see how generate ran on this case (the notebook's "
+                "profiler gave no count of the positions fed to the model).")
+    spec = case["spec"]
+    fed = [int(n) for n in seen["fed"]]
+    if not fed:
+        return ("your generate never ran the model's gpt_forward_cached (from tiny_gpt.py): "
+                "the check counts the positions each call of it feeds, to see that the KV cache "
+                "is used.")
+    problem = _cache_problem(fed, spec["prompt_len"], spec["max_new_tokens"])
+    if problem:
+        return problem[:1].upper() + problem[1:]
+    draws = seen.get("draws")
+    drew = _drew(spec, None if draws is None else int(draws))
+    return f"Your tokens are right, but {drew}" if drew else None
+
+
 def _call_case(name, func, case):
     args, kwargs = case_args(name, case)
-    return args, kwargs, call(name, func, args, kwargs)
+    return (args, kwargs) + observed_call(name, func, args, kwargs)
 
 
 def run_case(name, func, case, hidden=False, matched=None, called=None):
     """Run one case; return None if the answer is right, else the message saying why not.
-    `called`: (args, kwargs, result) of a call already made on this case."""
-    args, kwargs, got = called or _call_case(name, func, case)
+    `called`: (args, kwargs, result, what observed_call saw) of a call already made on it."""
+    _args, _kwargs, got, seen = called or _call_case(name, func, case)
     problem = compare(name, case, got, hidden, matched)
     if problem and name == "generate":
-        problem += _draw_report(args[1], args[2], kwargs, case["spec"]["rng_seed"])
-    return problem
+        draws = seen.get("draws") if isinstance(seen, dict) else None
+        drew = _drew(case["spec"], draws)
+        return problem + (f"\n  {drew[:1].upper()}{drew[1:]}" if drew else "")
+    return problem or observed_problem(name, case, seen)
 
 
-def _draw_report(prompt, max_new_tokens, kwargs, seed):
-    """Say how many numbers the answer drew from rng when that is not the contract's count."""
-    sequences = int(np.prod(np.shape(prompt)[:-1], dtype=int))
-    want = 0 if kwargs["temperature"] == 0 else sequences * max_new_tokens
-    n = _draws(seed, kwargs["rng"], 4 * want + 8)
+def _drew(spec, n):
+    """What the answer drew from rng (n numbers, None if unknown) when that is not the
+    contract's count, as a clause ("your function drew ..."); "" when it is."""
+    want = 0 if spec["temperature"] == 0 else (spec.get("B") or 1) * spec["max_new_tokens"]
     if n == want:
         return ""
     drawn = "an unknown number of numbers" if n is None else f"{n} number{'' if n == 1 else 's'}"
-    rule = ("greedy decoding (temperature 0) draws nothing" if want == 0 else
+    rule = ("greedy decoding (temperature 0) draws nothing: it takes the argmax and leaves rng "
+            "as it was" if want == 0 else
             "one rng.random() per sequence per new token (rng.random(B) with a batch)")
-    return f"\n  Your function drew {drawn} from rng; the reference draws {want}: {rule}."
+    return f"your function drew {drawn} from rng; the reference draws {want}: {rule}."
 
 
 check_cases = properties_then_cases(
