@@ -306,3 +306,30 @@ def test_one_position_calls_beyond_one_per_token_are_failed_without_calling_it_q
     checks._check_cache_used([1, 1, 1, 1, 1, 1, 1], prompt_len=3, max_new_tokens=5)
     with pytest.raises(CheckFailed, match="quadratic"):
         checks._check_cache_used([3, 4], prompt_len=3, max_new_tokens=5)
+
+
+def _held_out(slug):
+    from autograder import heldout
+    return next(a for a in heldout.held_out() if a.slug == slug).impl
+
+
+@pytest.mark.parametrize("slug", ["one_draw_shared_by_batch", "temperature_multiplies"])
+def test_a_named_generate_mistake_is_not_contradicted_by_where_the_first_token_differs(slug):
+    # review16b: "the N tokens before it match, so ... the choice of a token is right" was said
+    # before the named mistake, which is a wrong choice of a token
+    with pytest.raises(CheckFailed) as failure:
+        checks.check("generate", _held_out(slug))
+    text = str(failure.value)
+    assert "Known mistake" in text or "known mistake" in text, text
+    assert "so the prompt's pass and the choice of a token are right" not in text, text
+
+
+def test_the_first_differing_token_is_the_earliest_over_the_whole_batch():
+    case = next(c for c in checks.load_reference("generate")["cases"] if c["spec"].get("B") == 3)
+    expected = np.asarray(checks.decode(case["expected"]))
+    got = expected.copy()
+    got[0, 3] = (got[0, 3] + 1) % 7      # sequence 0 goes wrong at token 3,
+    got[2, 1] = (got[2, 1] + 1) % 7      # sequence 2 earlier, at token 1
+    text = checks.compare("generate", case, got, matched=[])
+    assert "the first new token that differs is number 1 of sequence 2." in text, text
+    assert "The 1 token before it match" in text

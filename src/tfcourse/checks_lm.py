@@ -321,6 +321,7 @@ def compare(name, case, got, hidden=False, matched=None):
     kind = KINDS[name]
     expected = np.asarray(decode(case["expected"]))
     got = _array(name, got)
+    advice = ""  # where the first wrong token points, said only when no known mistake is named
     if kind == "ids":
         if got.shape == expected.shape and np.array_equal(got, expected):
             return None if got.dtype.kind in "iu" else f"returned dtype {got.dtype}: return integer ids."
@@ -329,11 +330,14 @@ def compare(name, case, got, hidden=False, matched=None):
         elif hidden:
             report = "your tokens differ from the reference."
         else:
-            first = tuple(int(i) for i in np.argwhere(got != expected)[0])
+            wrong = np.argwhere(got != expected)
+            n = int(wrong[:, -1].min())        # the earliest new token wrong in any sequence
+            rows = sorted({int(w[0]) for w in wrong if w[-1] == n}) if got.ndim == 2 else []
             report = (f"expected {expected.tolist()}, got {got.tolist()}: the first new token "
-                      f"that differs is number {first[-1]}" + (f" of sequence {first[0]}" if
-                                                                got.ndim == 2 else "") + ". "
-                      + _first_difference_means(first[-1]))
+                      f"that differs is number {n}" + (
+                          f" of sequence{'s' if len(rows) > 1 else ''} "
+                          f"{', '.join(map(str, rows))}" if rows else "") + ".")
+            advice = " " + _first_difference_means(n)
     else:
         if got.size == 1 and _close(got.reshape(()).astype(np.float64), expected.astype(np.float64)):
             return None
@@ -349,7 +353,7 @@ def compare(name, case, got, hidden=False, matched=None):
     if matched is None:
         matched = [m for m, out in case.get("mistakes", {}).items()
                    if out is not None and _matches(kind, got, out)]
-    return report + _hints(matched, case.get("diagnoses"), MISTAKES)
+    return report + ("" if matched else advice) + _hints(matched, case.get("diagnoses"), MISTAKES)
 
 
 def _not_finite(spec):
