@@ -433,11 +433,23 @@ def _loss_sign_flipped(logits, target_ids, mask):
     return float(-(picked * mask).sum() / n), (onehot - np.exp(log_p)) * mask[..., None] / n
 
 
+def _gru_forward_biases_summed(x, h_prev, params):
+    """Both biases on the input side, as the RNN's one bias (so b_hn is outside r * h_n)."""
+    from tfcourse.caches import GRUCache
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))  # noqa: E731
+    x_r, x_z, x_n = np.split(x @ params["W_x"] + params["b_x"] + params["b_h"], 3, axis=-1)
+    h_r, h_z, h_n = np.split(h_prev @ params["W_h"], 3, axis=-1)
+    r, z = sig(x_r + h_r), sig(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h_prev, GRUCache(x, h_prev, r, z, n, h_n, params)
+
+
 def _with(func, **slip):
     return lambda *args: func(*args, **slip)
 
 
 @pytest.mark.parametrize("name, answer, said", [
+    ("gru_step_forward", _gru_forward_biases_summed, "you added b_h on the input side"),
     ("gru_step_backward", _with(_gru_backward, bias_sum=False),
      "you averaged the bias gradients over the batch"),
     ("gru_step_backward", _with(_gru_backward, dr_from="h_prev"),

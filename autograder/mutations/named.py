@@ -222,8 +222,19 @@ _INPUTS = "np.concatenate([start, target_seq[..., :-1, :]], axis=-2)"
 _RUN = "_run(h0, inputs, input_projection(inputs, params, cell_type), params, cell_type)"
 _LOGITS = "logits = hidden @ params['W_y'] + params['b_y']"
 
-# notebook 05: the GRU step's backward and backpropagation through time
+# notebook 05: the GRU step's backward and backpropagation through time (and its forward's
+# cell, where a mistake is not a general operator's)
 BACKPROP = Rewrites("backprop", {
+    "gru_cell_gates": [
+        ("b_h_on_input_side", (("h_prev @ params['W_h'] + params['b_h']",
+                                "h_prev @ params['W_h']"),
+                               ("np.split(xw, 3, axis=-1)",
+                                "np.split(xw + params['b_h'], 3, axis=-1)")),
+         "you added b_h on the input side, with b_x (x @ W_x + b_x + b_h), as if the GRU had the "
+         "RNN's single bias: b_hn belongs inside the term the reset gate scales, "
+         "n = tanh(x W_xn + b_xn + r * (h_prev W_hn + b_hn)), so add b_h to h_prev @ W_h (and "
+         "cache that as h_n)."),
+    ],
     "cell_backward": [
         ("sigmoid_derivative_for_n", "1.0 - cache.n ** 2", "cache.n * (1.0 - cache.n)",
          "you used a sigmoid's derivative n (1 - n) for the candidate; n is a tanh: its "
