@@ -44,11 +44,12 @@ def _schedule(label, *calls):
             for args in calls]
 
 
-def _recovery_case(label, cell, seed, N, T, k, pad, D=3, H=5, V=6, noise=0.25):
+def _recovery_case(label, cell, seed, N, T, k, pad, D=3, H=5, V=6, noise=0.25, longest=None):
     """A recovery_curve case with its arguments written out. The targets are mostly what the
     decoder itself generates (free running), so the clean run is mostly right and a corrupted
     input shows in the steps after it; a `noise` fraction of them is replaced at random, so
-    the clean run makes errors too. The decoder never guesses PAD (b_y[0] is very low)."""
+    the clean run makes errors too. The decoder never guesses PAD (b_y[0] is very low).
+    `longest` (< T): no sequence is longer, so the curve's last entries are NaN."""
     rng = np.random.default_rng(seed)
     params = random_decoder_params(cell, D, H, V, rng, scale=1.0)
     params["b_y"][0] = -30.0
@@ -57,13 +58,14 @@ def _recovery_case(label, cell, seed, N, T, k, pad, D=3, H=5, V=6, noise=0.25):
                            for c in contexts])
     noisy = rng.random((N, T)) < noise
     target_ids[noisy] = rng.integers(1, V, size=int(noisy.sum()))
-    if pad:   # the first sequence keeps every position, so no entry of the curve is NaN
-        lengths = rng.integers(1, T + 1, size=(N, 1))
-        lengths[0] = T
+    if pad:   # the first sequence keeps every position (or `longest`): no entry is NaN before
+        lengths = rng.integers(1, (longest or T) + 1, size=(N, 1))
+        lengths[0] = longest or T
         target_ids[np.arange(T) >= lengths] = 0
     wrong_ids = 1 + (np.maximum(target_ids[:, k], 1) - 1 + rng.integers(1, V - 1, size=N)) % (V - 1)
     args = (contexts, target_ids.astype(np.int64), params, k, wrong_ids.astype(np.int64), cell)
-    return {"label": label + f" ({cell}, N={N}, T={T}, k={k}" + (", with PAD)" if pad else ")"),
+    return {"label": label + f" ({cell}, N={N}, T={T}, k={k}" + (", with PAD" if pad else "")
+            + (f", no sequence longer than {longest})" if longest else ")"),
             "args": [encode(a) for a in args]}
 
 
@@ -86,7 +88,9 @@ VISIBLE = {
     "inverse_sigmoid_schedule": _schedule("inverse_sigmoid_schedule", (0, 100.0), (300, 100.0),
                                           (900, 100.0), (5, 1.0)),
     "recovery_curve": [_recovery_case("random decoder", *args) for args in (
-        ("rnn", 50, 12, 6, 1, False), ("gru", 51, 16, 7, 2, True), ("lstm", 52, 16, 8, 0, True))],
+        ("rnn", 50, 12, 6, 1, False), ("gru", 51, 16, 7, 2, True), ("lstm", 52, 16, 8, 0, True))]
+        # positions no sequence reaches: the curve is NaN there (nothing was measured)
+        + [_recovery_case("random decoder", "gru", 53, 10, 10, 2, True, longest=7)],
 }
 
 # ----------------------------------------------------------------------------- hidden cases
@@ -136,7 +140,8 @@ HIDDEN = {
     "recovery_curve": [_recovery_case(f"hidden case {n}", *args) for n, args in enumerate((
                            ("rnn", 60, 1, 2, 0, False), ("gru", 61, 6, 3, 1, True),
                            ("lstm", 62, 12, 9, 6, True), ("gru", 63, 24, 12, 4, True),
-                           ("rnn", 64, 20, 6, 3, False), ("gru", 65, 30, 10, 0, True)), 1)],
+                           ("rnn", 64, 20, 6, 3, False), ("gru", 65, 30, 10, 0, True)), 1)]
+                      + [_recovery_case("hidden case 7", "lstm", 66, 8, 9, 1, True, longest=6)],
 }
 
 

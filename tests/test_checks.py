@@ -98,7 +98,7 @@ def test_an_answer_that_modifies_its_input_fails():
             context_vector, target_seq, decoder_params, cell_type)
         target_seq *= 2
         return out
-    with pytest.raises(CheckFailed, match=r"modified its input argument 2 in place"):
+    with pytest.raises(CheckFailed, match=r"modified its input target_seq \(argument 2\) in place"):
         check("decoder_forward_teacher_forcing", in_place)
 
 
@@ -297,3 +297,25 @@ def test_every_hint_snippet_works_on_one_example_and_on_a_batch(snippet):
 
 def test_hints_spell_out_snippets():
     assert len(_hint_snippets()) >= 3
+
+
+def test_an_input_changed_in_place_is_named_by_its_parameter():
+    # review16b's recovery_curve__mutates_target_ids: "modified its input argument 2" made the
+    # student count arguments; the message names target_ids
+    from autograder import heldout
+    answer = next(a for a in heldout.held_out() if a.slug == "mutates_target_ids")
+    with pytest.raises(CheckFailed, match=r"recovery_curve modified its input target_ids "
+                                          r"\(argument 2\) in place"):
+        check("recovery_curve", answer.impl)
+
+
+def test_a_recovery_curve_with_0_where_no_sequence_reaches_a_position_fails_saying_nan():
+    # review16b's recovery_curve__zero_not_nan passed everywhere: no case had such a position
+    from autograder import heldout
+    answer = next(a for a in heldout.held_out() if a.slug == "zero_not_nan")
+    for run in (lambda: check("recovery_curve", answer.impl),
+                lambda: check_hidden("recovery_curve", answer.impl,
+                                     pack(hidden_cases("recovery_curve")))):
+        with pytest.raises(CheckFailed, match="no sequence longer than") as failure:
+            run()
+        assert "it must hold NaN there" in str(failure.value), str(failure.value)

@@ -43,7 +43,7 @@ def test_a_decoder_that_modifies_its_input_is_told_so():
     def in_place(input_ids, params):
         params["W_y"] *= 1.0001
         return solutions.transformer_decoder_forward(input_ids, params)
-    with pytest.raises(CheckFailed, match=r"modified its input argument 2\['W_y'\] in place"):
+    with pytest.raises(CheckFailed, match=r"modified its input params\['W_y'\] \(argument 2\) in place"):
         checks.check("transformer_decoder_forward", in_place)
 
 

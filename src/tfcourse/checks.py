@@ -18,6 +18,7 @@ raised inside the student's code (an overflow in exp, say) are silenced while it
 """
 import base64
 import copy
+import inspect
 import json
 import math
 import textwrap
@@ -286,7 +287,7 @@ def call(name, func, args, kwargs):
                           f"\n  called as {name}({_describe_args(args, kwargs)})") from None
     if result is None:
         raise CheckFailed(f"{name} returned None: did you forget `return`?")
-    changed = _changed_input(before, (args, kwargs))
+    changed = _changed_input(before, (args, kwargs), _parameter_names(func))
     if changed:
         raise CheckFailed(f"{name} modified its input {changed} in place; compute new arrays "
                           f"instead (the caller's arrays must stay as they were).")
@@ -344,11 +345,25 @@ def _where_in_cell(error, name=None):
     return out
 
 
-def _changed_input(before, after, path="argument"):
+def _parameter_names(func):
+    """The names of func's positional parameters, in order ([] if Python cannot tell)."""
+    try:
+        return [p.name for p in inspect.signature(func).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return []
+
+
+def _changed_input(before, after, names=()):
+    """Which input the call changed ("target_ids (argument 2)", "params['W_y'] (argument 2)"),
+    or None;
+    `names`: the function's positional parameters, naming the arguments."""
     b_args, b_kwargs = before
     a_args, a_kwargs = after
     for i, (b, a) in enumerate(zip(b_args, a_args)):
-        where = _differs(b, a, f"argument {i + 1}")
+        where = _differs(b, a, names[i] if i < len(names) else f"argument {i + 1}")
+        if where and i < len(names):
+            return f"{where} (argument {i + 1})"
         if where:
             return where
     for k in b_kwargs:
