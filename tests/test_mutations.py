@@ -509,3 +509,17 @@ def test_the_flipped_z_mix_has_one_sentence_in_notebooks_01_and_05():
     for hidden in (False, True):
         message = _any_message("gru_step_forward", gru_step_forward, hidden)
         assert f"Known mistake: {sentence}" in message, message
+
+
+def test_the_mean_of_means_sentence_says_the_nan_only_as_a_condition():
+    # review16b's causal_lm_loss__mean_of_sequence_means was finite on the case that named it,
+    # yet was told "a sequence with no counted pair ... made it nan, 0 / 0"
+    from autograder import heldout
+    from tfcourse import checks_lm
+    answer = next(a for a in heldout.held_out() if a.slug == "mean_of_sequence_means")
+    with pytest.raises(CheckFailed) as failure:
+        checks_lm.check("causal_lm_loss", answer.impl)
+    text = str(failure.value)
+    assert "got 2.50510558" in text and "made it nan" not in text, text
+    assert "(where a sequence has no counted pair, every label after its first being " \
+           "ignore_index, that is 0/0 = nan)" in text

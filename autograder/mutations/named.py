@@ -160,8 +160,8 @@ LM = Rewrites("lm", {
          _lm("mean_of_means")),
         ("mean_of_means_nan", _MEAN, "float(np.mean(np.sum(np.where(counted, -picked[..., 0], "
                                      "0.0), axis=-1) / np.sum(counted, axis=-1)))",
-         "you averaged each sequence's mean loss, and a sequence with no counted pair (every "
-         "label after its first is ignore_index) made it nan, 0 / 0. PyTorch's mean runs over "
+         "you averaged each sequence's mean loss (where a sequence has no counted pair, every "
+         "label after its first being ignore_index, that is 0/0 = nan). PyTorch's mean runs over "
          "all counted tokens of the batch at once: sum every counted pair's loss, divide by "
          "their number."),
         ("summed", _MEAN, "float(-picked[..., 0][counted].sum())", _lm("summed")),
