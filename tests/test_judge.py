@@ -551,3 +551,21 @@ def test_the_grader_fails_a_log_softmax_whose_exp_overflows_naming_the_overflow(
         assert "np.exp of a raw logit overflowed to inf. Subtract each row's maximum" in status
         assert "underflow" not in status
     assert verdicts["generate_visible"].score == verdicts["generate_visible"].max_score
+
+
+def test_a_relations_cell_lost_with_its_function_says_the_notebooks_relations_may_have_passed(
+        course):
+    # review16b's causal_lm_loss__hardcoded_ignore_index: the notebook's relation checks (data
+    # padded with -100) pass, the grader's loss_relations cell gave 0 without saying why
+    from autograder import heldout
+    answer = next(a for a in heldout.held_out() if a.slug == "hardcoded_ignore_index")
+    import inspect
+    verdicts = _lm_verdicts(course, causal_lm_loss="import numpy as np\n"
+                            + inspect.getsource(answer.impl))
+    status = verdicts["loss_relations"].status
+    assert verdicts["loss_relations"].score == 0 and verdicts["causal_lm_loss_visible"].score == 0
+    assert status.startswith(
+        "failed: this cell relates causal_lm_loss, and the grader gives its points only when "
+        "causal_lm_loss also passes all of its own cases: the relations the notebook checks can "
+        "hold for a wrong answer (they may have passed in your notebook). The grader's own cases "
+        "found: causal_lm_loss, case 4 of"), status

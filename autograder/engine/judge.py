@@ -830,9 +830,15 @@ def judge(spec, result, retry=None):
         kernel_score, kernel_status = _kernel_verdict(*by_id.get(test.grade_id, (None,)))
         if test.derived:
             bad = [own[f] for f in test.functions if own.get(f) is not None]
+            names, one = " and ".join(test.functions), len(test.functions) == 1
+            # the notebook's relations can hold for a wrong answer (a loss that ignores -100
+            # only, on data padded with -100): say why the point is lost all the same
             status = "passed" if not bad else (
-                f"failed: this cell relates {', '.join(test.functions)}; the grader's own cases "
-                f"found: {bad[0].removeprefix('failed: ')}")
+                f"failed: this cell relates {', '.join(test.functions)}, and the grader gives its "
+                f"points only when {names} also pass{'es' if one else ''} all of "
+                f"{'its' if one else 'their'} own cases: the relations the notebook checks can "
+                f"hold for a wrong answer (they may have passed in your notebook). The grader's "
+                f"own cases found: {bad[0].removeprefix('failed: ')}")
             seen = status
         else:
             status = statuses[test.grade_id]
