@@ -319,3 +319,58 @@ def test_a_recovery_curve_with_0_where_no_sequence_reaches_a_position_fails_sayi
         with pytest.raises(CheckFailed, match="no sequence longer than") as failure:
             run()
         assert "it must hold NaN there" in str(failure.value), str(failure.value)
+
+
+# ---------------------------------------------------------------- two slips in a decoder's steps
+# Scheduled sampling written as a student would, with a slip at step 0 (a zero start input, or
+# a zero initial state with the logits read before the update) and a coin the wrong way round.
+
+def _scheduled_sampling(zero_start=False, zero_state=False, logits_first=False):
+    def decoder_forward_scheduled_sampling(context_vector, target_seq, decoder_params,
+                                           sampling_prob, cell_type="rnn", rng=None):
+        p = decoder_params
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        h = np.zeros_like(context_vector) if zero_state else context_vector
+        c = np.zeros_like(context_vector)
+        logits = np.zeros((len(target_seq), p["W_y"].shape[1]))
+        x = np.zeros_like(p["start"]) if zero_start else p["start"]
+        for t in range(len(target_seq)):
+            if logits_first:
+                logits[t] = h @ p["W_y"] + p["b_y"]
+            if cell_type == "lstm":
+                h, c = solutions.lstm_step(x, h, c, p)
+            else:
+                h = (solutions.gru_step if cell_type == "gru" else solutions.rnn_step)(x, h, p)
+            if not logits_first:
+                logits[t] = h @ p["W_y"] + p["b_y"]
+            if t + 1 < len(target_seq):
+                guess = rng.random() >= sampling_prob  # the wrong way round
+                x = p["embedding"][np.argmax(logits[t])] if guess else target_seq[t]
+        return logits
+    return decoder_forward_scheduled_sampling
+
+
+def _hidden_message(name, func):
+    with pytest.raises(CheckFailed) as failed:
+        check_hidden(name, func, pack(hidden_cases(name)))
+    return str(failed.value)
+
+
+def test_a_decoder_whose_first_wrong_steps_are_one_mistakes_is_named_for_them():
+    """Over the grader's cases, the answer's logits are the zero-start mistake's from step 0
+    until the inverted coin first decides otherwise: that mistake is named, as the start of
+    the answer's steps, with more than one mistake made."""
+    message = _hidden_message("decoder_forward_scheduled_sampling",
+                              _scheduled_sampling(zero_start=True))
+    assert "from your first wrong step on they are exactly what this mistake computes" in message
+    assert "at least one more" in message and "Known mistake" not in message
+    assert "you fed a zero vector at step 0" in message, message
+
+
+def test_a_mistake_that_one_wrong_step_alone_agrees_with_is_not_named():
+    """A zero initial state read before the update scores b_y at step 0, as dropping h @ W_y
+    does; the next step leaves that mistake on every case, so it is not named."""
+    message = _hidden_message("decoder_forward_scheduled_sampling",
+                              _scheduled_sampling(zero_state=True, logits_first=True))
+    assert "left out the term h @ W_y" not in message and "Known mistake" not in message, message
+    assert "exactly what this mistake computes" not in message

@@ -452,7 +452,13 @@ def matching_mutants(name, cases, results):
     kind = KINDS[name]
     return mutants_matching(cases, results, lambda got: _normalise(kind, name, got),
                             lambda got, output: _matches(kind, got, output),
-                            _pair_parts if kind == "pair" else None)
+                            _pair_parts if kind == "pair" else None,
+                            time_first if kind == "logits" else None)
+
+
+def time_first(value, axis=-2):
+    """A decoder's logits (.., T, V) (or, axis=-1, token ids (.., T)) with the time axis first."""
+    return np.moveaxis(np.asarray(decode(value), dtype=np.float64), axis, 0)
 
 
 def _pair_parts(value):
@@ -470,7 +476,7 @@ class Matched(list):
         self.parts = dict(parts or {})
 
 
-def mutants_matching(cases, results, normalise, matches, parts=None):
+def mutants_matching(cases, results, normalise, matches, parts=None, steps=None):
     """matching_mutants for any family of checks: `normalise(result)` makes a result
     comparable (raising CheckFailed when it cannot be: then nothing matches), `matches(got,
     output)` says whether it equals a stored output (None: the mistake raised there).
@@ -478,7 +484,9 @@ def mutants_matching(cases, results, normalise, matches, parts=None):
     `parts(value)`, for a function that returns several parts, splits a normalised answer, a
     stored output or an expected result into {part name: array} (a part a stored output lacks
     is one it does not record). When no mistake reproduces the whole answer, an answer with a
-    slip in each of several parts is named part by part (_named_by_parts)."""
+    slip in each of several parts is named part by part (_named_by_parts). `steps(value)`, for
+    a decoder, gives its result with the time axis first: an answer whose first wrong steps
+    are exactly one mistake's is named for those steps (_named_by_steps)."""
     answered = []
     for case, got in zip(cases, results):
         if got is not None:
@@ -497,8 +505,14 @@ def mutants_matching(cases, results, normalise, matches, parts=None):
         else:
             if answered:
                 found.append(mistake)
-    if found or parts is None or not answered:
+    if found or not answered or (parts is None and steps is None):
         return found
+    if steps is not None:
+        rows = [(case, _steps(steps, got), _steps(steps, case["expected"]))
+                for case, got in answered]
+        if any(got is None or expected is None for _, got, expected in rows):
+            return found
+        return _named_by_steps(rows, ids, lambda out: _steps(steps, out))
     return _named_by_parts([(case, parts(got), parts(case["expected"])) for case, got in answered],
                            ids, parts)
 
@@ -547,6 +561,56 @@ def _named_by_parts(rows, ids, parts):
     return Matched(kept, {m: tuple(p for p in order if p in matched[m]) for m in kept})
 
 
+def _steps(steps, value):
+    """steps(value), or None for a value without a time axis where steps expects one."""
+    try:
+        return steps(value)
+    except (TypeError, ValueError, IndexError):  # numpy's AxisError is both of the last two
+        return None
+
+
+def _first(a, b):
+    """The first step (axis 0) at which a and b differ: len(a) if none, -1 for other shapes."""
+    if a is None or b is None or a.shape != b.shape:
+        return -1
+    return next((t for t in range(len(a)) if not _same_part(a[t], b[t])), len(a))
+
+
+def _named_by_steps(rows, ids, steps):
+    """When no mistake reproduces the whole answer of a decoder: the mistakes whose steps the
+    answer reproduces from the first wrong step on, up to a later step, on every case: a
+    Matched whose `parts` say so; else an empty one. `rows`: (case, the answer's steps, the
+    expected steps) of every case answered, the time axis first.
+
+    A mistake is named only where, on every case, its first step that differs from the
+    reference is the answer's first wrong step (none on a case the answer has right) and the
+    answer is that mistake's at that step: it changes nothing the answer has right, and it
+    explains how the answer starts to go wrong; the steps after, where the answer leaves it,
+    are a second slip's. One step is not enough, on any case: a zero initial state with logits
+    taken before the update scores b_y at step 0, as dropping h @ W_y does, and then leaves it.
+    The answer must follow the mistake for two steps or more on some case. Of several, those
+    whose steps the answer follows longest (summed over the cases) are kept."""
+    matched = {}
+    for mistake in ids:
+        reach, longest = 0, 0
+        for case, got, expected in rows:
+            out = case.get("mistakes", {}).get(mistake, _ABSENT)
+            if out is None:
+                break
+            own = expected if out is _ABSENT else steps(out)
+            wrong, mine, left = _first(got, expected), _first(own, expected), _first(got, own)
+            if wrong < 0 or mine != wrong or left < 0 or (wrong < len(got) and left <= wrong):
+                break
+            reach += left - wrong if wrong < len(got) else 0
+            longest = max(longest, left - wrong if wrong < len(got) else 0)
+        else:
+            if reach and longest >= 2:
+                matched[mistake] = reach
+    best = max(matched.values(), default=0)
+    return Matched([m for m, r in matched.items() if r == best],
+                   {m: ("steps",) for m, r in matched.items() if r == best})
+
+
 def _hints(found, texts=None, known=None):
     """What to tell the student about the mistakes `found`: each sentence once (`texts`, the
     case's sentences by mistake id, else `known`'s, else this module's MISTAKES). Mistakes
@@ -556,6 +620,13 @@ def _hints(found, texts=None, known=None):
     def sentence(m):
         return texts.get(m) or known.get(m, m)
     by_parts = getattr(found, "parts", {})
+    if by_parts and set(by_parts.values()) == {("steps",)}:
+        said = list(dict.fromkeys(sentence(m) for m in found))
+        out = ("\n  No one known mistake computes all of your steps, but from your first wrong "
+               "step on they are exactly what " + ("this mistake computes" if len(said) == 1 else
+                                                   "one of these mistakes computes") +
+               ", up to a later step where they leave it: you made it and at least one more.")
+        return out + "".join(f"\n  - {s}" for s in said)
     if by_parts:
         groups = {}
         for m in found:
