@@ -511,13 +511,15 @@ def causal_lm_loss(logits, labels, ignore_index=-100):
 '''
 
 
-def _lm_verdicts(course, **sources):
+def _lm_verdicts(course, kernel_passed=(), **sources):
     spec = judge.load_spec(course / "source" / LM / f"{LM}.ipynb",
                            course / "release" / LM / f"{LM}.ipynb")
     nb, _ = judge.assemble(answered(spec), spec)
     for cell in nb.cells:
         if grade_id(cell) in spec.functions:
             cell.source = sources.get(grade_id(cell), f"from solutions import {grade_id(cell)}")
+        if grade_id(cell) in kernel_passed:
+            cell.execution_count = 1  # ran in the kernel, silently: nbgrader says passed
     nb.cells[-1] = judge.harness_cell(spec, nb)
     return {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
 
@@ -560,9 +562,10 @@ def test_a_relations_cell_lost_with_its_function_says_the_notebooks_relations_ma
     from autograder import heldout
     answer = next(a for a in heldout.held_out() if a.slug == "hardcoded_ignore_index")
     import inspect
-    verdicts = _lm_verdicts(course, causal_lm_loss="import numpy as np\n"
-                            + inspect.getsource(answer.impl))
+    verdicts = _lm_verdicts(course, kernel_passed=("loss_relations",),
+                            causal_lm_loss="import numpy as np\n" + inspect.getsource(answer.impl))
     status = verdicts["loss_relations"].status
+    assert verdicts["loss_relations"].kernel_agrees   # no "disagrees:" flag for what it explains
     assert verdicts["loss_relations"].score == 0 and verdicts["causal_lm_loss_visible"].score == 0
     assert status.startswith(
         "failed: this cell relates causal_lm_loss, and the grader gives its points only when "

@@ -839,7 +839,9 @@ def judge(spec, result, retry=None):
                 f"{'its' if one else 'their'} own cases: the relations the notebook checks can "
                 f"hold for a wrong answer (they may have passed in your notebook). The grader's "
                 f"own cases found: {bad[0].removeprefix('failed: ')}")
-            seen = status
+            # its kernel run judged the relations, not the cases: a pass there beside the
+            # grader's failure is what the status explains; a failure beside a pass is not
+            seen = None
         else:
             status = statuses[test.grade_id]
             # what the kernel ran: the visible cases (hidden ones never enter the sandbox); a

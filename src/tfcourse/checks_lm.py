@@ -231,7 +231,8 @@ def _cache_problem(fed, prompt_len, max_new_tokens):
     wasted call, still linear cost). A call after the first that feeds more than one position
     is the growing sequence fed again, the quadratic cost the cache removes."""
     least = prompt_len + max_new_tokens - 1
-    said = (f"with a prompt of {prompt_len} tokens and max_new_tokens={max_new_tokens} your "
+    said = (f"with a prompt of {prompt_len} token{'s' if prompt_len != 1 else ''} and "
+            f"max_new_tokens={max_new_tokens} your "
             f"generate fed {sum(fed)} positions to the model, in calls of {fed}")
     if any(n > 1 for n in fed[1:]):
         return (f"{said}: a call after the first fed more than one position. With the KV cache "
