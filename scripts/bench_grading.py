@@ -3,9 +3,18 @@
     python scripts/bench_grading.py [--students 50] [--jobs N] [--bare 6]
     python scripts/bench_grading.py --scheduler tcp://HOST:8786|local [--students 6]
 
-Builds the course into a temporary folder, writes a synthetic class (students cycle through
-the reference answers, one wrong function, and the untouched release) of every notebook, then
-times on the same submissions:
+Builds the course into a temporary folder, writes a synthetic class of every notebook, then
+times on the same submissions. Students cycle through four kinds (synthetic_class):
+
+    0  every graded function answered with the reference solution;
+    1  one graded function answered WRONG, the rest right: a reviewer's wrong answer of
+       autograder/heldout (WRONG_ANSWERS, one per assignment), inlined into the stub as a
+       student writes it. It returns wrong values on hidden cases, so the grader matches the
+       mutants against it (and names the mistake) exactly as for a real class;
+    2  the first graded function left as its stub (it raises: nothing to match), the rest right;
+    3  the release as is (every stub raises).
+
+Then it times:
 
 1. plain `nbgrader autograde <assignment>` for every assignment, one notebook at a time
    (student code in the instructor's kernel, no sandbox: the baseline);
@@ -42,38 +51,64 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder import heldout  # noqa: E402
 from autograder.build import build, run_nbgrader  # noqa: E402
 from autograder.engine.grade import Course, grade_class, self_check  # noqa: E402
 from autograder.engine.sandbox import Limits, _environment, sandbox_status  # noqa: E402
+from autograder.sample_class import fill_stub  # noqa: E402
 
 # nbgrader's own exporter, in place of the course's RefuseAutograde (autograder/build.py).
 UNSAFE_AUTOGRADE = "--Autograde.exporter_class=nbconvert.exporters.NotebookExporter"
+
+
+# assignment -> (graded function, slug): the wrong answer of kind-1 students, one of the
+# reviewer's (autograder/heldout), chosen among the notebook's main functions: it returns wrong
+# values on the hidden cases and the grader names its mistake (tests/test_bench_grading.py).
+WRONG_ANSWERS = {
+    "01_recurrent_cells": ("rnn_step", "sigmoid"),
+    "02_teacher_forcing": ("decoder_forward_teacher_forcing", "no_shift"),
+    "03_free_running_and_exposure_bias": ("decoder_forward_free_running", "never_feeds_back"),
+    "04_scheduled_sampling": ("decoder_forward_scheduled_sampling", "coin_at_step0"),
+    "05_training_with_teacher_forcing": ("decoder_backward_teacher_forcing", "no_carry"),
+    "06_teacher_forcing_in_transformers": ("transformer_decoder_forward", "no_residual"),
+    "07_teacher_forcing_in_language_models": ("generate", "temperature_multiplies"),
+}
+KINDS = ("reference", "one wrong answer", "one stub", "release as is")
 
 
 def _gid(cell):
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def submission(course, release, kind):
+    """The notebook a student of `kind` (0-3, the module's docstring) submits for `release`."""
+    assignment = release.parent.name
+    source = nbformat.read(course / "source" / assignment / release.name, as_version=4)
+    answers = {_gid(c): c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    wrong, slug = WRONG_ANSWERS[assignment]
+    stub = next(iter(answers))
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        gid = _gid(cell)
+        if gid not in answers or kind == 3 or (kind == 2 and gid == stub):
+            continue
+        if kind == 1 and gid == wrong:
+            cell.source = fill_stub(cell.source, heldout.stub_body(wrong, slug))
+        else:
+            cell.source = answers[gid]
+    return nb
+
+
 def synthetic_class(course, submitted, students):
-    """Write `students` submissions of every notebook; return the number of notebooks."""
+    """Write `students` submissions of every notebook, student n of kind n % 4; return the
+    number of notebooks."""
     count = 0
     for release in sorted((course / "release").glob("*/*.ipynb")):
-        assignment = release.parent.name
-        source = nbformat.read(course / "source" / assignment / release.name, as_version=4)
-        answers = {_gid(c): c.source for c in source.cells
-                   if c.metadata.get("nbgrader", {}).get("solution")}
-        blank = nbformat.read(release, as_version=4)
-        functions = [g for g in answers]
         for n in range(students):
-            nb = copy.deepcopy(blank)
-            kind = n % 3  # 0: reference, 1: one function left as the stub, 2: the release as is
-            for cell in nb.cells:
-                gid = _gid(cell)
-                if gid in answers and kind != 2 and not (kind == 1 and gid == functions[0]):
-                    cell.source = answers[gid]
-            folder = submitted / f"student{n:03d}" / assignment
+            folder = submitted / f"student{n:03d}" / release.parent.name
             folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, folder / release.name)
+            nbformat.write(submission(course, release, n % len(KINDS)), folder / release.name)
             count += 1
     return count
 
@@ -178,7 +213,8 @@ def main(argv=None):
     print(f"building the course in {course} ...", flush=True)
     build(course, notebooks=None)
     n = synthetic_class(course, submitted, args.students)
-    print(f"{n} notebooks ({args.students} students x {n // args.students} notebooks); "
+    print(f"{n} notebooks ({args.students} students x {n // args.students} notebooks; students "
+          f"cycle through: {', '.join(KINDS)}); "
           f"{os.cpu_count()} cores; sandbox: {sandbox_status() or 'bubblewrap'}", flush=True)
     if args.scheduler:
         bench_cluster(course, submitted, n, args.scheduler, work)

@@ -17,14 +17,17 @@ gets counts as misnamed.
 Instructor side only, like autograder/mistakes.py: the files are wrong answers, not solutions,
 but they are not for students to read as hints either.
 """
+import ast
 import csv
 import importlib
 import sys
+import textwrap
 import types
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import solutions
+from autograder.inline import split_function
 
 HERE = Path(__file__).resolve().parent
 
@@ -48,7 +51,7 @@ def _table(name):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
-def _given():
+def given_modules():
     """The modules a release ships beside the notebook: `given` (the reference's building
     blocks) and 07's `tiny_gpt`."""
     given = types.ModuleType("given")
@@ -56,15 +59,16 @@ def _given():
     return {"given": given, "tiny_gpt": importlib.import_module("solutions.tiny_gpt")}
 
 
-def _load(path, function):
-    """The function `function` a held-out file defines; the names a notebook's earlier cells
-    define (the reference's building blocks) are in reach, as they are in the notebook."""
+def define(source, function, filename="<answer>"):
+    """The function `function` that `source` (a held-out file, or a notebook's cell) defines; the
+    names a notebook's earlier cells define (the reference's building blocks) are in reach, as
+    they are in the notebook."""
     namespace = {n: getattr(solutions, n) for n in solutions.__all__}
-    shipped = _given()
+    shipped = given_modules()
     saved = {name: sys.modules.get(name) for name in shipped}
     sys.modules.update(shipped)
     try:
-        exec(compile(path.read_text(), str(path), "exec"), namespace)
+        exec(compile(source, filename, "exec"), namespace)
     finally:
         for name, module in saved.items():
             if module is None:
@@ -84,6 +88,31 @@ def held_out():
     for path in sorted(HERE.glob("*/*__*.py")):
         function, slug = path.stem.split("__", 1)
         says = path.read_text().splitlines()[0].lstrip("# ").strip()
-        answers.append(HeldOut(function, slug, _load(path, function), says,
+        impl = define(path.read_text(), function, str(path))
+        answers.append(HeldOut(function, slug, impl, says,
                                names.get((function, slug), ()), reviewed.get((function, slug), {})))
     return answers
+
+
+def file_of(function, slug):
+    """The file of the held-out answer `slug` of `function`."""
+    found = sorted(HERE.glob(f"*/{function}__{slug}.py"))
+    if len(found) != 1:
+        raise LookupError(f"autograder/heldout: expected one file */{function}__{slug}.py, "
+                          f"found {len(found)}")
+    return found[0]
+
+
+def stub_body(function, slug):
+    """The answer as the body that replaces its function's stub in a notebook, as a student
+    would write it there (autograder.sample_class.fill_stub): the file's imports and helpers,
+    then the function's own body, indented by four spaces as inline.function_body renders one."""
+    source = file_of(function, slug).read_text()
+    lines = []
+    for node in ast.parse(source).body:
+        text = ast.get_source_segment(source, node)
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            lines += split_function(text)[2]
+        else:
+            lines += text.splitlines()
+    return textwrap.indent("\n".join(lines), "    ")
