@@ -514,3 +514,18 @@ def test_the_loss_hint_speaks_of_nan_and_inf_only_when_the_loss_is_not_finite():
     with pytest.raises(CheckFailed, match="(?s)hint: the mean is over .* A nan or inf: subtract "
                                           "each row's largest logit"):
         check("masked_cross_entropy", nan)
+
+
+def test_the_grader_names_two_slips_part_by_part_from_what_the_kernel_sends():
+    """Outside the sandbox the judge matches the values the kernel sent on every hidden case of
+    the cell: the same partial names as the checks, within the grader's message."""
+    from autograder.engine import judge
+    name, module = "masked_cross_entropy", "tfcourse.checks_training"
+    cell = [(name, case, module) for case in cases_training.hidden_cases(name)]
+    index = {judge._job_key(*c): k for k, c in enumerate(cell)}
+    results = [_sent_by_the_kernel(_ce_over_all_unmasked(*checks_training.case_args(name, case)[0]))
+               for _, case, _ in cell]
+    status = judge._judge_cases(cell, results, index, None, None, public=0)
+    assert status.startswith(f"failed: {name}, case ") and _BY_PARTS in status, status
+    assert "your loss is what this mistake computes: you divided by B*T" in status
+    assert "your dlogits is what this mistake computes: your dlogits is not zero" in status
