@@ -86,7 +86,7 @@ VISIBLE = {
     "exponential_schedule": _schedule("exponential_schedule", (0, 0.99), (1, 0.99),
                                       (100, 0.99), (1000, 0.995)),
     "inverse_sigmoid_schedule": _schedule("inverse_sigmoid_schedule", (0, 100.0), (300, 100.0),
-                                          (900, 100.0), (5, 1.0)),
+                                          (900, 100.0), (5, 1.0), (100000, 50.0)),
     "recovery_curve": [_recovery_case("random decoder", *args) for args in (
         ("rnn", 50, 12, 6, 1, False), ("gru", 51, 16, 7, 2, True), ("lstm", 52, 16, 8, 0, True))]
         # positions no sequence reaches: the curve is NaN there (nothing was measured)

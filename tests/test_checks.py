@@ -1,5 +1,8 @@
 """tfcourse.checks: silent and passing for a right answer; for a wrong one, a message that
 says what is wrong (raised, None, shape, first diverging step) and names each known mistake."""
+import math
+import warnings
+
 import numpy as np
 import pytest
 
@@ -112,11 +115,38 @@ def test_drawing_from_numpy_global_random_state_is_named():
         check("decoder_forward_scheduled_sampling", global_coins)
 
 
-def test_warnings_inside_a_correct_answer_stay_silent(capfd):
-    def naive(i, k):
-        return k / (k + np.exp(i / k))  # overflows (RuntimeWarning) for huge i, value still right
-    check_hidden("inverse_sigmoid_schedule", naive, pack(hidden_cases("inverse_sigmoid_schedule")))
+def _no_overflow_guard(i, k):  # review16's wrong answer: np.exp(i/k) overflows for huge i
+    return float(k / (k + np.exp(i / k)))
+
+
+def _guard_wrong_value(i, k):  # review16's: the limit for huge i backwards (1, not 0)
+    if i / k > 709:
+        return 1.0
+    return float(k / (k + math.exp(i / k)))
+
+
+def test_an_overflow_warning_loses_the_public_and_the_hidden_cases_and_says_how_to_avoid_it(capfd):
+    for run in (lambda: check("inverse_sigmoid_schedule", _no_overflow_guard),
+                lambda: check_hidden("inverse_sigmoid_schedule", _no_overflow_guard,
+                                     pack(hidden_cases("inverse_sigmoid_schedule")))):
+        with pytest.raises(CheckFailed, match=r"raised a RuntimeWarning while it ran \(overflow "
+                                              r"encountered in exp\)(.|\n)*form that cannot overflow"):
+            run()
+    assert capfd.readouterr().err == ""  # the warning fails the case, it is never printed
+
+
+def test_a_version_warning_does_not_fail_a_right_answer(capfd):
+    def deprecated(i, k):
+        warnings.warn("some numpy API is deprecated", DeprecationWarning)
+        return solutions.inverse_sigmoid_schedule(i, k)
+    check("inverse_sigmoid_schedule", deprecated)
     assert capfd.readouterr().err == ""
+
+
+def test_the_wrong_limit_for_huge_i_fails_a_public_case():
+    with pytest.raises(CheckFailed, match=r"inverse_sigmoid_schedule\(100000, 50.0\)(.|\n)*"
+                                          r"expected eps_i = 0, got 1"):
+        check("inverse_sigmoid_schedule", _guard_wrong_value)
 
 
 def test_loop_and_vectorised_answers_both_pass():
@@ -374,3 +404,11 @@ def test_a_mistake_that_one_wrong_step_alone_agrees_with_is_not_named():
                               _scheduled_sampling(zero_state=True, logits_first=True))
     assert "left out the term h @ W_y" not in message and "Known mistake" not in message, message
     assert "exactly what this mistake computes" not in message
+
+
+@pytest.mark.parametrize("subject, verb", [
+    ("logits", "differ"), ("dlogits", "differ"), ("cache.keys", "differ"), ("token ids", "differ"),
+    ("weights", "differ"), ("mask", "differs"), ("h_next", "differs"), ("loss", "differs"),
+    ("dparams['W_y']", "differs"), ("dcontext_vector", "differs")])
+def test_differ_agrees_with_its_subject(subject, verb):
+    assert checks.differ(subject) == verb

@@ -2,6 +2,7 @@
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import solutions
@@ -82,3 +83,27 @@ def test_the_checks_never_import_solutions_or_the_autograder():
                     for alias in node.names}
         imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not any(m.split(".")[0] in ("solutions", "autograder") for m in imported), module
+
+
+def _shift_right_in_place(labels, start_token_id, pad_token_id, ignore_index=-100):
+    """review16's wrong answer: the right result, but written into the caller's labels."""
+    labels = np.asarray(labels)
+    labels[labels == ignore_index] = pad_token_id
+    out = np.empty(labels.shape, dtype=np.int64)
+    out[..., 0] = start_token_id
+    out[..., 1:] = labels[..., :-1]
+    out[out == ignore_index] = pad_token_id
+    return out
+
+
+def test_an_answer_that_writes_into_its_labels_is_told_which_argument_it_changed():
+    with pytest.raises(CheckFailed, match=r"shift_right modified its argument labels in place"):
+        checks.check("shift_right", _shift_right_in_place)
+
+
+def test_a_wrong_hidden_mask_is_reported_in_a_grammatical_sentence():
+    case = cases_transformer.hidden_cases("causal_mask")[-1]
+    T = case["args"][0]
+    wrong = np.tril(np.ones((T, T), dtype=bool), k=-1)   # review16's strict_lower
+    assert "your mask differs from the reference." in checks.compare(
+        "causal_mask", case, wrong, hidden=True)

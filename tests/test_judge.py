@@ -524,6 +524,19 @@ def _lm_verdicts(course, kernel_passed=(), **sources):
     return {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
 
 
+def graded(course, assignment, wrong):
+    """The judge's verdicts (by grade_id) on a notebook of `assignment` whose graded functions
+    are the reference's, except those in `wrong` (function name -> its cell's source)."""
+    folder = lambda kind: course / kind / assignment / f"{assignment}.ipynb"  # noqa: E731
+    spec = judge.load_spec(folder("source"), folder("release"))
+    nb, _ = judge.assemble(answered(spec), spec)
+    for cell in nb.cells:
+        if grade_id(cell) in spec.functions:
+            cell.source = wrong.get(grade_id(cell), f"from solutions import {grade_id(cell)}")
+    nb.cells[-1] = judge.harness_cell(spec, nb)
+    return {v.grade_id: v for v in judge.judge(spec, run_harness(nb, {}))}
+
+
 def test_the_grader_fails_a_generate_without_the_kv_cache_as_the_notebooks_profiler_does(course):
     verdicts = _lm_verdicts(course, generate=NO_CACHE)
     for gid in ("generate_visible", "generate_hidden"):
@@ -572,3 +585,23 @@ def test_a_relations_cell_lost_with_its_function_says_the_notebooks_relations_ma
         "causal_lm_loss also passes all of its own cases: the relations the notebook checks can "
         "hold for a wrong answer (they may have passed in your notebook). The grader's own cases "
         "found: causal_lm_loss, case 4 of"), status
+
+
+NO_OVERFLOW_GUARD = ("import numpy as np\ndef inverse_sigmoid_schedule(i, k):\n"
+                     "    return float(k / (k + np.exp(i / k)))\n")   # review16's wrong answer
+
+
+def test_an_answer_that_warns_loses_the_visible_and_the_hidden_cell_and_is_told_why(course):
+    verdicts = graded(course, "04_scheduled_sampling",
+                      {"inverse_sigmoid_schedule": NO_OVERFLOW_GUARD})
+    for cell in ("inverse_sigmoid_schedule_visible", "inverse_sigmoid_schedule_hidden"):
+        assert verdicts[cell].score == 0, verdicts[cell]
+        assert ("raised a RuntimeWarning while it ran (overflow encountered in exp)"
+                in verdicts[cell].status and "cannot overflow" in verdicts[cell].status)
+    assert verdicts["linear_schedule_hidden"].score == verdicts["linear_schedule_hidden"].max_score
+
+
+def test_a_hidden_case_repeats_no_warning_text_but_numpys_own():
+    leak = ("f raised a UserWarning while it ran (secret input 42). A warning in a test cell "
+            "costs the cell's points under nbgrader: x")
+    assert "42" not in judge._withheld(leak) and "UserWarning" in judge._withheld(leak)

@@ -36,7 +36,7 @@ import nbformat
 import numpy as np
 from nbgrader.utils import determine_grade, is_grade, is_locked, is_solution
 
-from tfcourse.checks import CheckFailed
+from tfcourse.checks import NUMPY_WARNING, CheckFailed, warning_report
 
 MARKER = "\u00a7autograder-result "   # the harness's result line (last one wins)
 STARTED = "\u00a7autograder-start "   # the harness says which function it is about to run
@@ -383,7 +383,7 @@ HARNESS = r'''
 def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
     import base64, importlib, io, json, os, signal, sys
     import numpy as np
-    from tfcourse.checks import CheckFailed, call
+    from tfcourse.checks import CheckFailed, call, warnings_collected
 
     # The result goes to the grader's own channel, a file outside the cell's output, so that
     # no amount of the student's output can push it out; what the graded functions print
@@ -474,8 +474,9 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
         try:
             signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
             try:
-                value, seen = (observe(name, func, args, kwargs) if observe else
-                               (call(name, func, args, kwargs), None))
+                with warnings_collected() as warned:  # reported with the result, judged outside
+                    value, seen = (observe(name, func, args, kwargs) if observe else
+                                   (call(name, func, args, kwargs), None))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except CheckFailed as failed:
@@ -487,7 +488,8 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
         except BaseException as error:
             return {"error": name + " failed: " + type(error).__name__ + ": " + str(error)[:300]}
         try:
-            return {"value": pack(value), **({} if seen is None else {"seen": pack(seen)})}
+            return {"value": pack(value), **({} if seen is None else {"seen": pack(seen)}),
+                    **({"warning": warned[0][:600]} if warned else {})}
         except BaseException as error:
             return {"error": name + " returned something that is not made of arrays "
                     "of numbers (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
@@ -882,6 +884,11 @@ def _withheld(error):
     if isinstance(error, _Slow):  # the grader's own words, with the grader's own numbers
         return str(error)
     text = str(error)
+    warned = re.match(r"(\w+) raised a (\w+) while it ran \((.*?)\)\. A warning", text)
+    if warned:  # numpy's own words name the operation; any other warning text is withheld
+        shown = warned[3] if re.fullmatch(NUMPY_WARNING, warned[3]) else \
+            "its message is not shown for a hidden case"
+        return warning_report(warned[1], warned[2], shown)
     raised = re.match(r"(\w+) failed: (\w+)", text)
     if raised:
         return (f"{raised[1]} raised {raised[2]} (the message is not shown for a hidden case; "
@@ -929,6 +936,11 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
             problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted
             problem = f"its result could not be read as numbers ({type(exc).__name__}: {exc})"
+        warning = got.get("warning")
+        if isinstance(warning, str):  # a right result that warned fails too
+            hidden = public is not None and number > public
+            warning = _withheld(warning) if hidden else warning[:600]
+            problem = f"{problem}\n  {warning}" if problem else warning
         if problem:
             return f"failed: {where}: {problem}"[:1200]
     return "passed"

@@ -13,14 +13,18 @@ mistake and says how to fix it.
 
 `check_cases` is the same comparison on cases given inline; the hidden tests that the
 instructor's build adds to the graded notebooks call it. A correct answer prints one line to
-stdout and nothing to stderr: nbgrader scores a test cell 0 if it writes to stderr, so warnings
-raised inside the student's code (an overflow in exp, say) are silenced while it runs.
+stdout and nothing to stderr: nbgrader scores a test cell 0 if it writes to stderr, so a
+warning raised inside the student's code (an overflow in exp, say) is caught and fails the case
+with a message saying which warning and how to avoid it (the grader's harness calls the same
+`call`, so it fails there too).
 """
 import base64
+import contextlib
 import copy
 import inspect
 import json
 import math
+import re
 import textwrap
 import traceback
 import warnings
@@ -276,8 +280,10 @@ def call(name, func, args, kwargs):
                           f"that defines it.")
     before = copy.deepcopy((args, kwargs))
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        # numpy's floating-point errors as warnings (not underflow: rounding to 0 is no error)
+        with warnings.catch_warnings(record=True) as warned, np.errstate(
+                over="warn", divide="warn", invalid="warn", under="ignore"):
+            warnings.simplefilter("always")
             result = func(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailed(_not_implemented(name)) from None
@@ -285,6 +291,14 @@ def call(name, func, args, kwargs):
         raise CheckFailed(f"{name} raised {type(error).__name__}: {error}"
                           f"{_where_in_cell(error, name)}"
                           f"\n  called as {name}({_describe_args(args, kwargs)})") from None
+    failing = [w for w in warned if not issubclass(w.category, _VERSION_WARNINGS)]
+    if failing:
+        message = str(failing[0].message).splitlines()
+        report = warning_report(name, failing[0].category.__name__,
+                                message[0][:200] if message else "")
+        if not _COLLECTING:
+            raise CheckFailed(report)
+        _COLLECTING[-1].append(report)
     if result is None:
         raise CheckFailed(f"{name} returned None: did you forget `return`?")
     changed = _changed_input(before, (args, kwargs), _parameter_names(func))
@@ -292,6 +306,49 @@ def call(name, func, args, kwargs):
         raise CheckFailed(f"{name} modified its input {changed} in place; compute new arrays "
                           f"instead (the caller's arrays must stay as they were).")
     return result
+
+
+_COLLECTING = []  # the lists of warnings_collected() blocks, innermost last
+
+
+@contextlib.contextmanager
+def warnings_collected():
+    """Within this block `call` does not raise on a warning: it appends the report to the list
+    this yields and returns the result, so that a wrong result is still diagnosed (an overflow
+    that makes a NaN is a known mistake) and the warning fails a case whose result is right."""
+    found = []
+    _COLLECTING.append(found)
+    try:
+        yield found
+    finally:
+        _COLLECTING.pop()
+
+
+# Warnings about the library version, not the answer: whether they appear depends on the
+# installed numpy, and a grade must not.
+_VERSION_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+# numpy's own floating-point messages (np.errstate): the only warning text a hidden case's
+# verdict repeats, since it names the operation and nothing of the case's inputs.
+NUMPY_WARNING = r"(overflow|divide by zero|invalid value) encountered in \w+"
+_WARNING_FIX = {
+    "overflow": "a number grew past the float range (exp of a large argument?): compute the "
+                "value in a form that cannot overflow, e.g. with exp of a negative argument "
+                "only, or return the limit before computing what would overflow.",
+    "divide by zero": "a division by zero (or log of 0): keep the denominator away from 0.",
+    "invalid value": "an operation gave NaN (inf - inf, 0 * inf, 0/0 or the like): find "
+                     "which, and compute the value in a form that avoids it.",
+}
+
+
+def warning_report(name, category, text):
+    """Why a call that warned fails: which warning (`category`, its message `text`), and how to
+    avoid it."""
+    known = re.fullmatch(NUMPY_WARNING, text)
+    fix = (_WARNING_FIX[known[1]] if known else
+           "find the line that warns (call the function yourself on these arguments) and "
+           "change it so it does not.")
+    return (f"{name} raised a {category} while it ran ({text}). A warning in a test cell costs "
+            f"the cell's points under nbgrader: {fix}")
 
 
 def _not_implemented(name):
@@ -701,16 +758,24 @@ def _curve_report(got, expected, hidden=False):
             f"differs{values}; {int(bad.sum())} of {len(bad)} entries differ.")
 
 
+def differ(subject):
+    """'differs' or 'differ', agreeing with `subject`: a name or words whose last word is
+    plural (logits, weights, cache.keys, token ids; not loss) take 'differ'."""
+    words = re.findall(r"[A-Za-z]+", subject)
+    last = words[-1] if words else ""
+    return "differ" if last.endswith("s") and not last.endswith("ss") else "differs"
+
+
 def _state_report(got, expected, label, hidden=False):
     if got.shape != expected.shape:
         return f"{label}: expected shape {expected.shape}, got {got.shape}."
     if not np.all(np.isfinite(got)):
         return f"{label} contains NaN or infinity."
     if hidden:
-        return f"{label} differs from the reference."
+        return f"{label} {differ(label)} from the reference."
     index = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
     unit = (f"hidden unit {index[-1]}" + (f" of example {index[0]}" if got.ndim == 2 else ""))
-    return (f"{label} differs from the reference (max |yours - reference| = "
+    return (f"{label} {differ(label)} from the reference (max |yours - reference| = "
             f"{_maxdiff(got, expected):.3g}, at {unit}).")
 
 
@@ -819,12 +884,13 @@ def judge_cases(name, cases, what, call_case, problem, matching):
     what is wrong (None if nothing), naming the mistakes `matched`; `matching(results)` gives
     the mistakes that reproduce the answer on all the cases, asked once, for a failing answer."""
     __tracebackhide__ = True
-    calls = []
+    calls, warned = [], {}
     for case in cases:
-        try:
-            calls.append(call_case(case))
-        except CheckFailed as failed:
-            calls.append(failed)
+        with warnings_collected() as warned[id(case)]:
+            try:
+                calls.append(call_case(case))
+            except CheckFailed as failed:
+                calls.append(failed)
     outcome = {id(case): c for case, c in zip(cases, calls)}
     matched = []
 
@@ -832,12 +898,13 @@ def judge_cases(name, cases, what, call_case, problem, matching):
         called = outcome[id(case)]
         if isinstance(called, CheckFailed):
             raise called
+        warning = "".join(f"\n  {w}" for w in warned[id(case)][:1])
         if problem(case, called, []) is None:
-            return None
+            return warning.strip() or None   # a right result that warned still fails
         if not matched:  # only a failing answer is matched, over all the cases
             matched.append(matching([None if isinstance(c, CheckFailed) else c[2]
                                      for c in calls]))
-        return problem(case, called, matched[0])
+        return problem(case, called, matched[0]) + warning
     raise_first_failure(name, cases, what, problem_of)
 
 
@@ -878,7 +945,10 @@ def properties_then_cases(kinds, run_case, properties=None, matching=None, call_
         if name not in kinds:
             raise ValueError(f"name: expected one of {', '.join(kinds)}, got {name!r}")
         if name in (properties or {}):
-            properties[name](func)
+            with warnings_collected() as warned:  # the property's own diagnosis comes first
+                properties[name](func)
+            if warned:
+                raise CheckFailed(warned[0])
         if matching is None:
             raise_first_failure(name, cases, what, lambda case: run_case(name, func, case, what))
         else:

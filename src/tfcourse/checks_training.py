@@ -19,7 +19,7 @@ import numpy as np
 
 from tfcourse.caches import DecoderCache, GRUCache
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
-from tfcourse.checks import (CheckFailed, _hints, call, load_reference,  # noqa: F401
+from tfcourse.checks import (CheckFailed, _hints, call, differ, load_reference,  # noqa: F401
                              mutants_matching, pack, properties_then_cases, unpack,
                              visible_and_hidden)
 from tfcourse.checks import decode as _decode_plain
@@ -263,7 +263,7 @@ def _compare(name, case, got, hidden, hint=True):
                 return f"{path} has shape {h.shape}; expected {w.shape}."
             if np.allclose(h, w, rtol=RTOL, atol=ATOL):
                 continue
-            message = f"{path} differs from the reference"
+            message = f"{path} {differ(path)} from the reference"
             if hidden:
                 message += "."
             else:

@@ -382,7 +382,8 @@ def compare(name, case, got, hidden=False, matched=None):
         if hidden:
             report = (f"expected shape {expected.shape}, got {got.shape}."
                       if got.shape != expected.shape else
-                      f"your {'token ids' if kind == 'ids' else 'mask'} differ from the reference.")
+                      f"your {'token ids differ' if kind == 'ids' else 'mask differs'} from the "
+                      f"reference.")
         else:
             report = (f"expected {expected.astype(int).tolist() if kind == 'ids' else expected.tolist()}"
                       f", got {got.tolist()}.")
