@@ -80,7 +80,10 @@ VISIBLE = {
     "decoder_forward_scheduled_sampling": [
         _decoder_spec(c, 30 + i, T=6, sampling_prob=0.5, rng_seed=s)
         for i, (c, s) in enumerate(zip(CELLS, (2, 3, 5)))]
-    + [_decoder_spec("gru", 33, T=6, sampling_prob=0.5, rng_seed=1, rng_as="int")],
+    + [_decoder_spec("gru", 33, T=6, sampling_prob=0.5, rng_seed=1, rng_as="int")]
+    # at 0 and 1 the coin's outcome is sure, but it is still drawn (the count is checked)
+    + [_decoder_spec("rnn", 34, T=5, sampling_prob=0.0, rng_seed=7),
+       _decoder_spec("lstm", 35, T=5, sampling_prob=1.0, rng_seed=8)],
     "linear_schedule": _schedule("linear_schedule", (0, 1.0, 0.01, 0.1), (30, 1.0, 0.01, 0.1),
                                  (500, 1.0, 0.01, 0.1), (20, 0.9, 0.02, 0.0)),
     "exponential_schedule": _schedule("exponential_schedule", (0, 0.99), (1, 0.99),
@@ -112,7 +115,8 @@ def _hidden_decoders(name, extra=lambda n: {}):
 
 
 def _sampling(n):
-    probs = (0.0, 1.0, 0.3, 0.5, 0.8, 1.0)
+    # 0 and 1 at T = 1 and again at T > 1 with a generator, whose draws are counted
+    probs = (0.0, 1.0, 0.3, 0.0, 1.0, 0.8)
     return {"sampling_prob": probs[n - 1], "rng_seed": 40 + n,
             "rng_as": "int" if n % 3 == 0 else "generator"}
 

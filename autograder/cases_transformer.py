@@ -44,12 +44,14 @@ def _decoders(seeds, sizes):
 VISIBLE = {
     "shift_right": [_shift([5, 6, 7, 8], 1, 0), _shift([5, 6, -100, -100], 1, 0),
                     _shift([[5, -100, 7], [8, 9, 10]], 2, 3), _shift([9], 4, 0),
-                    _shift([5, -1, -100, 8], 2, 0, -1)],
+                    _shift([5, -1, -100, 8], 2, 0, -1),
+                    _shift([4, 2, 5], 2, 0, 2)],   # start == ignore_index: replaced too
     "causal_mask": _calls("causal_mask", (1,), (2,), (4,)),
     "causal_self_attention": [_spec(T=4, D=5, d_k=3, d_v=2, seed=1),
                               _spec(T=5, D=4, d_k=3, d_v=3, D_out=4, B=2, seed=2),
                               _spec(T=1, D=3, d_k=2, d_v=2, seed=3),
-                              _spec(T=1, D=3, d_k=2, d_v=2, D_out=3, B=3, seed=4)],
+                              _spec(T=1, D=3, d_k=2, d_v=2, D_out=3, B=3, seed=4),
+                              _spec(T=5, D=6, d_k=4, d_v=3, seed=5, scale=1e4)],  # huge scores
     "positional_encoding": _calls("positional_encoding", (6, 8), (5, 7), (1, 4), (3, 1)),
     "transformer_decoder_forward": _decoders((10, 11, 14, 15), [
         (7, 6, 4, 4, 5, None), (7, 6, 4, 3, 6, 2), (5, 4, 3, 3, 1, None), (5, 4, 3, 3, 1, 3)]),
@@ -75,7 +77,8 @@ HIDDEN = {
     "shift_right": [_shift([3, 4], 0, 0), _shift([[-100, 4, 5]], 1, 0),
                     _shift([[1, 2, 3, 4], [5, 6, -100, -100], [-100] * 4], 2, 0),
                     _shift([7, 7, 7, 7, 7], 3, 1, 7), _shift([10, -100], 5, 9),
-                    _shift(np.arange(12).reshape(3, 4), 1, 0, 3)],
+                    _shift(np.arange(12).reshape(3, 4), 1, 0, 3),
+                    _shift([[6, 1, 1], [1, 8, 9]], 1, 5, 1)],
     "causal_mask": _calls("causal_mask", (2,), (3,), (7,), (13,)),
     "causal_self_attention": [_spec(T=1, D=3, d_k=2, d_v=2, seed=101),
                               _spec(T=6, D=2, d_k=5, d_v=1, seed=102),

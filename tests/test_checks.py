@@ -1,12 +1,12 @@
 """tfcourse.checks: silent and passing for a right answer; for a wrong one, a message that
 says what is wrong (raised, None, shape, first diverging step) and names each known mistake."""
-import math
 import warnings
 
 import numpy as np
 import pytest
 
 import solutions
+from autograder import heldout
 from autograder.cases import HIDDEN, VISIBLE, hidden_cases
 from autograder.mistakes import MISTAKES
 from tfcourse import checks
@@ -115,14 +115,13 @@ def test_drawing_from_numpy_global_random_state_is_named():
         check("decoder_forward_scheduled_sampling", global_coins)
 
 
-def _no_overflow_guard(i, k):  # review16's wrong answer: np.exp(i/k) overflows for huge i
-    return float(k / (k + np.exp(i / k)))
+def _held_out(function, slug):
+    """The reviewer's (review16) wrong answer, as a plain function (autograder/heldout)."""
+    return next(a.impl for a in heldout.held_out() if (a.function, a.slug) == (function, slug))
 
 
-def _guard_wrong_value(i, k):  # review16's: the limit for huge i backwards (1, not 0)
-    if i / k > 709:
-        return 1.0
-    return float(k / (k + math.exp(i / k)))
+_no_overflow_guard = _held_out("inverse_sigmoid_schedule", "no_overflow_guard")
+_guard_wrong_value = _held_out("inverse_sigmoid_schedule", "guard_wrong_value")
 
 
 def test_an_overflow_warning_loses_the_public_and_the_hidden_cases_and_says_how_to_avoid_it(capfd):
@@ -412,3 +411,15 @@ def test_a_mistake_that_one_wrong_step_alone_agrees_with_is_not_named():
     ("dparams['W_y']", "differs"), ("dcontext_vector", "differs")])
 def test_differ_agrees_with_its_subject(subject, verb):
     assert checks.differ(subject) == verb
+
+
+_draw_only_when_needed = _held_out("decoder_forward_scheduled_sampling", "draw_only_when_needed")
+
+
+def test_a_decoder_that_skips_the_draw_at_sampling_prob_0_or_1_loses_public_and_hidden_cases():
+    sentence = r"drew 0 numbers from rng; the contract draws exactly T-1 = \d+"
+    with pytest.raises(CheckFailed, match=r"sampling_prob=0.0(.|\n)*" + sentence):
+        check("decoder_forward_scheduled_sampling", _draw_only_when_needed)
+    with pytest.raises(CheckFailed, match=sentence):
+        check_hidden("decoder_forward_scheduled_sampling", _draw_only_when_needed,
+                     pack(hidden_cases("decoder_forward_scheduled_sampling")))

@@ -1,6 +1,7 @@
 """tfcourse.checks_training: the reference passes every check; a wrong answer is named, with a hint;
 the public reference files are what autograder.cases_training writes."""
 import re
+
 import numpy as np
 import pytest
 

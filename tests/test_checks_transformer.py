@@ -1,12 +1,13 @@
 """Notebook 06's checks: right answers pass, every known mistake is named, the data is current."""
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import solutions
-from autograder import cases_transformer
+from autograder import cases_transformer, heldout
 from autograder.mistakes_transformer import MISTAKES as WRONG
 from tfcourse import checks_transformer as checks
 from tfcourse.checks_transformer import MISTAKES, CheckFailed
@@ -85,19 +86,16 @@ def test_the_checks_never_import_solutions_or_the_autograder():
         assert not any(m.split(".")[0] in ("solutions", "autograder") for m in imported), module
 
 
-def _shift_right_in_place(labels, start_token_id, pad_token_id, ignore_index=-100):
-    """review16's wrong answer: the right result, but written into the caller's labels."""
-    labels = np.asarray(labels)
-    labels[labels == ignore_index] = pad_token_id
-    out = np.empty(labels.shape, dtype=np.int64)
-    out[..., 0] = start_token_id
-    out[..., 1:] = labels[..., :-1]
-    out[out == ignore_index] = pad_token_id
-    return out
+def _held_out(slug):
+    """The reviewer's (review16) wrong answer, as a plain function (autograder/heldout)."""
+    return next(a.impl for a in heldout.held_out() if f"{a.function}__{a.slug}" == slug)
+
+
+_shift_right_in_place = _held_out("shift_right__modifies_input")
 
 
 def test_an_answer_that_writes_into_its_labels_is_told_which_argument_it_changed():
-    with pytest.raises(CheckFailed, match=r"shift_right modified its argument labels in place"):
+    with pytest.raises(CheckFailed, match=r"shift_right modified its input labels \(argument 1\) in place"):
         checks.check("shift_right", _shift_right_in_place)
 
 
@@ -107,3 +105,28 @@ def test_a_wrong_hidden_mask_is_reported_in_a_grammatical_sentence():
     wrong = np.tril(np.ones((T, T), dtype=bool), k=-1)   # review16's strict_lower
     assert "your mask differs from the reference." in checks.compare(
         "causal_mask", case, wrong, hidden=True)
+
+
+_replace_before_shift = _held_out("shift_right__replace_before_shift")
+_no_max_subtraction = _held_out("causal_self_attention__no_max_subtraction")
+
+
+def test_replacing_before_the_shift_fails_where_the_start_token_is_the_ignore_index():
+    with pytest.raises(CheckFailed, match=r"start_token_id=2, pad_token_id=0, ignore_index=2"
+                                          r"(.|\n)*expected \[0, 4, 0\], got \[2, 4, 0\]"):
+        checks.check("shift_right", _replace_before_shift)
+    with pytest.raises(CheckFailed, match="your token ids differ from the reference"):
+        checks.check_hidden("shift_right", _replace_before_shift,
+                            checks.pack(cases_transformer.hidden_cases("shift_right")))
+
+
+def test_a_softmax_that_overflows_fails_a_public_case_with_plain_indices_and_the_fix():
+    """The grader judges cases, not the notebook's property checks: a public case has the
+    property's huge scores, so the grader's visible row fails as the notebook's cell does."""
+    case = cases_transformer.public_reference("causal_self_attention")["cases"][-1]
+    args, _ = checks.case_args("causal_self_attention", case)
+    with np.errstate(all="ignore"):
+        got = _no_max_subtraction(*args)
+    report = checks.compare("causal_self_attention", case, got, hidden=True)
+    assert re.search(r"NaN or infinity at \(\d+, \d+\)\.", report) and "np.int64" not in report
+    assert "Subtract each row's maximum before np.exp" in report

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import solutions
-from autograder import build
+from autograder import build, heldout
 from autograder.engine import judge
 from autograder.cases import hidden_cases
 from autograder.engine.sandbox import RunResult
@@ -587,8 +587,14 @@ def test_a_relations_cell_lost_with_its_function_says_the_notebooks_relations_ma
         "found: causal_lm_loss, case 4 of"), status
 
 
-NO_OVERFLOW_GUARD = ("import numpy as np\ndef inverse_sigmoid_schedule(i, k):\n"
-                     "    return float(k / (k + np.exp(i / k)))\n")   # review16's wrong answer
+def held_out(assignment, answer):
+    """The source of the reviewer's (review16) wrong answer `answer` (function__slug), with
+    the building blocks a notebook's earlier cells give it."""
+    text = (Path(heldout.__file__).parent / assignment / f"{answer}.py").read_text()
+    return "from solutions import *\n" + text.replace("from given import", "from solutions import")
+
+
+NO_OVERFLOW_GUARD = held_out("04_scheduled_sampling", "inverse_sigmoid_schedule__no_overflow_guard")
 
 
 def test_an_answer_that_warns_loses_the_visible_and_the_hidden_cell_and_is_told_why(course):
@@ -605,3 +611,43 @@ def test_a_hidden_case_repeats_no_warning_text_but_numpys_own():
     leak = ("f raised a UserWarning while it ran (secret input 42). A warning in a test cell "
             "costs the cell's points under nbgrader: x")
     assert "42" not in judge._withheld(leak) and "UserWarning" in judge._withheld(leak)
+
+
+DRAW_ONLY_WHEN_NEEDED = held_out("04_scheduled_sampling",
+                                 "decoder_forward_scheduled_sampling__draw_only_when_needed")
+COIN_AT_STEP_0 = DRAW_ONLY_WHEN_NEEDED.replace(
+    "    for t in range(T):\n", "    rng.random()\n    for t in range(T):\n"
+).replace("if 0 < sampling_prob < 1 else", "if True else")
+
+
+def test_the_grader_counts_the_draws_on_every_case_and_says_so_on_a_visible_row(course):
+    verdicts = graded(course, "04_scheduled_sampling",
+                      {"decoder_forward_scheduled_sampling": DRAW_ONLY_WHEN_NEEDED})
+    for cell in ("decoder_forward_scheduled_sampling_visible",
+                 "decoder_forward_scheduled_sampling_hidden"):
+        assert verdicts[cell].score == 0, verdicts[cell]
+        assert "drew 0 numbers from rng; the contract draws exactly T-1" in verdicts[cell].status
+    # a wrong result keeps the notebook's line on the draws on the grader's visible row
+    wrong = graded(course, "04_scheduled_sampling",
+                   {"decoder_forward_scheduled_sampling": COIN_AT_STEP_0})
+    status = wrong["decoder_forward_scheduled_sampling_visible"].status
+    assert "first whose logits differ" in status and "Your function drew 6 numbers" in status
+
+
+REPLACE_BEFORE_SHIFT = held_out("06_teacher_forcing_in_transformers",
+                                "shift_right__replace_before_shift")
+NO_MAX_SUBTRACTION = held_out("06_teacher_forcing_in_transformers",
+                              "causal_self_attention__no_max_subtraction")
+
+
+def test_the_grader_fails_06s_replace_before_shift_and_unstable_softmax_on_both_cells(course):
+    verdicts = graded(course, "06_teacher_forcing_in_transformers",
+                      {"shift_right": REPLACE_BEFORE_SHIFT,
+                       "causal_self_attention": NO_MAX_SUBTRACTION})
+    for cell in ("shift_right_visible", "shift_right_hidden", "causal_self_attention_visible",
+                 "causal_self_attention_hidden"):
+        assert verdicts[cell].score == 0, verdicts[cell]
+    for cell in ("causal_self_attention_visible", "causal_self_attention_hidden"):
+        status = verdicts[cell].status
+        assert "Subtract each row's maximum before np.exp" in status and "np.int64" not in status
+    assert "expected [0, 4, 0], got [2, 4, 0]" in verdicts["shift_right_visible"].status

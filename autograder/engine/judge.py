@@ -929,9 +929,12 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
             if problem and everywhere and diagnose:  # name it on all the cases
                 problem = checks.compare(name, case, value, hidden=hidden, matched=_matched(
                     checks, name, module, cases, results, index))
+            seen = _unpack_value(got["seen"]) if "seen" in got else None
             if not problem and hasattr(checks, "observed_problem"):  # as the notebook's check
-                problem = checks.observed_problem(name, case, _unpack_value(got["seen"])
-                                                  if "seen" in got else None)
+                problem = checks.observed_problem(name, case, seen)
+            elif problem and hasattr(checks, "observed_note"):  # said after it, as the notebook does
+                note = checks.observed_note(name, case, seen)
+                problem += f"\n  {note}" if note else ""
         except CheckFailed as exc:  # a pair that is not a pair, a number that is an array
             problem = str(exc)
         except Exception as exc:  # malformed or wrong-kind output: never trusted

@@ -21,6 +21,7 @@ with a message saying which warning and how to avoid it (the grader's harness ca
 import base64
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import math
@@ -322,6 +323,19 @@ def warnings_collected():
         yield found
     finally:
         _COLLECTING.pop()
+
+
+def noting_warnings(run_case):
+    """A module's run_case that, called on its own (not from judge_cases, which collects
+    warnings itself), says a warning after what is wrong with the result, as judge_cases does."""
+    @functools.wraps(run_case)
+    def run(*args, **kwargs):
+        with warnings_collected() as warned:
+            problem = run_case(*args, **kwargs)
+        if not warned:
+            return problem
+        return f"{problem}\n  {warned[0]}" if problem else warned[0]
+    return run
 
 
 # Warnings about the library version, not the answer: whether they appear depends on the
@@ -830,23 +844,61 @@ def _draws(seed, rng_after, limit):
     return None
 
 
+@noting_warnings
 def run_case(name, func, case, hidden=False, matched=None, called=None):
     """Run one case; return None if the answer is right, else the message saying why not.
     `called`: (args, kwargs, result) of a call already made on this case."""
     args, kwargs, got = called or _call_case(name, func, case)
     problem = compare(name, case, got, hidden, matched)
     rng = kwargs.get("rng")
-    if problem and isinstance(rng, np.random.Generator):
+    if isinstance(rng, np.random.Generator):  # checked on a right result too (sampling_prob 0, 1)
         seed = case["spec"]["rng_seed"] if "spec" in case else case["kwargs"]["rng"]["rng_seed"]
-        steps = len(args[1])
-        n = _draws(seed, rng, 4 * steps + 4)
-        if n != steps - 1:
-            drawn = ("an unknown number of numbers" if n is None else
-                     f"{n} number{'' if n == 1 else 's'}")
-            problem += (f"\n  Your function drew {drawn} from rng; the contract draws "
-                        f"exactly T-1 = {steps - 1}: one rng.random() per step t = 1 .. T-1, "
-                        f"from the rng it is given (never np.random.*).")
+        note = _draw_note(len(args[1]), _draws(seed, rng, 4 * len(args[1]) + 4))
+        if note:
+            problem = f"{problem}\n  {note}" if problem else note
     return problem
+
+
+def _draw_note(steps, n):
+    """What to say of `n` draws (None: not a count of rng.random() calls) for T = `steps`."""
+    if n == steps - 1:
+        return None
+    drawn = "an unknown number of numbers" if n is None else f"{n} number{'' if n == 1 else 's'}"
+    return (f"Your function drew {drawn} from rng; the contract draws exactly T-1 = {steps - 1}: "
+            f"one rng.random() per step t = 1 .. T-1 (even when sampling_prob is 0 or 1, so that "
+            f"every later draw from the same rng stays in step), from the rng it is given "
+            f"(never np.random.*).")
+
+
+def observed_call(name, func, args, kwargs):
+    """(result, what the check sees of the call besides it): for scheduled sampling with a
+    Generator, {"draws": how many rng.random() calls it made, or None}; else None. The grader's
+    harness calls this in the kernel and judges the report with observed_problem."""
+    rng = kwargs.get("rng")
+    start = copy.deepcopy(rng) if isinstance(rng, np.random.Generator) else None
+    value = call(name, func, args, kwargs)
+    if start is None:
+        return value, None
+    return value, {"draws": _draws(start, rng, 4 * len(args[1]) + 4)}
+
+
+def observed_problem(name, case, seen):
+    """What is wrong with the draws observed_call saw on `case` (as run_case says it), None if
+    nothing. T comes from the case, never from the kernel's report."""
+    spec = case.get("spec", {})
+    generator = (spec.get("rng_as") != "int" if "rng_seed" in spec else
+                 isinstance(case.get("kwargs", {}).get("rng"), dict))
+    if not generator:
+        return None
+    steps = spec["T"] if "T" in spec else len(case["args"][1]["array"])
+    if not isinstance(seen, dict) or "draws" not in seen:
+        return ("the grader could not see how many numbers your function drew from rng (the "
+                "check's count of rng.random() calls is missing).")
+    draws = seen["draws"]
+    return _draw_note(steps, None if draws is None else int(draws))
+
+
+observed_note = observed_problem  # said after what is wrong with the result, as run_case does
 
 
 def _call_case(name, func, case):

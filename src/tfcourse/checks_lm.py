@@ -25,7 +25,7 @@ import numpy as np
 
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
 from tfcourse.checks import (CheckFailed, _draws, _hints, call, load_reference,  # noqa: F401
-                             mutants_matching, pack, time_first,
+                             mutants_matching, noting_warnings, pack, time_first,
                              properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks_transformer import _array, _close, _first_difference, decode, encode
 from tfcourse.gpt import random_gpt_params
@@ -429,6 +429,7 @@ def _call_case(name, func, case):
     return (args, kwargs) + observed_call(name, func, args, kwargs)
 
 
+@noting_warnings
 def run_case(name, func, case, hidden=False, matched=None, called=None):
     """Run one case; return None if the answer is right, else the message saying why not.
     `called`: (args, kwargs, result, what observed_call saw) of a call already made on it."""

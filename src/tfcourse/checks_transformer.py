@@ -20,7 +20,7 @@ import numpy as np
 from tfcourse.caches import KVCache
 # load_reference and unpack are how the grader's judge reads the cases of a test cell's check.
 from tfcourse.checks import (CheckFailed, _draws, _hints, call, load_reference,  # noqa: F401
-                             mutants_matching, pack, time_first,
+                             mutants_matching, noting_warnings, pack, time_first,
                              properties_then_cases, unpack, visible_and_hidden)
 from tfcourse.checks import decode as _decode_float
 from tfcourse.checks import encode as _encode_float
@@ -46,6 +46,8 @@ KINDS = {"shift_right": "ids", "causal_mask": "mask", "causal_self_attention": "
          "positional_encoding": "array", "transformer_decoder_forward": "logits",
          "transformer_decoder_step": "step",
          "transformer_scheduled_sampling_two_pass": "logits"}
+
+OVERFLOW = "Subtract each row's maximum before np.exp (exp of a large score overflows)."
 
 MISTAKES = {
     # shift_right
@@ -231,8 +233,8 @@ def _attention_properties(attention):
                                                   "scale": 1e4})
     out, weights = _pair("causal_self_attention", call("causal_self_attention", attention, args, {}))
     if not (np.all(np.isfinite(out)) and np.all(np.isfinite(weights))):
-        raise CheckFailed("your softmax overflowed on large scores (nan or inf in the result): "
-                          "subtract each row's maximum before np.exp.")
+        raise CheckFailed(f"your softmax overflowed on large scores (nan or inf in the "
+                          f"result). {OVERFLOW}")
 
 
 def _decoder_properties(name, decoder):
@@ -334,7 +336,8 @@ def _first_difference(got, want, hidden=False):
     if got.shape != want.shape:
         return f"expected shape {want.shape}, got {got.shape}."
     if not np.all(np.isfinite(got)):
-        return f"your result contains NaN or infinity at {tuple(np.argwhere(~np.isfinite(got))[0])}."
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
+        return f"your result contains NaN or infinity at {index}."
     bad = np.argwhere(~np.isclose(got, want, rtol=RTOL, atol=ATOL))
     index = tuple(int(i) for i in bad[0])
     where = (f"row (position) {index[-2]}" if got.ndim >= 2 else f"index {index}")
@@ -363,6 +366,8 @@ def compare(name, case, got, hidden=False, matched=None):
         report = " ".join(f"{part}: {_first_difference(g.astype(np.float64), np.asarray(e), hidden)}"
                           for g, e, ok, part in zip(got, expected, (out_ok, w_ok), ("out", "weights"))
                           if not ok)
+        if not all(np.all(np.isfinite(np.asarray(g, dtype=np.float64))) for g in got):
+            report += f" {OVERFLOW}"
     elif kind == "step":
         got = _step_result(name, got)
         parts = zip(("logits", "cache.keys", "cache.values"), got, (expected[0], *expected[1]))
@@ -406,6 +411,7 @@ def _call_case(name, func, case):
     return args, kwargs, call(name, func, args, kwargs)
 
 
+@noting_warnings
 def run_case(name, func, case, hidden=False, matched=None, called=None):
     """Run one case; return None if the answer is right, else the message saying why not.
     `called`: (args, kwargs, result) of a call already made on this case."""
