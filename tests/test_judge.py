@@ -651,3 +651,13 @@ def test_the_grader_fails_06s_replace_before_shift_and_unstable_softmax_on_both_
         status = verdicts[cell].status
         assert "Subtract each row's maximum before np.exp" in status and "np.int64" not in status
     assert "expected [0, 4, 0], got [2, 4, 0]" in verdicts["shift_right_visible"].status
+
+
+def test_the_grader_says_how_many_numbers_a_wrong_generate_drew_as_the_notebook_does(course):
+    # review16b's generate__uses_global_np_random: wrong tokens; the notebook adds "drew 0
+    # numbers from rng", which the grader's row left out
+    from autograder import heldout
+    source = (heldout.HERE / LM / "generate__uses_global_np_random.py").read_text().replace(
+        "from tiny_gpt import", "from solutions.tiny_gpt import")
+    status = _lm_verdicts(course, generate=source)["generate_visible"].status
+    assert "Your function drew 0 numbers from rng; the reference draws" in status, status

@@ -435,11 +435,20 @@ def run_case(name, func, case, hidden=False, matched=None, called=None):
     `called`: (args, kwargs, result, what observed_call saw) of a call already made on it."""
     _args, _kwargs, got, seen = called or _call_case(name, func, case)
     problem = compare(name, case, got, hidden, matched)
-    if problem and name == "generate":
-        draws = seen.get("draws") if isinstance(seen, dict) else None
-        drew = _drew(case["spec"], draws)
-        return problem + (f"\n  {drew[:1].upper()}{drew[1:]}" if drew else "")
-    return problem or observed_problem(name, case, seen)
+    if problem:
+        note = observed_note(name, case, seen)
+        return problem + (f"\n  {note}" if note else "")
+    return observed_problem(name, case, seen)
+
+
+def observed_note(name, case, seen):
+    """What follows a wrong result's message (the judge says it too): how many numbers
+    generate drew from rng when that is not the contract's count, else ""."""
+    if name != "generate":
+        return ""
+    draws = seen.get("draws") if isinstance(seen, dict) else None
+    drew = _drew(case["spec"], None if draws is None else int(draws))
+    return drew[:1].upper() + drew[1:] if drew else ""
 
 
 def _drew(spec, n):
