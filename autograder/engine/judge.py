@@ -220,6 +220,10 @@ def _test_cell(gid, release_cell, source_cell, source_path, imported):
         except Exception as exc:
             raise InstructorError(f"{source_path}: test cell {gid!r}: cannot load the cases of "
                                   f"{func}({name!r}) from {module}: {exc}") from None
+        if func == "check" and name in getattr(checks, "PROPERTIES", {}):
+            # the notebook's check runs these before the cases: the grader judges them too
+            found = [{"label": "the property checks the notebook runs", "properties": True},
+                     *found]
         cases += [(name, case, module) for case in found]
         public += len(found) if func == "check" else 0
         if name not in functions:
@@ -336,6 +340,8 @@ def graded_source(nb, name):
 
 def _inputs(case):
     """The part of a case the sandbox may see: its inputs, never its expected outputs."""
+    if case.get("properties"):
+        return {"properties": True}
     if "spec" in case:
         return {"spec": case["spec"]}
     timed = {"timed": True} if case.get("timed") else {}  # run in a cell the grader times
@@ -460,23 +466,28 @@ def _autograder_harness(SOURCES, JOBS, MARKER, STARTED, TIMED, CALL_SECONDS):
         if isinstance(func, BaseException):
             return {"error": "running the cell that defines " + name + " raised " +
                     type(func).__name__ + ": " + str(func)[:300]}
-        try:
-            args, kwargs = inputs_of(module, name, inputs)
-        except BaseException as error:
-            return {"error": "the grader could not build this case's inputs in the "
-                    "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
+        checks = importlib.import_module(module)
+        if inputs.get("properties"):  # the visible cell's property checks, as the notebook runs them
+            run = lambda: (checks.PROPERTIES[name](func), None)  # noqa: E731
+        else:
+            try:
+                args, kwargs = inputs_of(module, name, inputs)
+            except BaseException as error:
+                return {"error": "the grader could not build this case's inputs in the "
+                        "kernel (" + type(error).__name__ + ": " + str(error)[:200] + ")"}
+            # what the notebook's check sees of a call besides its result (the model's calls
+            # under its profiler, the draws from rng) goes with the result, for the judge too
+            observe = getattr(checks, "observed_call", None)
+            run = lambda: (observe(name, func, args, kwargs) if observe else  # noqa: E731
+                           (call(name, func, args, kwargs), None))
         if name in endless:
             return {"error": name + " was not called again: an earlier case did not "
                     "return within " + str(CALL_SECONDS) + " s"}
-        # what the notebook's check sees of a call besides its result (the model's calls under
-        # its profiler, the draws from rng) goes with the result, for the judge to check too
-        observe = getattr(importlib.import_module(module), "observed_call", None)
         try:
             signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
             try:
                 with warnings_collected() as warned:  # reported with the result, judged outside
-                    value, seen = (observe(name, func, args, kwargs) if observe else
-                                   (call(name, func, args, kwargs), None))
+                    value, seen = run()
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except CheckFailed as failed:
@@ -863,7 +874,7 @@ def _matched(checks, name, module, cases, results, index):
     (checks.matching_mutants): matching is on behaviour, never on one case."""
     own, values = [], []
     for other, case, mod in cases:
-        if other == name and mod == module:
+        if other == name and mod == module and not case.get("properties"):
             got = results[index[_job_key(other, case, mod)]]
             try:
                 value = _unpack_value(got["value"]) if isinstance(got, dict) and "value" in got \
@@ -917,6 +928,10 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
         if "error" in got:
             hidden = public is not None and number > public
             return f"failed: {where}: {_withheld(got['error']) if hidden else str(got['error'])[:600]}"
+        if case.get("properties"):  # public: its own words, as the notebook shows them
+            if isinstance(got.get("warning"), str):
+                return f"failed: {where}: {got['warning'][:600]}"
+            continue
         try:
             value = _unpack_value(got.get("value"))
             hidden = public is not None and number > public
