@@ -25,7 +25,7 @@ def printed():
 def test_the_readme_states_what_the_script_prints(printed):
     readme = (ROOT / "README.md").read_text()
     lines = [line.strip() for line in printed.splitlines()[1:]]
-    assert len(lines) == 4
+    assert len(lines) == 6
     for line in lines:
         assert line in readme, f"README.md does not say: {line}"
 
@@ -38,6 +38,14 @@ def test_single_mutations_are_named_and_never_misnamed(printed):
         named = int(line.split("named ")[1].split()[0])
         misnamed = int(line.split("misnamed ")[1].split()[0])
         assert total > 300 and named >= 0.9 * total and misnamed == 0, line
+
+
+def test_no_held_out_answer_of_a_reviewer_is_misnamed(printed):
+    """A new operator whose sentence takes the place of the right one fails here, judged by
+    autograder/heldout/names.tsv."""
+    for channel in ("held-out (reviewer), grader", "held-out (reviewer), visible check"):
+        line = next(l for l in printed.splitlines() if l.strip().startswith(channel + ":"))
+        assert int(line.split(": ")[1].split()[0]) > 100 and " misnamed 0 (" in line, line
 
 
 def test_a_double_is_named_only_by_one_of_its_own_mutations_or_counted_misnamed():

@@ -269,7 +269,9 @@ def test_grade_class_reads_every_spec_and_its_job_keys_before_the_workers_start(
     grade._SPECS.clear()
     grade.grade_class(tmp_path / "submitted", tmp_path / "out", course, run=Run(),
                       gradebook=False, quiet=True)
-    assert seen == [True, True]  # the self-check's unit, then the student's
+    # the student's unit last, after the self-check's unless an earlier test of this run (the
+    # course is built once per run) already checked this build
+    assert seen in ([True], [True, True])
 
 
 def _course_with_release(tmp_path):

@@ -329,13 +329,13 @@ def noting_warnings(run_case):
     """A module's run_case that, called on its own (not from judge_cases, which collects
     warnings itself), says a warning after what is wrong with the result, as judge_cases does."""
     @functools.wraps(run_case)
-    def run(*args, **kwargs):
+    def noted(*args, **kwargs):
         with warnings_collected() as warned:
             problem = run_case(*args, **kwargs)
         if not warned:
             return problem
         return f"{problem}\n  {warned[0]}" if problem else warned[0]
-    return run
+    return noted
 
 
 # Warnings about the library version, not the answer: whether they appear depends on the
