@@ -671,5 +671,7 @@ def test_the_grader_says_how_many_numbers_a_wrong_generate_drew_as_the_notebook_
     # the visible row says what the notebook's check says first: its property check's verdict
     status = verdicts["generate_visible"].status
     assert "(the property checks the notebook runs)" in status and "never from np.random" in status
+    # np.random's global state is the answer's: on some case its tokens may come out right, and
+    # the row then says so ("Your tokens are right, but your function drew 0 numbers ...")
     status = verdicts["generate_hidden"].status
-    assert "Your function drew 0 numbers from rng; the reference draws" in status, status
+    assert "our function drew 0 numbers from rng; the reference draws" in status, status
