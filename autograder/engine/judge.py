@@ -921,12 +921,12 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
         return "failed: not graded: the grader's final cell gave no single, well-formed result " \
                "(the notebook changed how its cells run or what they print)"
     for number, (name, case, module) in enumerate(cases, 1):
+        hidden = public is not None and number > public
         i = index[_job_key(name, case, module)]
         got = results[i] if isinstance(results[i], dict) else {}
         label = case.get("label", f"case {number}")
         where = f"{name}, case {number} of {len(cases)} ({label})"
         if "error" in got:
-            hidden = public is not None and number > public
             return f"failed: {where}: {_withheld(got['error']) if hidden else str(got['error'])[:600]}"
         if case.get("properties"):  # public: its own words, as the notebook shows them
             if isinstance(got.get("warning"), str):
@@ -934,7 +934,6 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
             continue
         try:
             value = _unpack_value(got.get("value"))
-            hidden = public is not None and number > public
             checks = importlib.import_module(module)
             # matched=[]: whether it is wrong first; a wrong one's mistakes are named from all
             # the cases below, not from this one case (the default), which would be work lost
@@ -956,7 +955,6 @@ def _judge_cases(cases, results, index, result, started, public=None, diagnose=T
             problem = f"its result could not be read as numbers ({type(exc).__name__}: {exc})"
         warning = got.get("warning")
         if isinstance(warning, str):  # a right result that warned fails too
-            hidden = public is not None and number > public
             warning = _withheld(warning) if hidden else warning[:600]
             problem = f"{problem}\n  {warning}" if problem else warning
         if problem:
